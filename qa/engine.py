@@ -1,0 +1,127 @@
+"""The public entry point: sync articles into an index, search it, and ask questions of it."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from qa.embedders import Embedder, make_embedder
+from qa.errors import IndexNotFound
+from qa.generations import current_name, read_manifest
+from qa.index import LoadedGeneration, check_embedder, embedder_identity
+from qa.settings import Settings
+from qa.sync import Transaction, delete, sync_folder, upsert
+from qa.types import Article, IndexStatus, Passage, SyncReport
+
+
+class Engine:
+    """Cheap to construct: nothing is loaded until the first search, sync or ask."""
+
+    def __init__(
+        self,
+        index_dir: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        reader=None,
+    ):
+        settings = settings or Settings.from_env()
+        if index_dir is not None:
+            settings = settings.replace(index_dir=Path(index_dir))
+        self.settings = settings
+        self._embedder = embedder
+        self._reader = reader
+        self._generation: LoadedGeneration | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def index_dir(self) -> Path:
+        return self.settings.index_dir
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    # -- writing ---------------------------------------------------------------------------------------------
+    def sync(self, folder: str | Path | None = None, *, rebuild: bool = False, progress: bool | None = None) -> SyncReport:
+        """Bring the index in step with a folder of articles: embed new and changed ones, drop vanished ones."""
+        folder = Path(folder) if folder is not None else self.settings.articles_dir
+        with self._transaction(rebuild, progress) as txn:
+            return sync_folder(folder, txn)
+
+    def upsert(self, articles: Iterable[Article], *, progress: bool | None = None) -> SyncReport:
+        """Add or replace articles that do not live in files."""
+        with self._transaction(False, progress) as txn:
+            return upsert(list(articles), txn)
+
+    def delete(self, article_ids: Iterable[str]) -> SyncReport:
+        with self._transaction(False, False) as txn:
+            return delete(list(article_ids), txn)
+
+    def _transaction(self, rebuild: bool, progress: bool | None) -> Transaction:
+        if progress is None:
+            progress = sys.stderr.isatty()
+        return Transaction(self.index_dir, self.embedder, self.settings, rebuild=rebuild, progress=progress)
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def generation(self) -> LoadedGeneration:
+        """The live generation, reloaded when a writer has published a newer one since the last call."""
+        live = current_name(self.index_dir)
+        if live is None:
+            raise IndexNotFound(
+                f"no index at {self.index_dir}; build one with `qa index ARTICLES_DIR --index {self.index_dir}`"
+            )
+        with self._lock:
+            if self._generation is None or self._generation.path.name != live:
+                path = self.index_dir / live
+                manifest = read_manifest(path)
+                check_embedder(manifest, embedder_identity(self.embedder), path)
+                old, self._generation = self._generation, LoadedGeneration.open(path)
+                if old is not None:
+                    old.close()
+            return self._generation
+
+    def search(self, question: str, k: int | None = None) -> list[Passage]:
+        """The k passages closest to the question, best first, with offsets into their articles."""
+        k = k or self.settings.search_k
+        generation = self.generation()
+        vector = self.embedder.embed([question])
+        return generation.search(vector, k)
+
+    def article(self, article_id: str) -> Article | None:
+        return self.generation().article(article_id)
+
+    def status(self) -> IndexStatus:
+        live = current_name(self.index_dir)
+        if live is None:
+            return IndexStatus(index_dir=str(self.index_dir), exists=False)
+        manifest = read_manifest(self.index_dir / live)
+        return IndexStatus(
+            index_dir=str(self.index_dir),
+            exists=True,
+            generation=manifest["generation"],
+            articles=manifest["articles"],
+            chunks=manifest["chunks"],
+            last_sync=manifest["created"],
+            embedder=manifest["embedder"]["name"],
+            dimension=manifest["embedder"]["dimension"],
+            store=manifest["store"],
+        )
+
+    def close(self) -> None:
+        if self._generation is not None:
+            self._generation.close()
+            self._generation = None
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def passages(self, chunk_ids: Sequence[int]) -> list[Passage]:
+        return self.generation().passages_for(list(chunk_ids), [0.0] * len(chunk_ids))

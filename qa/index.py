@@ -1,0 +1,114 @@
+"""A loaded, read-only index generation: vectors plus chunk and article metadata."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import EmbedderMismatch
+from qa.generations import connect_readonly, generation_number, read_manifest
+from qa.store import VectorStore, load_store
+from qa.types import Article, Passage
+
+
+def embedder_identity(embedder) -> dict:
+    return {"name": embedder.name, "dimension": int(embedder.dimension), "fingerprint": embedder.fingerprint}
+
+
+def check_embedder(manifest: dict, identity: dict, path: Path) -> None:
+    built = manifest["embedder"]
+    if built["fingerprint"] != identity["fingerprint"] or built["dimension"] != identity["dimension"]:
+        raise EmbedderMismatch(
+            f"the index at {path.parent} was built with embedder {built['name']!r} "
+            f"({built['dimension']}-d, fingerprint {built['fingerprint']}), but the configured embedder is "
+            f"{identity['name']!r} ({identity['dimension']}-d, fingerprint {identity['fingerprint']}); "
+            "rebuild it with `qa index --rebuild` or set QA_EMBEDDER back"
+        )
+
+
+@dataclass
+class LoadedGeneration:
+    path: Path
+    manifest: dict
+    store: VectorStore
+    db: sqlite3.Connection
+
+    @classmethod
+    def open(cls, path: Path) -> "LoadedGeneration":
+        manifest = read_manifest(path)
+        store = load_store(manifest["store"], path, manifest["embedder"]["dimension"])
+        return cls(path, manifest, store, connect_readonly(path))
+
+    @property
+    def number(self) -> int:
+        return generation_number(self.path.name)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def search(self, query_vector: np.ndarray, k: int) -> list[Passage]:
+        scores, ids = self.store.search(query_vector, k)
+        return self.passages_for(ids[0].tolist(), scores[0].tolist())
+
+    def passages_for(self, chunk_ids: list[int], scores: list[float]) -> list[Passage]:
+        wanted = [(int(i), float(s)) for i, s in zip(chunk_ids, scores) if i >= 0]
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        rows = self.db.execute(
+            f"SELECT c.id, c.article_id, c.start, c.end, a.title, a.url, a.date, a.author, "
+            f"substr(a.text, c.start + 1, c.end - c.start) AS text "
+            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
+            [i for i, _ in wanted],
+        ).fetchall()
+        by_id = {row["id"]: row for row in rows}
+        passages = []
+        for chunk_id, score in wanted:
+            row = by_id.get(chunk_id)
+            if row is None:
+                continue
+            passages.append(
+                Passage(
+                    article_id=row["article_id"],
+                    title=row["title"] or "",
+                    text=row["text"],
+                    start=row["start"],
+                    end=row["end"],
+                    score=score,
+                    chunk_id=chunk_id,
+                    url=row["url"],
+                    date=row["date"],
+                    author=row["author"],
+                )
+            )
+        return passages
+
+    def article(self, article_id: str) -> Article | None:
+        row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            return None
+        return Article(
+            id=row["id"],
+            text=row["text"],
+            title=row["title"] or "",
+            url=row["url"],
+            date=row["date"],
+            author=row["author"],
+            boilerplate=tuple(tuple(span) for span in json.loads(row["boilerplate"])),
+        )
+
+    def sentences(self, article_id: str) -> list[tuple[int, int]]:
+        row = self.db.execute("SELECT sentences FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return [tuple(span) for span in json.loads(row["sentences"])] if row else []
+
+    def article_ids(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT id FROM articles ORDER BY id")]
+
+    def counts(self) -> tuple[int, int]:
+        articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return int(articles), int(chunks)

@@ -1,0 +1,140 @@
+"""Turn SQuAD questions into fixed-size training windows, stored as flat numpy arrays (no pickle).
+
+A question whose context is longer than one window yields several windows; a window that does not contain the
+answer is labelled with the CLS position (0, 0), which teaches the reader to abstain. On top of those natural
+negatives, a share of questions is also paired with another paragraph of the same article (a hard negative: same
+topic, no answer).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.reader.squad import SquadQuestion
+
+
+@dataclass
+class FeatureSet:
+    """Variable-length windows packed into flat arrays; window i is ids[offsets[i]:offsets[i+1]]."""
+
+    ids: np.ndarray  # int32, flat token ids
+    type_ids: np.ndarray  # int8, flat segment ids
+    offsets: np.ndarray  # int64, n+1 boundaries
+    starts: np.ndarray  # int32, start token (0 = no answer)
+    ends: np.ndarray  # int32, end token (0 = no answer)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def save(self, folder: Path, meta: dict) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("ids", "type_ids", "offsets", "starts", "ends"):
+            np.save(folder / f"{name}.npy", getattr(self, name), allow_pickle=False)
+        (folder / "meta.json").write_text(json.dumps(meta, indent=2))
+
+    @classmethod
+    def load(cls, folder: Path, meta: dict) -> "FeatureSet | None":
+        meta_path = folder / "meta.json"
+        if not meta_path.exists() or json.loads(meta_path.read_text()) != meta:
+            return None
+        arrays = {
+            name: np.load(folder / f"{name}.npy", allow_pickle=False)
+            for name in ("ids", "type_ids", "offsets", "starts", "ends")
+        }
+        return cls(**arrays)
+
+
+def _label_window(offsets, sequence_ids, answer_start: int, answer_end: int) -> tuple[int, int]:
+    """Token positions of the answer inside one window, or (0, 0) when the window does not hold all of it."""
+    context_tokens = [i for i, s in enumerate(sequence_ids) if s == 1]
+    first, last = context_tokens[0], context_tokens[-1]
+    if offsets[first][0] > answer_start or offsets[last][1] < answer_end:
+        return 0, 0
+    start = first
+    while start <= last and offsets[start][1] <= answer_start:
+        start += 1
+    end = last
+    while end >= first and offsets[end][0] >= answer_end:
+        end -= 1
+    if start > end:
+        return 0, 0
+    return start, end
+
+
+def build_features(
+    questions: list[SquadQuestion],
+    tokenizer,
+    *,
+    max_length: int,
+    stride: int,
+    negative_share: float,
+    seed: int,
+    batch: int = 1000,
+) -> FeatureSet:
+    rng = random.Random(seed)
+    by_title: dict[str, list[str]] = {}
+    for q in questions:
+        contexts = by_title.setdefault(q.title, [])
+        if not contexts or contexts[-1] != q.context:
+            contexts.append(q.context)
+
+    ids: list[np.ndarray] = []
+    type_ids: list[np.ndarray] = []
+    starts: list[int] = []
+    ends: list[int] = []
+
+    def add(encoding, index, start, end):
+        ids.append(np.asarray(encoding["input_ids"][index], dtype=np.int32))
+        type_ids.append(np.asarray(encoding["token_type_ids"][index], dtype=np.int8))
+        starts.append(start)
+        ends.append(end)
+
+    for lo in range(0, len(questions), batch):
+        chunk = questions[lo : lo + batch]
+        enc = tokenizer(
+            [q.question.lstrip() for q in chunk],
+            [q.context for q in chunk],
+            truncation="only_second",
+            max_length=max_length,
+            stride=stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+        )
+        for i, owner in enumerate(enc["overflow_to_sample_mapping"]):
+            q = chunk[owner]
+            answer_start = q.answer_starts[0]
+            answer_end = answer_start + len(q.answers[0])
+            start, end = _label_window(enc["offset_mapping"][i], enc.sequence_ids(i), answer_start, answer_end)
+            add(enc, i, start, end)
+
+        negatives = []
+        for q in chunk:
+            others = [c for c in by_title[q.title] if c != q.context]
+            if others and rng.random() < negative_share:
+                negatives.append((q.question.lstrip(), rng.choice(others)))
+        if negatives:
+            neg = tokenizer(
+                [n[0] for n in negatives],
+                [n[1] for n in negatives],
+                truncation="only_second",
+                max_length=max_length,
+            )
+            for i in range(len(negatives)):
+                add(neg, i, 0, 0)
+
+    lengths = np.array([len(x) for x in ids], dtype=np.int64)
+    return FeatureSet(
+        ids=np.concatenate(ids),
+        type_ids=np.concatenate(type_ids),
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        starts=np.asarray(starts, dtype=np.int32),
+        ends=np.asarray(ends, dtype=np.int32),
+    )

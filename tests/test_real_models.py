@@ -1,0 +1,52 @@
+"""The real bundled MiniLM embedder: offline loading, token limits, reduced precision, retrieval on the seed."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from qa.embedders import SentenceTransformerEmbedder
+from qa.engine import Engine
+from qa.precision import cpu_has_fast_bf16
+from qa.settings import Settings
+from qa.sync import TITLE_RESERVE_TOKENS
+from tests.conftest import SEED
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return SentenceTransformerEmbedder()
+
+
+def test_bundled_minilm_loads_offline_with_its_real_limits(minilm):
+    assert minilm.dimension == 384
+    assert minilm.max_tokens == 254  # max_seq_length 256 minus [CLS] and [SEP]
+    vectors = minilm.embed(["hello world", "a second text"])
+    assert vectors.shape == (2, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_seed_chunks_fit_the_model_window(minilm, tmp_path):
+    engine = Engine(settings=Settings(index_dir=tmp_path / "i"), embedder=minilm)
+    folder = tmp_path / "a"
+    folder.mkdir()
+    shutil.copy(SEED, folder / SEED.name)
+    engine.sync(folder)
+    generation = engine.generation()
+    rows = generation.db.execute("SELECT start, end FROM chunks").fetchall()
+    text = SEED.read_text()
+    counts = minilm.count_tokens([text[r[0] : r[1]] for r in rows])
+    assert max(counts) <= minilm.max_tokens - TITLE_RESERVE_TOKENS
+    top = engine.search("who was arrested?", k=3)
+    assert any("12 suspected members" in p.text for p in top)
+
+
+@pytest.mark.skipif(not cpu_has_fast_bf16(), reason="this CPU has no native bf16")
+def test_bf16_embeddings_match_fp32(minilm):
+    texts = [SEED.read_text()[i : i + 600] for i in range(0, 4000, 400)]
+    fp32 = SentenceTransformerEmbedder(precision="fp32").embed(texts)
+    bf16 = SentenceTransformerEmbedder(precision="bf16").embed(texts)
+    assert float((fp32 * bf16).sum(axis=1).min()) >= 0.999
