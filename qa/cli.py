@@ -122,3 +122,124 @@ def status_command(index_dir, as_json) -> None:
             f"{status.index_dir}: generation {status.generation}, {status.articles} articles, {status.chunks} chunks, "
             f"embedder {status.embedder} ({status.dimension}-d), store {status.store}, last sync {status.last_sync}"
         )
+
+
+def _mark(sentence: str, start: int, end: int) -> str:
+    """The sentence with the answer between » « markers, on one line."""
+    marked = sentence[:start] + "»" + sentence[start:end] + "«" + sentence[end:]
+    return " ".join(marked.split())
+
+
+@main.command("ask")
+@click.argument("question")
+@INDEX_OPTION
+@JSON_OPTION
+def ask_command(question, index_dir, as_json) -> None:
+    """Answer QUESTION from the articles, citing the article and sentence it came from."""
+    answer = _engine(index_dir).ask(question)
+    if as_json:
+        _dump(answer)
+        return
+    if answer.found:
+        click.echo(f"{answer.text}  (confidence {answer.confidence:.0%})")
+    else:
+        click.echo(f"{answer.text} (best guess below {answer.confidence:.0%} confidence)")
+        for alternative in answer.alternatives[:1]:
+            click.echo(f"  closest: {alternative.text!r}")
+    citations = answer.citations or [c for alt in answer.alternatives[:1] for c in alt.citations]
+    for citation in citations:
+        click.echo(f"\n  {citation.title} — {citation.article_id}, chars {citation.start}-{citation.end}")
+        click.echo("  " + _mark(citation.sentence, citation.start - citation.sentence_start, citation.end - citation.sentence_start))
+
+
+@main.command("train-reader")
+@click.option("--squad", "squad_train", type=click.Path(path_type=Path, exists=True), default=None,
+              help="SQuAD 1.1 train file (default: ../shared/data/squad/train-v1.1.json.gz).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="Where to export the reader (default: the shipped folder).")
+@click.option("--work", "work_dir", type=click.Path(path_type=Path), default=Path("runs/reader"), show_default=True,
+              help="Checkpoints and the features cache.")
+@click.option("--hours", type=float, default=1.0, show_default=True, help="Time budget; rerun to resume.")
+@click.option("--epochs", type=float, default=1.5, show_default=True)
+@click.option("--lr", type=float, default=1e-4, show_default=True)
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--init-from", type=click.Path(path_type=Path), default=None,
+              help="Continue from exported weights (e.g. the shipped reader) when no checkpoint exists.")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True)
+def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed, init_from, precision) -> None:
+    """Fine-tune the extractive reader on SQuAD 1.1 (resumable; checkpoints every 10 minutes)."""
+    from qa.reader.factory import DEFAULT_READER_DIR
+    from qa.reader.train import TrainConfig, train
+
+    squad_train = squad_train or _shared() / "data" / "squad" / "train-v1.1.json.gz"
+    if not squad_train.exists():
+        raise click.UsageError(f"{squad_train} not found; pass --squad PATH")
+    config = TrainConfig(
+        squad_train=squad_train,
+        out_dir=out_dir or DEFAULT_READER_DIR,
+        work_dir=work_dir,
+        init_from=init_from,
+        time_budget_s=hours * 3600,
+        epochs=epochs,
+        lr=lr,
+        seed=seed,
+        precision=precision,
+    )
+    train(config, log=lambda message: click.echo(message, err=True))
+
+
+@main.command("eval-reader")
+@click.option("--reader", "reader_name", default=None, help="Model id or path (default: the shipped reader).")
+@click.option("--squad", "squad_dev", type=click.Path(path_type=Path, exists=True), default=None,
+              help="SQuAD 1.1 dev file (default: ../shared/data/squad/dev-v1.1.json.gz).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Score only the first N questions.")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True)
+@JSON_OPTION
+def eval_reader_command(reader_name, squad_dev, limit, precision, as_json) -> None:
+    """Score a reader on SQuAD 1.1 dev with the official EM/F1 normalisation."""
+    from qa.reader.evaluate import evaluate_reader
+    from qa.reader.factory import make_reader
+
+    squad_dev = squad_dev or _shared() / "data" / "squad" / "dev-v1.1.json.gz"
+    if not squad_dev.exists():
+        raise click.UsageError(f"{squad_dev} not found; pass --squad PATH")
+    reader = make_reader(reader_name, precision=precision, batch_size=64)
+    result = evaluate_reader(reader, squad_dev, limit=limit)
+    result["reader"] = reader.name
+    if as_json:
+        _dump(result)
+    else:
+        click.echo(f"{reader.name}: EM {result['em']:.1f}  F1 {result['f1']:.1f}  on {result['questions']} questions "
+                   f"({result['seconds']:.0f}s)")
+
+
+def _shared() -> Path:
+    """The read-only shared data folder that sits beside the project checkout."""
+    return Path(__file__).resolve().parents[2] / "shared"
+
+
+@main.command("eval")
+@click.argument("questions_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@INDEX_OPTION
+@click.option("--no-answers", is_flag=True, help="Score retrieval only (no reader).")
+@click.option("--details", is_flag=True, help="With --json: include one record per question.")
+@JSON_OPTION
+def eval_command(questions_file, index_dir, no_answers, details, as_json) -> None:
+    """Score retrieval and answers on a JSONL question file (format in the README)."""
+    from qa.evaluation import evaluate, load_questions
+
+    result = evaluate(_engine(index_dir), load_questions(questions_file), with_answers=not no_answers)
+    if as_json:
+        data = result.to_dict()
+        if not details:
+            data.pop("per_question")
+        _dump(data)
+        return
+    click.echo(f"{result.questions} questions ({result.answerable} answerable, {result.unanswerable} not in the articles)")
+    click.echo(f"retrieval: hit@1 {result.hit_at_1:.3f}  hit@5 {result.hit_at_5:.3f}  hit@10 {result.hit_at_10:.3f}  MRR {result.mrr:.3f}")
+    if not no_answers:
+        click.echo(f"answers:   EM {result.em:.1f}  F1 {result.f1:.1f}  answered {result.answered_share:.0%}  "
+                   f"declined {result.declined_share:.0%} of unanswerable")
+        click.echo(f"latency:   search p50 {result.search_p50_ms:.0f} ms p95 {result.search_p95_ms:.0f} ms; "
+                   f"ask p50 {result.ask_p50_ms:.0f} ms p95 {result.ask_p95_ms:.0f} ms")
+    else:
+        click.echo(f"latency:   search p50 {result.search_p50_ms:.0f} ms p95 {result.search_p95_ms:.0f} ms")

@@ -108,12 +108,14 @@ class SentenceTransformerEmbedder:
         if not texts:
             return []
         tokenizer = self.load().tokenizer
-        encoded = tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
+        encoded = tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         tokenizer = self.load().tokenizer
-        encoded = tokenizer(text, add_special_tokens=False, truncation=False, return_offsets_mapping=True)
+        encoded = tokenizer(
+            text, add_special_tokens=False, truncation=False, return_offsets_mapping=True, verbose=False
+        )
         return [tuple(span) for span in encoded["offset_mapping"]]
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 64, progress=None) -> np.ndarray:
@@ -158,7 +160,8 @@ class SentenceTransformerEmbedder:
         import torch
 
         model = self.load()
-        features = model.tokenize(batch)
+        prepare = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
+        features = prepare(batch)
         width = features["input_ids"].shape[1]
         pad = (-width) % 16
         if pad and width + pad <= model.max_seq_length:

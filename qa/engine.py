@@ -13,7 +13,7 @@ from qa.generations import current_name, read_manifest
 from qa.index import LoadedGeneration, check_embedder, embedder_identity
 from qa.settings import Settings
 from qa.sync import Transaction, delete, sync_folder, upsert
-from qa.types import Article, IndexStatus, Passage, SyncReport
+from qa.types import Answer, Article, IndexStatus, Passage, SyncReport
 
 
 class Engine:
@@ -91,6 +91,37 @@ class Engine:
         generation = self.generation()
         vector = self.embedder.embed([question])
         return generation.search(vector, k)
+
+    @property
+    def reader(self):
+        if self._reader is None:
+            from qa.reader.factory import make_reader
+
+            self._reader = make_reader(
+                self.settings.reader,
+                precision=self.settings.precision,
+                max_answer_tokens=self.settings.reader_max_answer_tokens,
+            )
+        return self._reader
+
+    def ask(self, question: str, history=None) -> Answer:
+        """Answer a question from the articles, with citations; ``history`` (earlier Answers, or
+        {"question", "answer"} dicts) lets a follow-up such as "where did it happen?" refer back."""
+        from qa.answering import Answerer
+        from qa.calibration import Calibration
+
+        generation = self.generation()
+        reader = self.reader
+        answerer = Answerer(
+            self.search,
+            reader,
+            generation.sentences,
+            lambda article_id: generation.article(article_id).text,
+            calibration=Calibration.load(getattr(reader, "name", None)),
+            top_k_passages=self.settings.reader_top_k_passages,
+            threshold=self.settings.answer_threshold,
+        )
+        return answerer.ask(question, history)
 
     def article(self, article_id: str) -> Article | None:
         return self.generation().article(article_id)

@@ -26,7 +26,7 @@ class Settings:
     # Chunk size in the embedder's own tokens; chunks never exceed the embedder's max sequence length.
     chunk_tokens: int = 128
     chunk_overlap_sentences: int = 1
-    embed_batch_size: int = 64
+    embed_batch_size: int = 32
     # Prefix each chunk's title to what is embedded (the passage text itself is unchanged).
     embed_titles: bool = True
     search_k: int = 5
@@ -34,7 +34,8 @@ class Settings:
     reader: str | None = None
     reader_top_k_passages: int = 5
     reader_max_answer_tokens: int = 30
-    answer_threshold: float = 0.5
+    # None: the threshold fitted with the reader's calibration (calibration.json), else 0.5.
+    answer_threshold: float | None = None
     threads: int = 0  # 0: let torch decide
     watch_debounce_s: float = 1.0
     host: str = "127.0.0.1"
@@ -50,7 +51,7 @@ class Settings:
         for name in ("embed_batch_size", "search_k", "reader_top_k_passages", "reader_max_answer_tokens"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 (got {getattr(self, name)})")
-        if not 0.0 <= self.answer_threshold <= 1.0:
+        if self.answer_threshold is not None and not 0.0 <= self.answer_threshold <= 1.0:
             raise ConfigError(f"answer_threshold must be between 0 and 1 (got {self.answer_threshold})")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be between 1 and 65535 (got {self.port})")
@@ -84,7 +85,7 @@ def _parse(f: dataclasses.Field, raw: str):
             return lowered in {"1", "true", "yes", "on"}
         if kind == "int":
             return int(raw)
-        if kind == "float":
+        if kind in {"float", "float | None"}:
             return float(raw)
     except ValueError:
         raise ConfigError(f"QA_{f.name.upper()}={raw!r} is not a valid {kind}") from None

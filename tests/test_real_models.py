@@ -50,3 +50,26 @@ def test_bf16_embeddings_match_fp32(minilm):
     fp32 = SentenceTransformerEmbedder(precision="fp32").embed(texts)
     bf16 = SentenceTransformerEmbedder(precision="bf16").embed(texts)
     assert float((fp32 * bf16).sum(axis=1).min()) >= 0.999
+
+
+def _shipped_reader_present() -> bool:
+    from qa.reader.factory import DEFAULT_READER_DIR
+
+    return (DEFAULT_READER_DIR / "model.safetensors").is_file()
+
+
+@pytest.mark.skipif(not _shipped_reader_present(), reason="the shipped reader's weights are not in this checkout")
+def test_shipped_reader_answers_the_seed_question_through_retrieval(minilm, tmp_path):
+    folder = tmp_path / "a"
+    folder.mkdir()
+    shutil.copy(SEED, folder / SEED.name)
+    engine = Engine(settings=Settings(index_dir=tmp_path / "i"), embedder=minilm)
+    engine.sync(folder)
+    answer = engine.ask("who was arrested?")  # not handed the passage: retrieval picks it
+    assert answer.found and "12 suspected members" in answer.text
+    citation = answer.citations[0]
+    text = SEED.read_text()
+    assert text[citation.start : citation.end] == answer.text
+    assert "were arrested" in citation.sentence
+    follow = engine.ask("where did it happen?", history=[answer])
+    assert {c.article_id for c in follow.citations + [c for a in follow.alternatives for c in a.citations]} == {SEED.name}

@@ -1,0 +1,79 @@
+"""Turn a reader's raw span scores into a calibrated probability that the answer is right.
+
+A small logistic regression over features of the best span, fitted by scripts/calibrate_reader.py on SQuAD dev
+(right answers vs wrong ones, plus questions paired with passages that do not hold their answer) and saved as
+calibration.json beside the reader's weights. Without that file a plain sigmoid of (span logit - no-answer logit)
+is used, which ranks the same way but is not fitted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from qa.types import Span
+
+FEATURES = ("margin", "log_prob", "retrieval")
+
+
+def span_features(span: Span) -> list[float]:
+    return [
+        span.logit - span.null_logit,  # how much the span beats "no answer" in its window
+        math.log(max(span.score, 1e-9)),  # the span's probability within its window
+        float(span.passage.score),  # how close the passage was to the question
+    ]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    weights: tuple[float, ...] = (1.0, 0.0, 0.0)
+    bias: float = 0.0
+    threshold: float = 0.5
+    fitted_on: str = "not fitted: sigmoid(span logit - no-answer logit)"
+
+    def confidence(self, span: Span) -> float:
+        return self.confidence_from_features(span_features(span))
+
+    def confidence_from_features(self, features: Sequence[float]) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, features))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    @classmethod
+    def load(cls, folder: str | Path | None) -> "Calibration":
+        path = Path(folder) / "calibration.json" if folder else None
+        if path is None or not path.is_file():
+            return cls()
+        data = json.loads(path.read_text())
+        return cls(tuple(data["weights"]), float(data["bias"]), float(data["threshold"]), data.get("fitted_on", ""))
+
+    def save(self, folder: str | Path, extra: dict | None = None) -> None:
+        data = {
+            "features": list(FEATURES),
+            "weights": list(self.weights),
+            "bias": self.bias,
+            "threshold": self.threshold,
+            "fitted_on": self.fitted_on,
+            **(extra or {}),
+        }
+        (Path(folder) / "calibration.json").write_text(json.dumps(data, indent=2))
+
+
+def fit_logistic(x: Sequence[Sequence[float]], y: Sequence[int], *, l2: float = 1e-3, steps: int = 50) -> tuple[np.ndarray, float]:
+    """Newton's method for L2-regularised logistic regression; few features, so this is exact and fast."""
+    X = np.hstack([np.asarray(x, dtype=np.float64), np.ones((len(x), 1))])
+    t = np.asarray(y, dtype=np.float64)
+    w = np.zeros(X.shape[1])
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(X @ w, -50, 50)))
+        gradient = X.T @ (p - t) + l2 * np.r_[w[:-1], 0.0]
+        hessian = (X * (p * (1 - p))[:, None]).T @ X + l2 * np.eye(len(w))
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])

@@ -1,0 +1,149 @@
+"""End-to-end evaluation on a question file: retrieval hit@k/MRR, answer EM/F1, abstention, latency.
+
+Question file format (JSON Lines), one object per line:
+    {"id": "q1", "question": "...", "answers": ["gold", "other gold"], "doc": "tech/026.txt", "sentence": "..."}
+``answers: []`` (and ``doc: null``) marks a question whose answer is not in the articles.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from qa.errors import QAError
+from qa.reader.squad import best_over_golds, exact_match, f1_score
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    doc: str | None
+    sentence: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+@dataclass
+class EvalResult:
+    questions: int
+    answerable: int
+    unanswerable: int
+    hit_at_1: float
+    hit_at_5: float
+    hit_at_10: float
+    mrr: float
+    em: float  # answerable questions, percent
+    f1: float  # answerable questions, percent
+    answered_share: float  # answerable questions answered (found=True)
+    declined_share: float  # unanswerable questions declined (found=False)
+    search_p50_ms: float
+    search_p95_ms: float
+    ask_p50_ms: float
+    ask_p95_ms: float
+    per_question: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_questions(path: str | Path) -> list[EvalQuestion]:
+    questions = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            questions.append(
+                EvalQuestion(
+                    id=str(raw.get("id", number)),
+                    question=raw["question"],
+                    answers=tuple(raw.get("answers") or ()),
+                    doc=raw.get("doc"),
+                    sentence=raw.get("sentence"),
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise QAError(f"{path}:{number}: not a question object ({exc}); see the README for the format") from None
+    return questions
+
+
+def doc_matches(article_id: str, doc: str) -> bool:
+    """Gold docs name a file relative to the corpus; an index may hold it under a parent folder too."""
+    return article_id == doc or article_id.endswith("/" + doc)
+
+
+def article_rank(article_ids: list[str], doc: str) -> int | None:
+    """1-based rank of the gold article among the distinct articles retrieved."""
+    distinct = list(dict.fromkeys(article_ids))
+    for rank, article_id in enumerate(distinct, start=1):
+        if doc_matches(article_id, doc):
+            return rank
+    return None
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def evaluate(engine, questions: list[EvalQuestion], *, k: int = 10, with_answers: bool = True) -> EvalResult:
+    ranks, search_ms, ask_ms, per_question = [], [], [], []
+    em = f1 = answered = declined = 0.0
+    for q in questions:
+        started = time.perf_counter()
+        passages = engine.search(q.question, k=max(k, 10) * 3)
+        search_ms.append(1000 * (time.perf_counter() - started))
+        rank = article_rank([p.article_id for p in passages], q.doc) if q.answerable and q.doc else None
+        if q.answerable:
+            ranks.append(rank)
+        record = {"id": q.id, "question": q.question, "rank": rank}
+        if with_answers:
+            started = time.perf_counter()
+            answer = engine.ask(q.question)
+            ask_ms.append(1000 * (time.perf_counter() - started))
+            record.update(answer=answer.text, found=answer.found, confidence=answer.confidence)
+            if q.answerable:
+                guess = answer.text if answer.found else ""
+                record["em"] = best_over_golds(exact_match, guess, q.answers)
+                record["f1"] = best_over_golds(f1_score, guess, q.answers)
+                em += record["em"]
+                f1 += record["f1"]
+                answered += answer.found
+            else:
+                declined += not answer.found
+        per_question.append(record)
+
+    n_answerable = sum(q.answerable for q in questions)
+    n_unanswerable = len(questions) - n_answerable
+
+    def hit(cutoff: int) -> float:
+        return sum(1 for r in ranks if r is not None and r <= cutoff) / max(1, len(ranks))
+
+    return EvalResult(
+        questions=len(questions),
+        answerable=n_answerable,
+        unanswerable=n_unanswerable,
+        hit_at_1=hit(1),
+        hit_at_5=hit(5),
+        hit_at_10=hit(10),
+        mrr=sum(1 / r for r in ranks if r) / max(1, len(ranks)),
+        em=100 * em / max(1, n_answerable),
+        f1=100 * f1 / max(1, n_answerable),
+        answered_share=answered / max(1, n_answerable),
+        declined_share=declined / max(1, n_unanswerable),
+        search_p50_ms=statistics.median(search_ms) if search_ms else 0.0,
+        search_p95_ms=percentile(search_ms, 95),
+        ask_p50_ms=statistics.median(ask_ms) if ask_ms else 0.0,
+        ask_p95_ms=percentile(ask_ms, 95),
+        per_question=per_question,
+    )

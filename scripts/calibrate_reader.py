@@ -1,0 +1,124 @@
+"""Fit the reader's confidence calibration and answer threshold on SQuAD dev, the way ask() uses the reader.
+
+For each sampled dev question the reader sees a pool of passages like ask() does: once with the gold paragraph among
+other paragraphs of the same article (label 1 if its best span is right, F1 >= 0.5, else 0), and once with only the
+other paragraphs (label 0: the answer is not there). Passage scores are real MiniLM cosines, as in retrieval. A
+logistic regression over (span margin over "no answer", log span probability, passage score) gives the confidence;
+the threshold maximises the mean of "right answers given" and "absent answers declined".
+
+    .venv/bin/python scripts/calibrate_reader.py [--reader DIR] [--questions 1500]
+
+Writes calibration.json into the reader folder and prints the fit's figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def expected_calibration_error(confidence: np.ndarray, label: np.ndarray, bins: int = 10) -> float:
+    edges = np.linspace(0, 1, bins + 1)
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (confidence >= lo) & (confidence < hi if hi < 1 else confidence <= hi)
+        if inside.any():
+            total += inside.mean() * abs(confidence[inside].mean() - label[inside].mean())
+    return float(total)
+
+
+def main() -> None:
+    from qa.calibration import Calibration, fit_logistic, span_features
+    from qa.embedders import SentenceTransformerEmbedder
+    from qa.reader.factory import DEFAULT_READER_DIR, make_reader
+    from qa.reader.squad import best_over_golds, f1_score, load_squad
+    from qa.types import Passage
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reader", default=str(DEFAULT_READER_DIR))
+    parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "data" / "squad" / "dev-v1.1.json.gz")
+    parser.add_argument("--questions", type=int, default=1500)
+    parser.add_argument("--pool", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    questions = load_squad(args.squad)
+    rng = random.Random(args.seed)
+    sample = rng.sample(questions, min(args.questions, len(questions)))
+    paragraphs: dict[str, list[str]] = {}
+    for q in questions:
+        contexts = paragraphs.setdefault(q.title, [])
+        if q.context not in contexts:
+            contexts.append(q.context)
+
+    embedder = SentenceTransformerEmbedder()
+    keys = sorted({(q.title, c) for q in sample for c in paragraphs[q.title]})
+    vectors = embedder.embed([f"{t}\n{c}" for t, c in keys], batch_size=64)
+    index = {key: row for row, key in enumerate(keys)}
+    question_vectors = embedder.embed([q.question for q in sample], batch_size=64)
+
+    items, labels_known, golds = [], [], []
+    for qi, q in enumerate(sample):
+        others = [c for c in paragraphs[q.title] if c != q.context]
+        rng.shuffle(others)
+
+        def pool(contexts):
+            return [
+                Passage(q.title, q.title, c, 0, len(c), float(vectors[index[(q.title, c)]] @ question_vectors[qi]))
+                for c in contexts
+            ]
+
+        items.append((q.question, pool([q.context] + others[: args.pool - 1])))
+        golds.append(q.answers)
+        if others:
+            items.append((q.question, pool(others[: args.pool])))
+            golds.append(None)
+
+    reader = make_reader(args.reader, batch_size=64)
+    spans = reader.read_many(items, top_k=1, allow_no_answer=False)
+    features, labels = [], []
+    for found, gold in zip(spans, golds):
+        if not found:
+            continue
+        best = found[0]
+        features.append(span_features(best))
+        labels.append(int(gold is not None and best_over_golds(f1_score, best.text, gold) >= 0.5))
+    x, y = np.asarray(features), np.asarray(labels)
+    weights, bias = fit_logistic(x, y)
+    calibration = Calibration(tuple(float(w) for w in weights), bias, 0.5, "")
+    confidence = np.asarray([calibration.confidence_from_features(f) for f in features])
+    is_positive_pool = np.asarray([gold is not None for gold, found in zip(golds, spans) if found])
+
+    best_threshold, best_score = 0.5, -1.0
+    for threshold in np.linspace(0.05, 0.95, 91):
+        answered_right = ((confidence >= threshold) & (y == 1)).sum() / max(1, (y == 1).sum())
+        declined_absent = ((confidence < threshold) & ~is_positive_pool).sum() / max(1, (~is_positive_pool).sum())
+        score = (answered_right + declined_absent) / 2
+        if score > best_score:
+            best_threshold, best_score = float(threshold), float(score)
+    answered_right = float(((confidence >= best_threshold) & (y == 1)).sum() / max(1, (y == 1).sum()))
+    declined = float(((confidence < best_threshold) & ~is_positive_pool).sum() / max(1, (~is_positive_pool).sum()))
+    fitted_on = (
+        f"SQuAD 1.1 dev, {len(sample)} questions (seed {args.seed}), pools of {args.pool} paragraphs with and "
+        f"without the gold one; {len(y)} reads"
+    )
+    calibration = Calibration(tuple(float(w) for w in weights), bias, round(best_threshold, 3), fitted_on)
+    figures = {
+        "reads": int(len(y)),
+        "ece": round(expected_calibration_error(confidence, y), 4),
+        "right_answers_given": round(answered_right, 4),
+        "absent_answers_declined": round(declined, 4),
+    }
+    calibration.save(args.reader, {"figures": figures})
+    print({"weights": calibration.weights, "bias": calibration.bias, "threshold": calibration.threshold, **figures})
+
+
+if __name__ == "__main__":
+    main()

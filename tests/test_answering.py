@@ -1,0 +1,167 @@
+"""ask(): merging spans into cited answers, honest not-found answers, and follow-up questions."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings as hsettings, strategies as st
+
+from qa.answering import NOT_FOUND, Answerer, Turn, as_turns, is_follow_up, retrieval_query
+from qa.calibration import Calibration, fit_logistic
+from qa.engine import Engine
+from qa.types import Answer, Passage, Span
+from tests.conftest import SEED, story, write
+
+
+class PhraseReader:
+    """Finds known phrases in passages; their logit margins say how sure it is."""
+
+    name = "phrase-reader"
+
+    def __init__(self, phrases: dict[str, float]):
+        self.phrases = phrases
+        self.questions = []
+
+    def load(self):
+        pass
+
+    def read(self, question, passages, *, top_k=3, allow_no_answer=True):
+        self.questions.append(question)
+        spans = []
+        for passage in passages:
+            for phrase, margin in self.phrases.items():
+                at = passage.text.find(phrase)
+                if at >= 0:
+                    start = passage.start + at
+                    spans.append(Span(phrase, start, start + len(phrase), 0.9, passage, logit=margin, null_logit=0.0))
+        return sorted(spans, key=lambda s: -s.logit)[: top_k * len(passages)]
+
+
+@pytest.fixture
+def seeded(engine, articles):
+    shutil.copy(SEED, articles / "seed.txt")
+    engine.sync(articles)
+    return engine
+
+
+def with_reader(engine, reader):
+    engine._reader = reader
+    return engine
+
+
+def test_answer_cites_article_sentence_and_exact_characters(seeded):
+    engine = with_reader(seeded, PhraseReader({"At least 12 suspected members of the groups": 6.0}))
+    answer = engine.ask("who was arrested?")
+    assert answer.found and answer.text == "At least 12 suspected members of the groups"
+    assert answer.confidence > 0.99
+    (citation,) = answer.citations
+    text = SEED.read_text()
+    assert citation.article_id == "seed.txt"
+    assert text[citation.start : citation.end] == answer.text
+    assert citation.sentence == text[citation.sentence_start : citation.sentence_end]
+    assert citation.sentence.startswith("At least 12 suspected") and citation.sentence.endswith("the KNB said.")
+    assert citation.title.startswith("Kazakhstan busts suspects")
+    assert answer.passages
+
+
+def test_low_confidence_is_an_honest_not_found_with_passages_and_best_guess(seeded):
+    engine = with_reader(seeded, PhraseReader({"Ivan Korneyev": -4.0}))
+    answer = engine.ask("who won the 2004 world cup?")
+    assert not answer.found and answer.text == NOT_FOUND and answer.citations == []
+    assert answer.passages and answer.confidence < 0.5
+    assert answer.alternatives[0].text == "Ivan Korneyev" and answer.alternatives[0].citations
+
+
+def test_the_same_answer_in_two_articles_is_one_answer_citing_both(engine, articles):
+    write(articles, "a.txt", story("Storm", "The storm hit Dover on Monday.", "Ferries stopped."))
+    write(articles, "b.txt", story("Ferries halted", "Ferries stopped after the storm hit Dover."))
+    with_reader(engine, PhraseReader({"Dover": 5.0, "Monday": 1.0}))
+    engine.sync(articles)
+    answer = engine.ask("where did the storm hit?")
+    assert answer.text == "Dover"
+    assert sorted(c.article_id for c in answer.citations) == ["a.txt", "b.txt"]
+    assert [alt.text for alt in answer.alternatives] == ["Monday"]
+
+
+def test_overlapping_chunks_give_one_citation_per_span(engine, articles, settings):
+    sentences = [f"Sentence {i} says nothing much." for i in range(30)] + ["The mayor is Ann Smith."]
+    write(articles, "long.txt", story("City news", " ".join(sentences)))
+    engine = Engine(settings=settings.replace(chunk_tokens=16), embedder=engine.embedder)
+    with_reader(engine, PhraseReader({"Ann Smith": 5.0}))
+    engine.sync(articles)
+    answer = engine.ask("who is the mayor?")
+    assert answer.text == "Ann Smith" and len(answer.citations) == 1
+
+
+def test_follow_up_detection_and_retrieval_query():
+    assert is_follow_up("where did it happen?") and is_follow_up("and in Almaty?") and is_follow_up("why?")
+    assert not is_follow_up("who is the director of Spamhaus?")
+    turns = [Turn("who was arrested?", "At least 12 suspected members")]
+    assert retrieval_query("where did it happen?", turns) == "where did it happen? who was arrested? At least 12 suspected members"
+    assert retrieval_query("who runs Spamhaus?", turns) == "who runs Spamhaus?"
+    assert retrieval_query("where did it happen?", []) == "where did it happen?"
+
+
+def test_history_accepts_answers_dicts_and_pairs():
+    answer = Answer("q1", "a1", True, 0.9, citations=[])
+    turns = as_turns([answer, {"question": "q2", "answer": "a2"}, ("q3", "a3")])
+    assert [(t.question, t.answer) for t in turns] == [("q1", "a1"), ("q2", "a2"), ("q3", "a3")]
+
+
+def test_follow_up_on_the_seed_stays_with_the_story(engine, articles):
+    shutil.copy(SEED, articles / "seed.txt")
+    write(articles, "other.txt", story("Rail strike", "Train drivers walked out in Leeds.", "It happened on Friday."))
+    engine.sync(articles)
+    reader = PhraseReader({"At least 12 suspected members of the groups": 6.0, "Astana and Almaty": 5.0})
+    with_reader(engine, reader)
+    first = engine.ask("who was arrested?")
+    follow = engine.ask("where did it happen?", history=[first])
+    assert follow.found and follow.text == "At least 12 suspected members of the groups" or follow.citations
+    assert {c.article_id for c in follow.citations} == {"seed.txt"}
+    assert follow.passages[0].article_id == "seed.txt"  # the story the chat is about comes first
+
+
+def test_calibration_fit_separates_and_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    # Two unit-variance classes at +1 and -1: the true log-odds are exactly 2x.
+    x = np.r_[rng.normal(1, 1, 4000), rng.normal(-1, 1, 4000)][:, None]
+    y = np.r_[np.ones(4000), np.zeros(4000)]
+    weights, bias = fit_logistic(np.hstack([x, np.zeros_like(x), np.zeros_like(x)]), y)
+    assert abs(weights[0] - 2.0) < 0.15 and abs(bias) < 0.1
+    calibration = Calibration(tuple(weights), bias, 0.6, "test")
+    calibration.save(tmp_path)
+    assert Calibration.load(tmp_path) == calibration
+    assert Calibration.load(tmp_path / "missing") == Calibration()
+
+
+@given(
+    text=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=5, max_size=200),
+    data=st.data(),
+)
+@hsettings(max_examples=60, deadline=None)
+def test_property_citations_are_exact_slices_of_the_article(text, data):
+    lo = data.draw(st.integers(0, len(text) - 1))
+    hi = data.draw(st.integers(lo + 1, len(text)))
+    offset = data.draw(st.integers(0, 50))
+    assume(text[lo:hi].strip())  # readers never return whitespace-only spans
+    article = "x" * offset + text
+    passage = Passage("a", "T", text, offset, offset + len(text), 0.5)
+    span = Span(text[lo:hi], offset + lo, offset + hi, 0.9, passage, logit=5.0)
+
+    class OneSpan:
+        name = "one"
+
+        def read(self, question, passages, **kwargs):
+            return [span]
+
+    answerer = Answerer(
+        lambda q, k: [passage], OneSpan(), lambda aid: [(offset, offset + len(text))], lambda aid: article,
+        calibration=Calibration(),
+    )
+    answer = answerer.ask("question?")
+    (citation,) = answer.citations or answer.alternatives[0].citations
+    assert article[citation.start : citation.end] == span.text
+    assert article[citation.sentence_start : citation.sentence_end] == citation.sentence
+    assert citation.sentence_start <= citation.start <= citation.end <= citation.sentence_end
