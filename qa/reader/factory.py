@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qa.errors import QAError
 from qa.reader.base import Reader
 
 DEFAULT_READER_DIR = Path(__file__).resolve().parent.parent / "models" / "minilm-squad"
 _SHIPPED_NAMES = {"default", "shipped"}
 
 
-class ReaderNotAvailable(RuntimeError):
+class ReaderNotAvailable(QAError):
     """The requested reader has no weights to load."""
 
 
