@@ -243,3 +243,17 @@ def eval_command(questions_file, index_dir, no_answers, details, as_json) -> Non
                    f"ask p50 {result.ask_p50_ms:.0f} ms p95 {result.ask_p95_ms:.0f} ms")
     else:
         click.echo(f"latency:   search p50 {result.search_p50_ms:.0f} ms p95 {result.search_p95_ms:.0f} ms")
+
+
+@main.command("serve")
+@INDEX_OPTION
+@click.option("--articles", "articles_dir", type=click.Path(path_type=Path), default=None,
+              help="Articles folder the page syncs and uploads into (default: QA_ARTICLES_DIR or seeds/).")
+@click.option("--host", default=None, help="Interface to bind (default: QA_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: QA_PORT or 7860).")
+def serve_command(index_dir, articles_dir, host, port) -> None:
+    """Start the web chat."""
+    from qa.settings import Settings
+    from qa.webapp.app import launch
+
+    launch(Settings.from_env(index_dir=index_dir, articles_dir=articles_dir, host=host, port=port))
