@@ -141,7 +141,8 @@ class SentenceTransformerEmbedder:
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
             try:
-                with ThreadPoolExecutor(workers) as pool:
+                # OpenMP thread counts are per thread: each worker must set its own.
+                with ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
                     futures = [(index, pool.submit(self._encode, [texts[i] for i in index])) for index in batches]
                     for index, future in futures:
                         out[index] = future.result()

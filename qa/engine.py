@@ -90,7 +90,15 @@ class Engine:
         k = k or self.settings.search_k
         generation = self.generation()
         vector = self.embedder.embed([question])
-        return generation.search(vector, k)
+        s = self.settings
+        return generation.hybrid_search(
+            question,
+            vector,
+            k,
+            mode=s.retrieval,
+            weights=(s.fusion_dense_weight, s.fusion_lexical_weight),
+            depth=s.fusion_depth,
+        )
 
     @property
     def reader(self):

@@ -134,8 +134,11 @@ def next_generation_number(index_dir: Path) -> int:
 
 
 def _fsync_tree(path: Path) -> None:
-    for file in path.iterdir():
-        with open(file, "rb") as handle:
+    for entry in path.iterdir():
+        if entry.is_dir():
+            _fsync_tree(entry)
+            continue
+        with open(entry, "rb") as handle:
             os.fsync(handle.fileno())
     _fsync_dir(path)
 

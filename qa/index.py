@@ -10,9 +10,13 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import EmbedderMismatch
+from qa.lexical import BM25Index, reciprocal_rank_fusion
 from qa.generations import connect_readonly, generation_number, read_manifest
 from qa.store import VectorStore, load_store
 from qa.types import Article, Passage
+
+
+_UNLOADED = object()
 
 
 def embedder_identity(embedder) -> dict:
@@ -36,12 +40,13 @@ class LoadedGeneration:
     manifest: dict
     store: VectorStore
     db: sqlite3.Connection
+    _lexical: object = None
 
     @classmethod
     def open(cls, path: Path) -> "LoadedGeneration":
         manifest = read_manifest(path)
         store = load_store(manifest["store"], path, manifest["embedder"]["dimension"])
-        return cls(path, manifest, store, connect_readonly(path))
+        return cls(path, manifest, store, connect_readonly(path), _UNLOADED)
 
     @property
     def number(self) -> int:
@@ -53,6 +58,36 @@ class LoadedGeneration:
     def search(self, query_vector: np.ndarray, k: int) -> list[Passage]:
         scores, ids = self.store.search(query_vector, k)
         return self.passages_for(ids[0].tolist(), scores[0].tolist())
+
+    @property
+    def lexical(self) -> BM25Index | None:
+        if self._lexical is _UNLOADED:
+            self._lexical = BM25Index.load(self.path)
+        return self._lexical
+
+    def hybrid_search(
+        self, question: str, query_vector: np.ndarray, k: int, *, mode: str, weights: tuple[float, float], depth: int
+    ) -> list[Passage]:
+        """Dense, lexical (BM25) or both fused by reciprocal rank. Passage.score stays the cosine similarity to the
+        question in every mode, so scores mean the same thing whichever ranking produced the list."""
+        dense_ids: list[int] = []
+        if mode in {"dense", "hybrid"}:
+            _, ids = self.store.search(query_vector, max(k, depth) if mode == "hybrid" else k)
+            dense_ids = [int(i) for i in ids[0] if i >= 0]
+        lexical_ids: list[int] = []
+        if mode in {"lexical", "hybrid"} and self.lexical is not None:
+            lexical_ids = [i for i, _ in self.lexical.search(question, max(k, depth) if mode == "hybrid" else k)]
+        if mode == "dense":
+            ranked = dense_ids
+        elif mode == "lexical":
+            ranked = lexical_ids
+        else:
+            ranked = [i for i, _ in reciprocal_rank_fusion([dense_ids, lexical_ids], weights)]
+        ranked = ranked[:k]
+        if not ranked:
+            return []
+        cosines = self.store.vectors(np.asarray(ranked, dtype=np.int64)) @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        return self.passages_for(ranked, cosines.tolist())
 
     def passages_for(self, chunk_ids: list[int], scores: list[float]) -> list[Passage]:
         wanted = [(int(i), float(s)) for i, s in zip(chunk_ids, scores) if i >= 0]

@@ -30,6 +30,11 @@ class Settings:
     # Prefix each chunk's title to what is embedded (the passage text itself is unchanged).
     embed_titles: bool = True
     search_k: int = 5
+    # 'hybrid' fuses dense and BM25 rankings (reciprocal rank fusion); 'dense' or 'lexical' use one alone.
+    retrieval: str = "hybrid"
+    fusion_dense_weight: float = 1.0
+    fusion_lexical_weight: float = 1.0
+    fusion_depth: int = 50  # candidates taken from each ranking before fusing
     # Reader: None means the reader shipped with the project; else a Hugging Face model id or local path.
     reader: str | None = None
     reader_top_k_passages: int = 5
@@ -44,6 +49,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.precision not in {"auto", "bf16", "fp32"}:
             raise ConfigError(f"precision must be auto, bf16 or fp32 (got {self.precision!r}); set QA_PRECISION")
+        if self.retrieval not in {"hybrid", "dense", "lexical"}:
+            raise ConfigError(f"retrieval must be hybrid, dense or lexical (got {self.retrieval!r}); set QA_RETRIEVAL")
         if not 16 <= self.chunk_tokens <= 4096:
             raise ConfigError(f"chunk_tokens must be between 16 and 4096 (got {self.chunk_tokens})")
         if self.chunk_overlap_sentences < 0:

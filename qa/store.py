@@ -24,6 +24,9 @@ class VectorStore(Protocol):
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids), each of shape (len(queries), k); missing results have id -1."""
 
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of these ids, shape (len(ids), dimension)."""
+
     def save(self, path: Path) -> None: ...
 
 
@@ -63,6 +66,12 @@ class FaissFlatStore:
         if len(self) == 0:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
         return self._index.search(queries, k)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(ids), self.dimension), dtype=np.float32)
+        for row, chunk_id in enumerate(ids):
+            out[row] = self._index.reconstruct(int(chunk_id))
+        return out
 
     def save(self, path: Path) -> None:
         import faiss

@@ -32,6 +32,7 @@ from qa.generations import (
     writer_lock,
 )
 from qa.index import check_embedder, embedder_identity
+from qa.lexical import BM25Index
 from qa.settings import Settings
 from qa.store import load_store, new_store
 from qa.text import content_regions, sentences
@@ -187,6 +188,7 @@ class Transaction:
             self.store.add(np.asarray([p.chunk_id for p in self._pending], dtype=np.int64), vectors)
         self.report.chunks_embedded = len(self._pending)
         self.db.commit()
+        self._build_lexical()
         articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
         chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         self.db.close()
@@ -209,6 +211,14 @@ class Transaction:
         self.report.generation = self.number
         self.report.seconds = round(time.monotonic() - self._started, 3)
         return self.report
+
+    def _build_lexical(self) -> None:
+        rows = self.db.execute(
+            "SELECT c.id, a.title, substr(a.text, c.start + 1, c.end - c.start) FROM chunks c "
+            "JOIN articles a ON a.id = c.article_id ORDER BY c.id"
+        ).fetchall()
+        # The title counts as words of every chunk: questions often name the story, not the sentence.
+        BM25Index.build([r[0] for r in rows], [f"{r[1] or ''}\n{r[2]}" for r in rows]).save(self.staging)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         bar = None

@@ -1,0 +1,78 @@
+"""Hybrid retrieval: BM25 kept in step with every sync, and reciprocal rank fusion with dense search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.engine import Engine
+from qa.lexical import BM25Index, reciprocal_rank_fusion
+from tests.conftest import story, write
+
+
+def test_rrf_sums_weighted_reciprocal_ranks():
+    fused = reciprocal_rank_fusion([[1, 2, 3], [3, 4]], [1.0, 2.0], k=60)
+    scores = dict(fused)
+    assert scores[3] == pytest.approx(1 / 63 + 2 / 61)
+    assert scores[1] == pytest.approx(1 / 61) and scores[4] == pytest.approx(2 / 62)
+    assert [i for i, _ in fused] == [3, 4, 1, 2]
+
+
+def test_rrf_ties_keep_first_appearance_and_empty_lists_are_fine():
+    assert [i for i, _ in reciprocal_rank_fusion([[7, 8], [8, 7]], [1.0, 1.0])] == [7, 8]
+    assert reciprocal_rank_fusion([[5, 6], []], [1.0, 1.0]) == [(5, 1 / 61), (6, 1 / 62)]
+    assert reciprocal_rank_fusion([[], []], [1.0, 1.0]) == []
+
+
+def test_bm25_k_larger_than_corpus_and_unknown_words():
+    index = BM25Index.build([4, 9], ["Astana police arrested twelve", "London shares rose"])
+    assert [i for i, _ in index.search("arrested in Astana", 50)] == [4]
+    assert index.search("zebra", 5) == []
+    assert BM25Index.build([], []).search("anything", 3) == []
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_every_mode_returns_cosine_scores_and_exact_offsets(engine, articles, settings, embedder, mode):
+    write(articles, "a.txt", story("Floods", "Heavy rain flooded the Zelvin valley on Tuesday."))
+    write(articles, "b.txt", story("Markets", "Shares rose sharply in London."))
+    engine.sync(articles)
+    e = Engine(settings=settings.replace(retrieval=mode), embedder=embedder)
+    hits = e.search("Zelvin valley rain", k=5)
+    assert hits[0].article_id == "a.txt"
+    query = embedder.embed(["Zelvin valley rain"])[0]
+    for p in hits:
+        vector = e.generation().store.vectors(np.asarray([p.chunk_id]))[0]
+        assert p.score == pytest.approx(float(vector @ query), abs=1e-5)
+        assert e.article(p.article_id).text[p.start : p.end] == p.text
+
+
+def test_bm25_stays_in_step_through_add_edit_delete(engine, articles, settings, embedder):
+    lexical = Engine(settings=settings.replace(retrieval="lexical"), embedder=embedder)
+    write(articles, "a.txt", story("Floods", "The Quorvath river burst its banks."))
+    engine.sync(articles)
+    assert [p.article_id for p in lexical.search("Quorvath", 5)] == ["a.txt"]
+    write(articles, "b.txt", story("Mayor", "Mayor Ostrenka opened the bridge."))
+    engine.sync(articles)
+    assert [p.article_id for p in lexical.search("Ostrenka", 5)] == ["b.txt"]
+    write(articles, "a.txt", story("Floods", "The Dravinsk river burst its banks."))
+    engine.sync(articles)
+    assert lexical.search("Quorvath", 5) == [] and [p.article_id for p in lexical.search("Dravinsk", 5)] == ["a.txt"]
+    (articles / "b.txt").unlink()
+    engine.sync(articles)
+    assert lexical.search("Ostrenka", 5) == []
+
+
+def test_fusion_weights_reach_the_ranking(engine, articles, settings, embedder):
+    for i in range(12):
+        write(articles, f"n{i}.txt", story(f"Council {i}", f"The city council met {i} times to discuss the budget."))
+    write(articles, "rare.txt", story("Appointment", "Vrbanic was named treasurer of the council."))
+    engine.sync(articles)
+    question = "what did the council discuss about the budget with Vrbanic"
+
+    def ranking(**changes):
+        e = Engine(settings=settings.replace(**changes), embedder=embedder)
+        return [p.article_id for p in e.search(question, k=13)]
+
+    assert ranking(retrieval="hybrid", fusion_lexical_weight=0.0) == ranking(retrieval="dense")
+    assert ranking(retrieval="hybrid", fusion_dense_weight=0.0) == ranking(retrieval="lexical")
+    assert ranking(retrieval="lexical")[0] == "rare.txt"  # the rare name dominates BM25
