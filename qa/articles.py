@@ -60,6 +60,14 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
+    # A few stray high bytes in otherwise ASCII text (a "£" or "é" in English news) are almost always Windows
+    # Latin-1; statistical detectors guess wildly on so little evidence (cp932 for one "£").
+    high = sum(1 for byte in data if byte > 127)
+    if high <= max(8, len(data) // 100):
+        try:
+            return data.decode("cp1252"), "cp1252 (Latin-1)"
+        except UnicodeDecodeError:
+            pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()

@@ -41,7 +41,8 @@ def test_latin1_file_is_decoded_and_reported():
 @pytest.mark.skipif(not (BBC / "sport" / "199.txt").exists(), reason="BBC corpus not present")
 def test_the_real_latin1_bbc_file_loads():
     parsed = parse_source("sport/199.txt", (BBC / "sport" / "199.txt").read_bytes())
-    assert parsed.notes and parsed.articles[0].text.strip()
+    assert parsed.notes == ["sport/199.txt: not UTF-8, decoded as cp1252 (Latin-1)"]
+    assert "a £15.8m signing" in parsed.articles[0].text
 
 
 @pytest.mark.parametrize(
