@@ -96,7 +96,8 @@ class Answerer:
         passages = self._prefer_previous_articles(passages, question, turns)[: self.top_k_passages]
         if not question or not passages:
             return Answer(question=question, text=NOT_FOUND, found=False, confidence=0.0, passages=passages)
-        spans = self._reader.read(question, passages, top_k=3, allow_no_answer=False)
+        # Many candidates, so that distinct answers survive grouping as alternatives.
+        spans = self._reader.read(question, passages, top_k=3 * len(passages), allow_no_answer=False)
         groups = self._group(spans)
         if not groups:
             return Answer(question=question, text=NOT_FOUND, found=False, confidence=0.0, passages=passages)
@@ -133,34 +134,41 @@ class Answerer:
         return sorted(groups.values(), key=lambda g: -g.confidence)
 
     def _answer(self, question: str, group: _Group, passages: list[Passage]) -> Answer:
+        """Citations quote exactly the answer's text: a grouped variant such as "the KNB" for "KNB" is cited at
+        the answer's own characters inside it; a variant that does not contain them is not cited."""
+        text = group.spans[0].text
         citations, seen = [], set()
         for span in group.spans:
-            if (span.passage.article_id, span.start, span.end) in seen:
+            offset = span.text.find(text)
+            if offset < 0:
                 continue
-            seen.add((span.passage.article_id, span.start, span.end))
-            citations.append(self._cite(span))
+            start = span.start + offset
+            key = (span.passage.article_id, start)
+            if key not in seen:
+                seen.add(key)
+                citations.append(self._cite(span.passage, start, start + len(text)))
         found = group.confidence >= self.threshold
-        return Answer(question, group.spans[0].text, found, round(group.confidence, 4), citations, [], passages)
+        return Answer(question, text, found, round(group.confidence, 4), citations, [], passages)
 
-    def _cite(self, span: Span) -> Citation:
-        article_id = span.passage.article_id
+    def _cite(self, passage: Passage, span_start: int, span_end: int) -> Citation:
+        article_id = passage.article_id
         text = self._article_text(article_id)
         # The sentence holding the span's first character through the one holding its last (answers may cross).
-        sentence_start, sentence_end = span.start, span.end
+        sentence_start, sentence_end = span_start, span_end
         for start, end in self._sentences_of(article_id):
-            if start <= span.start < end:
+            if start <= span_start < end:
                 sentence_start = min(sentence_start, start)
-            if start < span.end <= end:
+            if start < span_end <= end:
                 sentence_end = max(sentence_end, end)
         return Citation(
             article_id=article_id,
-            title=span.passage.title,
-            start=span.start,
-            end=span.end,
+            title=passage.title,
+            start=span_start,
+            end=span_end,
             sentence=text[sentence_start:sentence_end],
             sentence_start=sentence_start,
             sentence_end=sentence_end,
-            url=span.passage.url,
-            date=span.passage.date,
-            author=span.passage.author,
+            url=passage.url,
+            date=passage.date,
+            author=passage.author,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
@@ -57,20 +58,26 @@ class SentenceTransformerEmbedder:
         self._precision = precision
         self._threads = threads
         self._model = None
+        self._lock = threading.Lock()
         self._fingerprint: str | None = None
 
     def load(self):
         if self._model is None:
-            import torch
-            from sentence_transformers import SentenceTransformer
-
-            if self._threads:
-                torch.set_num_threads(self._threads)
-            path = resolve_model_path(self.name)
-            local = Path(path).exists()
-            self._model = SentenceTransformer(path, device="cpu", local_files_only=local)
-            self._model.eval()
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
         return self._model
+
+    def _load(self):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if self._threads:
+            torch.set_num_threads(self._threads)
+        path = resolve_model_path(self.name)
+        model = SentenceTransformer(path, device="cpu", local_files_only=Path(path).exists())
+        model.eval()
+        return model
 
     @property
     def precision(self) -> str:

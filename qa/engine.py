@@ -35,6 +35,7 @@ class Engine:
         self._reader = reader
         self._generation: LoadedGeneration | None = None
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
 
     @property
     def index_dir(self) -> Path:
@@ -43,7 +44,9 @@ class Engine:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings)
+            with self._load_lock:
+                if self._embedder is None:
+                    self._embedder = make_embedder(self.settings)
         return self._embedder
 
     # -- writing ---------------------------------------------------------------------------------------------
@@ -80,9 +83,9 @@ class Engine:
                 path = self.index_dir / live
                 manifest = read_manifest(path)
                 check_embedder(manifest, embedder_identity(self.embedder), path)
-                old, self._generation = self._generation, LoadedGeneration.open(path)
-                if old is not None:
-                    old.close()
+                # The old generation is not closed here: another thread may still be reading it. It is closed
+                # when the last reference goes.
+                self._generation = LoadedGeneration.open(path)
             return self._generation
 
     def search(self, question: str, k: int | None = None) -> list[Passage]:
@@ -105,7 +108,10 @@ class Engine:
         if self._reader is None:
             from qa.reader.factory import make_reader
 
-            self._reader = make_reader(
+            with self._load_lock:
+                if self._reader is not None:
+                    return self._reader
+                self._reader = make_reader(
                 self.settings.reader,
                 precision=self.settings.precision,
                 max_answer_tokens=self.settings.reader_max_answer_tokens,

@@ -55,6 +55,12 @@ class LoadedGeneration:
     def close(self) -> None:
         self.db.close()
 
+    def __del__(self) -> None:
+        try:
+            self.db.close()
+        except Exception:
+            pass
+
     def search(self, query_vector: np.ndarray, k: int) -> list[Passage]:
         scores, ids = self.store.search(query_vector, k)
         return self.passages_for(ids[0].tolist(), scores[0].tolist())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shutil
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -95,6 +96,9 @@ class Transaction:
         self.db = sqlite3.connect(self.staging / "meta.sqlite")
         self.db.row_factory = sqlite3.Row
         self.reembed_all = False
+        # A sync that changes nothing publishes nothing: no churn of generations or "last sync" times.
+        self.dirty = base is None
+        self.base_number = int(live.split("-")[1]) if live and base is not None else 0
         if base is not None:
             manifest = read_manifest(base)
             check_embedder(manifest, self.identity, base)
@@ -105,6 +109,7 @@ class Transaction:
             self.next_chunk_id = int(manifest["next_chunk_id"])
             # Chunks made with other settings would mix two chunkings in one index: redo them all.
             self.reembed_all = manifest.get("chunking") != self.chunking
+            self.dirty = self.reembed_all
         else:
             self.db.executescript(SCHEMA)
             self.store = new_store(self.settings.store, self.identity["dimension"])
@@ -123,6 +128,7 @@ class Transaction:
 
     # -- writes ----------------------------------------------------------------------------------------------
     def remove(self, article_id: str) -> None:
+        self.dirty = True
         ids = [row[0] for row in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
         self.store.remove(np.asarray(ids, dtype=np.int64))
         self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
@@ -130,10 +136,12 @@ class Transaction:
 
     def rename(self, old_id: str, article: Article, source: str | None) -> None:
         """Same content under a new id (a renamed file): keep its vectors, change only the id."""
+        self.dirty = True
         self.db.execute("UPDATE articles SET id = ?, source = ? WHERE id = ?", (article.id, source, old_id))
         self.db.execute("UPDATE chunks SET article_id = ? WHERE article_id = ?", (article.id, old_id))
 
     def add(self, article: Article, source: str | None) -> None:
+        self.dirty = True
         regions = content_regions(article.text, article.boilerplate)
         spans = sentences(article.text, regions)
         max_tokens = self.embedder.max_tokens - (TITLE_RESERVE_TOKENS if self.settings.embed_titles else 0)
@@ -176,12 +184,21 @@ class Transaction:
             self._pending.append(_Pending(chunk_id, f"{title}\n{chunk.text}" if prefix else chunk.text))
 
     def set_source(self, source: str, file_hash: str) -> None:
+        self.dirty = True
         self.db.execute("INSERT OR REPLACE INTO sources (source, file_hash) VALUES (?, ?)", (source, file_hash))
 
     def drop_source(self, source: str) -> None:
-        self.db.execute("DELETE FROM sources WHERE source = ?", (source,))
+        if self.db.execute("DELETE FROM sources WHERE source = ?", (source,)).rowcount:
+            self.dirty = True
 
     def commit(self) -> SyncReport:
+        if not self.dirty:
+            self.db.close()
+            del self.db
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.report.generation = self.base_number
+            self.report.seconds = round(time.monotonic() - self._started, 3)
+            return self.report
         if self._pending:
             texts = [p.text for p in self._pending]
             vectors = self._embed(texts)
@@ -309,6 +326,7 @@ def _apply(txn: Transaction, wanted: dict, indexed: dict, vanished: list[str]) -
         old = indexed.get(aid)
         if old is not None and old[0] == new_hash and not txn.reembed_all:
             if old[1] != source:
+                txn.dirty = True
                 txn.db.execute("UPDATE articles SET source = ? WHERE id = ?", (source, aid))
             report.unchanged += 1
             continue

@@ -165,3 +165,14 @@ def test_property_citations_are_exact_slices_of_the_article(text, data):
     assert article[citation.start : citation.end] == span.text
     assert article[citation.sentence_start : citation.sentence_end] == citation.sentence
     assert citation.sentence_start <= citation.start <= citation.end <= citation.sentence_end
+
+
+def test_grouped_variants_are_cited_at_the_answers_own_characters(engine, articles):
+    write(articles, "a.txt", story("Raid", "Officers of the KNB said twelve were held.", "The KNB confirmed it."))
+    engine.sync(articles)
+    with_reader(engine, PhraseReader({"KNB confirmed": 1.0, "the KNB said": 0.5, "KNB": 5.0, "the KNB": 3.0}))
+    answer = engine.ask("who said it?")
+    assert answer.text == "KNB"
+    text = engine.article("a.txt").text
+    assert len(answer.citations) == 2  # both occurrences, each quoted exactly
+    assert all(text[c.start : c.end] == "KNB" for c in answer.citations)

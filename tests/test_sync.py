@@ -208,3 +208,13 @@ def test_seed_sync_and_search(engine, tmp_path):
     passages = engine.search("who was arrested", k=10)
     assert any("12 suspected members" in p.text for p in passages)
     assert all("Comment Policy" not in p.text for p in passages)
+
+
+def test_a_sync_that_changes_nothing_publishes_no_generation(engine, articles, settings):
+    write(articles, "flood.txt", FLOOD)
+    assert engine.sync(articles).generation == 1
+    report = engine.sync(articles)
+    assert report.generation == 1 and not report.changed
+    assert sorted(p.name for p in settings.index_dir.glob("gen-*")) == ["gen-000001"]
+    write(articles, "market.txt", MARKET)
+    assert engine.sync(articles).generation == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,11 +91,17 @@ class TransformersReader:
         self.threads = threads
         self._tokenizer = None
         self._model = None
+        self._load_lock = threading.Lock()
         self._resolved_precision = "fp32"
 
     def load(self) -> None:
         if self._model is not None:
             return
+        with self._load_lock:  # two threads asking at once must not load the model twice
+            if self._model is None:
+                self._load()
+
+    def _load(self) -> None:
         import torch
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 

@@ -16,6 +16,9 @@ from qa.types import Answer, Article, Citation, IndexStatus, Passage
 
 SNIPPET_CHARS = 320
 CLOSEST_PASSAGES = 3
+MAX_ALTERNATIVES = 2
+MIN_ALTERNATIVE_CONFIDENCE = 0.25  # weaker candidates are noise to a reader
+MIN_GUESS_CONFIDENCE = 0.1  # below this a not-found answer shows only the closest passages
 
 
 def esc(value) -> str:
@@ -31,6 +34,15 @@ def confidence_words(confidence: float, found: bool) -> str:
     if confidence >= 0.6:
         return "Likely"
     return "Possibly"
+
+
+def percent(confidence: float) -> str:
+    """A calibrated probability is never certainty: show ">99%" rather than "100%"."""
+    if confidence > 0.99:
+        return "&gt;99%"
+    if confidence < 0.01:
+        return "&lt;1%"
+    return f"{confidence:.0%}"
 
 
 def _clamp(text: str, *offsets: int) -> list[int]:
@@ -104,19 +116,52 @@ def _articles_count(citations: Sequence[Citation]) -> int:
     return len({c.article_id for c in citations})
 
 
+def distinct_sentences(citations: Sequence[Citation]) -> list[Citation]:
+    """One citation per quoted sentence: "KNB" and "the KNB" in the same sentence are one source to a reader."""
+    seen, out = set(), []
+    for c in citations:
+        key = (c.article_id, c.sentence_start, c.sentence_end)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+def alternatives_html(answer: Answer) -> str:
+    """Other candidate answers the reader found, each with the sentence it came from."""
+    main = answer.text.lower()
+    shown = [
+        a for a in answer.alternatives
+        if a.confidence >= MIN_ALTERNATIVE_CONFIDENCE and a.citations
+        and a.text.lower() not in main and main not in a.text.lower()  # "the KNB" adds nothing to "KNB"
+    ]
+    if not shown:
+        return ""
+    items = "".join(
+        f'<div class="alt"><div class="alt-head"><span class="alt-text">{esc(a.text)}</span>'
+        f'<span class="percent">{confidence_words(a.confidence, True).lower()}, {percent(a.confidence)}</span></div>'
+        f"{citation_html(a.citations[0])}</div>"
+        for a in shown[:MAX_ALTERNATIVES]
+    )
+    return f'<div class="alts"><div class="cites-label">Other possible answers</div>{items}</div>'
+
+
 def answer_html(answer: Answer) -> str:
     if not answer.found:
         return not_found_html(answer)
     words = confidence_words(answer.confidence, True)
     n = _articles_count(answer.citations)
     agree = f'<span class="agree">found in {n} articles</span>' if n > 1 else ""
-    cites = "".join(citation_html(c) for c in answer.citations)
+    citations = distinct_sentences(answer.citations)
+    cites = "".join(citation_html(c) for c in citations)
+    label = "Sources" if len(citations) > 1 else "Source"
     return (
         '<div class="answer found">'
         f'<div class="answer-text">{esc(answer.text)}</div>'
         f'<div class="answer-meta"><span class="confidence conf-{words.lower().replace(" ", "-")}">{words}</span>'
-        f'<span class="percent">{answer.confidence:.0%} confidence</span>{agree}</div>'
-        + (f'<div class="cites"><div class="cites-label">Source</div>{cites}</div>' if cites else "")
+        f'<span class="percent">{percent(answer.confidence)} confidence</span>{agree}</div>'
+        + (f'<div class="cites"><div class="cites-label">{label}</div>{cites}</div>' if cites else "")
+        + alternatives_html(answer)
         + "</div>"
     )
 
@@ -130,10 +175,10 @@ def not_found_html(answer: Answer) -> str:
         "<span>No sentence in the articles answers this with enough confidence.</span></div>",
     ]
     guess = answer.alternatives[0] if answer.alternatives else None
-    if guess is not None and guess.text:
+    if guess is not None and guess.text and guess.confidence >= MIN_GUESS_CONFIDENCE:
         parts.append(
             f'<div class="guess">Closest guess, probably wrong: “{esc(guess.text)}” '
-            f'<span class="percent">({guess.confidence:.0%} confidence)</span></div>'
+            f'<span class="percent">({percent(guess.confidence)} confidence)</span></div>'
         )
         parts.extend(citation_html(c) for c in guess.citations[:1])
     if answer.passages:
@@ -202,7 +247,10 @@ def article_html(
     meta = byline(article.date, article.author)
     link = ""
     if article.url and article.url.lower().startswith(("http://", "https://")):
-        link = f'<a class="url" href="{esc(article.url)}" target="_blank" rel="noopener noreferrer nofollow">{esc(article.url)}</a>'
+        link = (
+            f'<a class="url" href="{esc(article.url)}" target="_blank" rel="noopener noreferrer nofollow">'
+            f"{esc(article.url)}</a>"
+        )
     elif article.url:
         link = f'<span class="url">{esc(article.url)}</span>'
     return (

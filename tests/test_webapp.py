@@ -1,0 +1,336 @@
+"""The web chat without a browser or models: HTML rendering and escaping, upload checks, the service behind the
+page (with the hashing embedder and a phrase-finding reader), and the API through gradio_client."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+from qa.embedders import HashingEmbedder
+from qa.engine import Engine
+from qa.errors import IndexBusy, QAError
+from qa.types import Answer, Article, Citation, IndexStatus, Passage, Span
+from qa.webapp import render
+from qa.webapp.service import ChatService
+from qa.webapp.uploads import UploadRejected, sanitize_name, save_uploads, validate, write_atomically
+from tests.conftest import SEED, story, write
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">click</a>',
+    "[click](javascript:alert(1))",
+    "**bold** ${alert(1)} {{value}} &amp;",
+]
+
+
+def tags(markup: str) -> set[str]:
+    return {name.lower() for name in re.findall(r"<\s*([a-zA-Z][a-zA-Z0-9]*)", markup)}
+
+
+# -- render -------------------------------------------------------------------------------------------------------
+def citation(sentence: str, answer: str, *, offset: int = 100, article_id: str = "a.txt", **extra) -> Citation:
+    at = sentence.index(answer)
+    return Citation(
+        article_id=article_id, title=extra.pop("title", "Title"), start=offset + at, end=offset + at + len(answer),
+        sentence=sentence, sentence_start=offset, sentence_end=offset + len(sentence), **extra,
+    )
+
+
+def test_highlight_escapes_each_slice_and_marks_exactly_the_span():
+    text = "a <b> & 12 suspected members & <i>"
+    start = text.index("12")
+    out = render.highlight(text, start, start + len("12 suspected members"))
+    assert out == "a &lt;b&gt; &amp; <mark>12 suspected members</mark> &amp; &lt;i&gt;"
+
+
+@pytest.mark.parametrize("start,end", [(-5, 3), (3, 1), (2, 999), (999, 1000)])
+def test_highlight_survives_offsets_outside_the_text(start, end):
+    out = render.highlight("hello", start, end)
+    assert html.unescape(re.sub(r"</?mark>", "", out)) == "hello"
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_text_is_inert_in_answers_citations_passages_and_viewer(payload):
+    sentence = f"Before {payload} the ferry Blue Heron sailed."
+    cite = citation(
+        sentence, "Blue Heron", title=f"Title {payload}", author=payload, date=payload, article_id=f"{payload}.txt"
+    )
+    passage = Passage(f"{payload}.txt", f"T {payload}", sentence, 100, 100 + len(sentence), 0.5, author=payload)
+    answer = Answer(f"Q {payload}", f"A {payload}", True, 0.9, [cite], [], [passage])
+    missing = Answer(f"Q {payload}", "The articles don't say.", False, 0.1, [], [answer], [passage])
+    article = Article(f"{payload}.txt", "x" * 100 + sentence, title=payload, url="javascript:alert(1)", author=payload)
+    pieces = [
+        render.conversation_html([{"question": payload, "answer": answer}, {"question": payload, "answer": missing}]),
+        render.passages_html(payload, [passage]),
+        render.article_html(article, cite.start, cite.end, cite.sentence_start, cite.sentence_end),
+        render.status_html(IndexStatus(payload, True, embedder=payload), reader=payload, articles_dir=payload),
+        render.log_html([payload]),
+    ]
+    for markup in pieces:
+        assert html.escape(payload) in markup  # shown literally
+        assert not tags(markup) & {"script", "img", "a", "iframe", "svg"}
+        assert 'href="' not in markup
+
+
+def test_found_answer_shows_words_percent_sources_and_agreement():
+    first = citation("At least 12 suspected members were arrested.", "12 suspected members", article_id="a.txt")
+    second = citation("Police said 12 suspected members were held.", "12 suspected members", article_id="b.txt")
+    answer = Answer("who?", "12 suspected members", True, 0.91, [first, second])
+    out = render.answer_html(answer)
+    assert "Very likely" in out and "91% confidence" in out and "found in 2 articles" in out
+    assert "&gt;99% confidence" in render.answer_html(Answer("who?", "x", True, 0.9996, [first]))
+    assert out.count("<mark") == 2 and "<mark class=\"span\">12 suspected members</mark>" in out
+    assert 'data-article="a.txt"' in out and f'data-start="{first.start}"' in out
+
+
+def test_one_article_does_not_claim_agreement_and_same_sentence_is_quoted_once():
+    one = citation("the KNB reported November 3.", "KNB")
+    other = citation("the KNB reported November 3.", "the KNB")
+    out = render.answer_html(Answer("who?", "KNB", True, 0.7, [one, other]))
+    assert "found in" not in out and out.count("cite-sentence") == 1 and "Likely" in out
+
+
+@pytest.mark.parametrize(
+    "confidence,found,words",
+    [
+        (0.99, True, "Very likely"),
+        (0.85, True, "Very likely"),
+        (0.6, True, "Likely"),
+        (0.4, True, "Possibly"),
+        (0.9, False, "Not found"),
+    ],
+)
+def test_confidence_words(confidence, found, words):
+    assert render.confidence_words(confidence, found) == words
+
+
+def test_not_found_is_unmistakable_and_keeps_guess_and_closest_passages():
+    passages = [Passage("a.txt", "T", f"passage {i}", 0, 9, 0.3 - i / 10) for i in range(5)]
+    guess = Answer("q", "maybe", False, 0.3, [citation("It was maybe so.", "maybe")], [], passages)
+    out = render.answer_html(Answer("q", "The articles don't say.", False, 0.3, [], [guess], passages))
+    assert 'class="answer not-found"' in out and "The articles don&#x27;t say." in out and "Not found" in out
+    assert "Closest guess" in out and "maybe" in out
+    assert out.count('class="passage open-source"') == render.CLOSEST_PASSAGES
+    hopeless = Answer("q", "The articles don't say.", False, 0.01, [], [Answer("q", "x", False, 0.01)], passages)
+    assert "Closest guess" not in render.answer_html(hopeless) and "Closest passages" in render.answer_html(hopeless)
+
+
+def test_alternatives_are_shown_unless_they_repeat_the_answer():
+    quote = citation("At least 12 suspected members.", "12 suspected members")
+    alt = Answer("q", "12 suspected members", True, 0.5, [quote])
+    echo = Answer("q", "the KNB", True, 0.9, [citation("the KNB said.", "the KNB")])
+    out = render.answer_html(Answer("q", "KNB", True, 0.95, [citation("the KNB said.", "KNB")], [echo, alt]))
+    assert "Other possible answers" in out and "12 suspected members" in out and "the KNB</span>" not in out
+
+
+def test_article_view_marks_the_span_inside_its_sentence_and_links_only_http():
+    text = "Title\n\nFirst <b>sentence</b>. At least 12 suspected members were arrested. Last."
+    start = text.index("12 suspected")
+    s0 = text.index("At least")
+    article = Article("a.txt", text, title="Title", url="https://example.org/x?a=1&b=2")
+    out = render.article_html(article, start, start + 20, s0, text.index(" Last"))
+    marked = '<mark class="hit" id="hit">12 suspected members</mark>'
+    assert f'<span class="sentence">At least {marked} were arrested.</span>' in out
+    assert "&lt;b&gt;sentence&lt;/b&gt;" in out
+    assert 'href="https://example.org/x?a=1&amp;b=2"' in out and 'rel="noopener noreferrer nofollow"' in out
+    assert "href" not in render.article_html(Article("a.txt", text, url="javascript:alert(1)"), 0, 1)
+    assert "no longer in the index" in render.article_html(None, article_id="gone.txt")
+
+
+def test_empty_chat_welcomes_and_pending_turn_says_so():
+    assert "Ask a question" in render.conversation_html([])
+    assert "Searching the articles" in render.conversation_html([{"question": "q", "answer": None}])
+    assert "Could not answer" in render.conversation_html([{"question": "q", "answer": None, "error": "no index"}])
+
+
+# -- uploads ------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "original,safe",
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("C:\\Users\\me\\notes.MD", "notes.md"),
+        (".hidden.md", "hidden.md"),
+        ("my file (1).txt", "my-file-1.txt"),
+        ("résumé été.html", "resume-ete.html"),
+        ("<script>alert(1)</script>.txt", "script.txt"),  # the "/" makes a folder: only "script>.txt" is a name
+        ("x <img src=x onerror=alert(1)>.md", "x-img-src-x-onerror-alert-1.md"),
+        ("....txt", "article.txt"),
+        ("a" * 300 + ".jsonl", "a" * 80 + ".jsonl"),
+    ],
+)
+def test_sanitize_name(original, safe):
+    assert sanitize_name(original) == safe
+
+
+@pytest.mark.parametrize(
+    "name,data,reason",
+    [
+        ("run.exe", b"MZ", "only .txt"),
+        ("notes.pdf", b"%PDF", "only .txt"),
+        ("empty.txt", b"", "empty"),
+        ("big.txt", b"x" * 2001, "limit"),
+        ("binary.txt", b"abc\x00def", "binary"),
+        ("bad.jsonl", b"not json\n", "no article"),
+    ],
+)
+def test_validate_rejects_with_a_reason(name, data, reason):
+    with pytest.raises(UploadRejected, match=reason):
+        validate(name, data, max_bytes=2000)
+
+
+def test_validate_accepts_articles_the_sync_can_read():
+    assert validate("story.TXT", b"Title\n\nBody text.") == "story.txt"
+    assert validate("wire.jsonl", b'{"text": "Body", "title": "T"}\n') == "wire.jsonl"
+    page = b"<html><body><article><p>" + b"Some article text. " * 20 + b"</p></article></body></html>"
+    assert validate("page.html", page) == "page.html"
+
+
+def test_save_uploads_writes_atomically_and_reports_each_file(tmp_path):
+    folder = tmp_path / "articles"
+    incoming = tmp_path / "incoming"
+    good = write(incoming, "Good Story.txt", story("Good story", "The ferry was named Blue Heron."))
+    bad = write(incoming, "virus.exe", "MZ")
+    saved, rejected = save_uploads(folder, [("Good Story.txt", good), ("virus.exe", bad)])
+    assert [s.name for s in saved] == ["Good-Story.txt"] and not saved[0].replaced
+    assert len(rejected) == 1 and "virus.exe" in rejected[0]
+    assert sorted(p.name for p in folder.iterdir()) == ["Good-Story.txt"]  # no temporary file left behind
+    saved, _ = save_uploads(folder, [("Good Story.txt", good)])
+    assert saved[0].replaced
+    with pytest.raises(UploadRejected):
+        write_atomically(folder, "../escape.txt", b"x")
+
+
+# -- the service --------------------------------------------------------------------------------------------------
+class PhraseReader:
+    """Finds known phrases in passages; their logit margins say how sure it is."""
+
+    name = "phrase-reader"
+
+    def __init__(self, phrases: dict[str, float]):
+        self.phrases = phrases
+
+    def read(self, question, passages, *, top_k=3, allow_no_answer=True):
+        spans = []
+        for passage in passages:
+            for phrase, margin in self.phrases.items():
+                at = passage.text.find(phrase)
+                if at >= 0:
+                    start = passage.start + at
+                    spans.append(Span(phrase, start, start + len(phrase), 0.9, passage, logit=margin, null_logit=0.0))
+        return sorted(spans, key=lambda s: -s.logit)[: top_k * len(passages)]
+
+
+class SlowEmbedder(HashingEmbedder):
+    """Holds a sync inside embedding until released, to ask questions meanwhile."""
+
+    def __init__(self):
+        super().__init__(dimension=64)
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def embed(self, texts, **kwargs):
+        self.entered.set()
+        assert self.release.wait(10)
+        return super().embed(texts, **kwargs)
+
+
+PHRASES = {"At least 12 suspected members of the groups": 6.0, "Blue Heron": 6.0}
+
+
+@pytest.fixture
+def service(settings, articles):
+    shutil.copy(SEED, articles / "kazakhstan.txt")
+    engine = Engine(settings=settings, embedder=HashingEmbedder(64), reader=PhraseReader(PHRASES))
+    writer = Engine(settings=settings, embedder=HashingEmbedder(64))
+    svc = ChatService(settings, engine=engine, writer=writer)
+    svc.sync()
+    return svc
+
+
+def test_service_answers_and_refuses_empty_questions(service):
+    answer = service.ask("who was arrested?")
+    assert answer.found and answer.citations[0].article_id == "kazakhstan.txt"
+    with pytest.raises(QAError, match="type a question"):
+        service.ask("   ")
+
+
+def test_service_adds_files_then_answers_from_them_and_removes_them(service, tmp_path):
+    upload = write(tmp_path / "in", "ferry news.txt", story("Ferry news", "The new ferry is named Blue Heron."))
+    outcome = service.add_files([("ferry news.txt", upload)])
+    assert outcome.ok and outcome.lines[0] == "Added ferry-news.txt (uploaded as ferry news.txt)"
+    assert "1 added" in outcome.lines[1]
+    assert service.ask("what is the ferry called?").citations[0].article_id == "ferry-news.txt"
+    assert "ferry-news.txt" in service.article_ids()
+    outcome = service.remove("ferry-news.txt")
+    assert outcome.ok and not (service.articles_dir / "ferry-news.txt").exists()
+    assert service.article_ids() == ["kazakhstan.txt"]
+    assert not service.remove("missing.txt").ok and not service.remove(None).ok
+
+
+def test_questions_are_answered_from_the_previous_generation_during_a_sync(settings, articles):
+    shutil.copy(SEED, articles / "kazakhstan.txt")
+    engine = Engine(settings=settings, embedder=HashingEmbedder(64), reader=PhraseReader(PHRASES))
+    slow = SlowEmbedder()
+    svc = ChatService(settings, engine=engine, writer=Engine(settings=settings, embedder=slow))
+    slow.release.set()
+    svc.sync()
+    slow.release.clear()
+    write(articles, "ferry.txt", story("Ferry", "The new ferry is named Blue Heron."))
+    syncing = threading.Thread(target=svc.sync)
+    syncing.start()
+    try:
+        assert slow.entered.wait(10)
+        answer = svc.ask("who was arrested?")  # while the writer is stuck mid-sync
+        assert answer.found and answer.citations[0].article_id == "kazakhstan.txt"
+        with pytest.raises(IndexBusy):
+            svc.sync()
+        assert not svc.resync().ok
+        assert svc.activity
+    finally:
+        slow.release.set()
+        syncing.join(10)
+    assert "ferry.txt" in svc.article_ids() and svc.activity == ""
+
+
+def test_no_index_gives_a_clear_message(settings):
+    svc = ChatService(settings, engine=Engine(settings=settings, embedder=HashingEmbedder(64), reader=PhraseReader({})))
+    with pytest.raises(QAError, match="no index yet"):
+        svc.ask("who?")
+    assert svc.article_ids() == [] and svc.article("a.txt") is None
+
+
+# -- the Gradio app and its API, with the same fakes ----------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_api_ask_and_search_through_gradio_client(service):
+    gradio_client = pytest.importorskip("gradio_client")
+    from qa.webapp.app import build_app
+
+    demo = build_app(service.engine, service.settings, service=service)
+    demo.queue()
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, ssr_mode=False, quiet=True)
+    try:
+        client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+        answer = client.predict("who was arrested?", [], api_name="/ask")
+        assert answer["found"] and answer["text"] == "At least 12 suspected members of the groups"
+        assert answer["citations"][0]["article_id"] == "kazakhstan.txt"
+        passages = client.predict("who was arrested?", 3, api_name="/search")
+        assert len(passages) == 3 and {"article_id", "start", "end", "score", "text"} <= set(passages[0])
+        text = SEED.read_text()
+        assert all(text[p["start"] : p["end"]] == p["text"] for p in passages)
+        with pytest.raises(Exception, match="type a question"):
+            client.predict("  ", [], api_name="/ask")
+    finally:
+        demo.close()
+    time.sleep(0.1)
