@@ -32,3 +32,14 @@ def make_reader(name_or_path: str | None, **kwargs) -> Reader:
             )
         name_or_path = str(DEFAULT_READER_DIR)
     return TransformersReader(name_or_path, **kwargs)
+
+
+def shipped_reader_complete() -> bool:
+    """Whether the shipped reader finished its planned training (its card says otherwise while in progress)."""
+    import json
+
+    try:
+        state = json.loads((DEFAULT_READER_DIR / "training_state.json").read_text())["state"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return state["global_step"] >= state["total_steps"]
