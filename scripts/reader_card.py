@@ -51,7 +51,7 @@ def main() -> None:
     segments = "; ".join(
         f"steps {s['start_step']}-{s['end_step']} in {s['seconds'] / 3600:.2f} h ({s['precision']}, {s['threads']} threads)"
         for s in state.get("history", [])
-    )
+    ) or "one segment, still running"
     status = (
         "complete"
         if done
