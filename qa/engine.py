@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from qa.embedders import Embedder, make_embedder
 from qa.errors import IndexNotFound
@@ -167,6 +167,3 @@ class Engine:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-    def passages(self, chunk_ids: Sequence[int]) -> list[Passage]:
-        return self.generation().passages_for(list(chunk_ids), [0.0] * len(chunk_ids))

@@ -61,10 +61,6 @@ class LoadedGeneration:
         except Exception:
             pass
 
-    def search(self, query_vector: np.ndarray, k: int) -> list[Passage]:
-        scores, ids = self.store.search(query_vector, k)
-        return self.passages_for(ids[0].tolist(), scores[0].tolist())
-
     @property
     def lexical(self) -> BM25Index | None:
         if self._lexical is _UNLOADED:

@@ -12,31 +12,8 @@ from qa.answering import NOT_FOUND, Answerer, Turn, as_turns, is_follow_up, retr
 from qa.calibration import Calibration, fit_logistic
 from qa.engine import Engine
 from qa.types import Answer, Passage, Span
+from tests.fakes import PhraseReader
 from tests.conftest import SEED, story, write
-
-
-class PhraseReader:
-    """Finds known phrases in passages; their logit margins say how sure it is."""
-
-    name = "phrase-reader"
-
-    def __init__(self, phrases: dict[str, float]):
-        self.phrases = phrases
-        self.questions = []
-
-    def load(self):
-        pass
-
-    def read(self, question, passages, *, top_k=3, allow_no_answer=True):
-        self.questions.append(question)
-        spans = []
-        for passage in passages:
-            for phrase, margin in self.phrases.items():
-                at = passage.text.find(phrase)
-                if at >= 0:
-                    start = passage.start + at
-                    spans.append(Span(phrase, start, start + len(phrase), 0.9, passage, logit=margin, null_logit=0.0))
-        return sorted(spans, key=lambda s: -s.logit)[: top_k * len(passages)]
 
 
 @pytest.fixture

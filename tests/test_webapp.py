@@ -19,6 +19,7 @@ from qa.types import Answer, Article, Citation, IndexStatus, Passage, Span
 from qa.webapp import render
 from qa.webapp.service import ChatService
 from qa.webapp.uploads import UploadRejected, sanitize_name, save_uploads, validate, write_atomically
+from tests.fakes import PhraseReader
 from tests.conftest import SEED, story, write
 
 HOSTILE = [
@@ -208,25 +209,6 @@ def test_save_uploads_writes_atomically_and_reports_each_file(tmp_path):
 
 
 # -- the service --------------------------------------------------------------------------------------------------
-class PhraseReader:
-    """Finds known phrases in passages; their logit margins say how sure it is."""
-
-    name = "phrase-reader"
-
-    def __init__(self, phrases: dict[str, float]):
-        self.phrases = phrases
-
-    def read(self, question, passages, *, top_k=3, allow_no_answer=True):
-        spans = []
-        for passage in passages:
-            for phrase, margin in self.phrases.items():
-                at = passage.text.find(phrase)
-                if at >= 0:
-                    start = passage.start + at
-                    spans.append(Span(phrase, start, start + len(phrase), 0.9, passage, logit=margin, null_logit=0.0))
-        return sorted(spans, key=lambda s: -s.logit)[: top_k * len(passages)]
-
-
 class SlowEmbedder(HashingEmbedder):
     """Holds a sync inside embedding until released, to ask questions meanwhile."""
 
