@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -51,6 +52,8 @@ def _engine(index_dir: Path | None):
 @click.version_option(package_name="articles-qa")
 def main() -> None:
     """Question answering over a folder of articles, with exact citations."""
+    # Hub progress bars ("Loading weights") would bury the answer; our own progress bars stay.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 @main.command("index")
@@ -165,7 +168,9 @@ def ask_command(question, index_dir, as_json) -> None:
 @click.option("--init-from", type=click.Path(path_type=Path), default=None,
               help="Continue from exported weights (e.g. the shipped reader) when no checkpoint exists.")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True)
-def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed, init_from, precision) -> None:
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="'auto' uses a CUDA GPU when present.")
+def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed, init_from, precision, device) -> None:
     """Fine-tune the extractive reader on SQuAD 1.1 (resumable; checkpoints every 10 minutes)."""
     from qa.reader.factory import DEFAULT_READER_DIR
     from qa.reader.train import TrainConfig, train
@@ -183,6 +188,7 @@ def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed
         lr=lr,
         seed=seed,
         precision=precision,
+        device=device,
     )
     train(config, log=lambda message: click.echo(message, err=True))
 
@@ -193,8 +199,10 @@ def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed
               help="SQuAD 1.1 dev file (default: ../shared/data/squad/dev-v1.1.json.gz).")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Score only the first N questions.")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="'auto' uses a CUDA GPU when present.")
 @JSON_OPTION
-def eval_reader_command(reader_name, squad_dev, limit, precision, as_json) -> None:
+def eval_reader_command(reader_name, squad_dev, limit, precision, device, as_json) -> None:
     """Score a reader on SQuAD 1.1 dev with the official EM/F1 normalisation."""
     from qa.reader.evaluate import evaluate_reader
     from qa.reader.factory import make_reader
@@ -202,7 +210,7 @@ def eval_reader_command(reader_name, squad_dev, limit, precision, as_json) -> No
     squad_dev = squad_dev or _shared() / "data" / "squad" / "dev-v1.1.json.gz"
     if not squad_dev.exists():
         raise click.UsageError(f"{squad_dev} not found; pass --squad PATH")
-    reader = make_reader(reader_name, precision=precision, batch_size=64)
+    reader = make_reader(reader_name, precision=precision, device=device, batch_size=64)
     result = evaluate_reader(reader, squad_dev, limit=limit)
     result["reader"] = reader.name
     if as_json:
@@ -222,12 +230,22 @@ def _shared() -> Path:
 @INDEX_OPTION
 @click.option("--no-answers", is_flag=True, help="Score retrieval only (no reader).")
 @click.option("--details", is_flag=True, help="With --json: include one record per question.")
+@click.option("--report", "report_file", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE.md",
+              help="Also write a Markdown report to FILE.md, with its plots beside it as FILE-calibration.png "
+                   "(reliability diagram; not with --no-answers) and FILE-latency.png.")
 @JSON_OPTION
-def eval_command(questions_file, index_dir, no_answers, details, as_json) -> None:
+def eval_command(questions_file, index_dir, no_answers, details, report_file, as_json) -> None:
     """Score retrieval and answers on a JSONL question file (format in the README)."""
     from qa.evaluation import evaluate, load_questions
 
-    result = evaluate(_engine(index_dir), load_questions(questions_file), with_answers=not no_answers)
+    engine = _engine(index_dir)
+    result = evaluate(engine, load_questions(questions_file), with_answers=not no_answers)
+    if report_file is not None:
+        from qa.report import RunInfo, write_report
+
+        info = RunInfo.from_engine(engine, questions_file, with_answers=not no_answers)
+        for written in write_report(result, info, report_file):
+            click.echo(f"wrote {written}", err=True)  # stderr: --json output stays parseable
     if as_json:
         data = result.to_dict()
         if not details:

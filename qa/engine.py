@@ -101,6 +101,7 @@ class Engine:
             mode=s.retrieval,
             weights=(s.fusion_dense_weight, s.fusion_lexical_weight),
             depth=s.fusion_depth,
+            rank_constant=s.fusion_rank_constant,
         )
 
     @property
@@ -139,6 +140,12 @@ class Engine:
 
     def article(self, article_id: str) -> Article | None:
         return self.generation().article(article_id)
+
+    def article_ids(self) -> list[str]:
+        return self.generation().article_ids()
+
+    def articles_containing(self, snippet: str) -> list[str]:
+        return self.generation().articles_containing(snippet)
 
     def status(self) -> IndexStatus:
         live = current_name(self.index_dir)

@@ -3,6 +3,11 @@
 Question file format (JSON Lines), one object per line:
     {"id": "q1", "question": "...", "answers": ["gold", "other gold"], "doc": "tech/026.txt", "sentence": "..."}
 ``answers: []`` (and ``doc: null``) marks a question whose answer is not in the articles.
+
+Each ``per_question`` record holds id, question, answers (gold), doc, rank and search_ms; with answers also answer,
+found, confidence, ask_ms, best_guess and best_f1, and for answerable questions em and f1. ``em``/``f1`` score what
+was shown (a declined answer scores 0); ``best_f1`` scores the best candidate whether shown or withheld, which is
+what ``confidence`` is a confidence in (the report's calibration plot uses it).
 """
 
 from __future__ import annotations
@@ -79,13 +84,30 @@ def doc_matches(article_id: str, doc: str) -> bool:
     return article_id == doc or article_id.endswith("/" + doc)
 
 
-def article_rank(article_ids: list[str], doc: str) -> int | None:
-    """1-based rank of the gold article among the distinct articles retrieved."""
+def article_rank(article_ids: list[str], gold: str | set[str]) -> int | None:
+    """1-based rank of the gold article (a doc name, or a set of resolved article ids) among the distinct articles
+    retrieved."""
     distinct = list(dict.fromkeys(article_ids))
     for rank, article_id in enumerate(distinct, start=1):
-        if doc_matches(article_id, doc):
+        if article_id in gold if isinstance(gold, set) else doc_matches(article_id, gold):
             return rank
     return None
+
+
+def gold_articles(engine, questions: list[EvalQuestion]) -> dict[str, set[str]]:
+    """The indexed article ids each answerable question's gold doc stands for. A doc is found by name; when no
+    article has that name (a file renamed on the way into the articles folder, as the seed is), by the gold
+    sentence it contains."""
+    names = engine.article_ids()
+    gold: dict[str, set[str]] = {}
+    for q in questions:
+        if not (q.answerable and q.doc):
+            continue
+        ids = {a for a in names if doc_matches(a, q.doc)}
+        if not ids and q.sentence:
+            ids = set(engine.articles_containing(q.sentence))
+        gold[q.id] = ids
+    return gold
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -102,20 +124,26 @@ def evaluate(engine, questions: list[EvalQuestion], *, k: int = 10, with_answers
         engine.search(questions[0].question, k=k)
         if with_answers:
             engine.ask(questions[0].question)
+    gold = gold_articles(engine, questions)
     em = f1 = answered = declined = 0.0
     for q in questions:
         started = time.perf_counter()
         passages = engine.search(q.question, k=max(k, 10) * 3)
         search_ms.append(1000 * (time.perf_counter() - started))
-        rank = article_rank([p.article_id for p in passages], q.doc) if q.answerable and q.doc else None
+        rank = article_rank([p.article_id for p in passages], gold[q.id]) if q.id in gold else None
         if q.answerable:
             ranks.append(rank)
-        record = {"id": q.id, "question": q.question, "rank": rank}
+        record = {"id": q.id, "question": q.question, "answers": list(q.answers), "doc": q.doc, "rank": rank,
+                  "search_ms": round(search_ms[-1], 3)}
         if with_answers:
             started = time.perf_counter()
             answer = engine.ask(q.question)
             ask_ms.append(1000 * (time.perf_counter() - started))
-            record.update(answer=answer.text, found=answer.found, confidence=answer.confidence)
+            # Below the threshold the answer says "not found" but its confidence is the withheld best guess's.
+            best_guess = answer.text if answer.found else (answer.alternatives[0].text if answer.alternatives else "")
+            record.update(answer=answer.text, found=answer.found, confidence=answer.confidence,
+                          ask_ms=round(ask_ms[-1], 3), best_guess=best_guess,
+                          best_f1=best_over_golds(f1_score, best_guess, q.answers) if q.answerable else 0.0)
             if q.answerable:
                 guess = answer.text if answer.found else ""
                 record["em"] = best_over_golds(exact_match, guess, q.answers)

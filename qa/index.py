@@ -68,7 +68,15 @@ class LoadedGeneration:
         return self._lexical
 
     def hybrid_search(
-        self, question: str, query_vector: np.ndarray, k: int, *, mode: str, weights: tuple[float, float], depth: int
+        self,
+        question: str,
+        query_vector: np.ndarray,
+        k: int,
+        *,
+        mode: str,
+        weights: tuple[float, float],
+        depth: int,
+        rank_constant: int = 60,
     ) -> list[Passage]:
         """Dense, lexical (BM25) or both fused by reciprocal rank. Passage.score stays the cosine similarity to the
         question in every mode, so scores mean the same thing whichever ranking produced the list."""
@@ -84,7 +92,7 @@ class LoadedGeneration:
         elif mode == "lexical":
             ranked = lexical_ids
         else:
-            ranked = [i for i, _ in reciprocal_rank_fusion([dense_ids, lexical_ids], weights)]
+            ranked = [i for i, _ in reciprocal_rank_fusion([dense_ids, lexical_ids], weights, k=rank_constant)]
         ranked = ranked[:k]
         if not ranked:
             return []
@@ -123,6 +131,12 @@ class LoadedGeneration:
                 )
             )
         return passages
+
+    def articles_containing(self, snippet: str) -> list[str]:
+        """Ids of the articles whose text contains ``snippet`` exactly."""
+        if not snippet:
+            return []
+        return [row[0] for row in self.db.execute("SELECT id FROM articles WHERE instr(text, ?) > 0 ORDER BY id", (snippet,))]
 
     def article(self, article_id: str) -> Article | None:
         row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()

@@ -22,19 +22,34 @@ def cpu_has_fast_bf16() -> bool:
     return False
 
 
-def resolve_precision(requested: str) -> str:
-    """Map a setting of 'auto', 'bf16' or 'fp32' to the precision actually used."""
+def resolve_device(requested: str) -> str:
+    """Map a setting of 'auto', 'cpu' or 'cuda' to the torch device actually used ('auto': a GPU when present)."""
+    if requested not in {"auto", "cpu", "cuda"}:
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', not {requested!r}")
+    if requested == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return requested
+
+
+def resolve_precision(requested: str, device: str = "cpu") -> str:
+    """Map a setting of 'auto', 'bf16' or 'fp32' to the precision actually used on ``device``."""
     if requested not in {"auto", "bf16", "fp32"}:
         raise ValueError(f"precision must be 'auto', 'bf16' or 'fp32', not {requested!r}")
     if requested == "auto":
+        if device == "cuda":
+            import torch
+
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
         return "bf16" if cpu_has_fast_bf16() else "fp32"
     return requested
 
 
-def autocast(precision: str):
-    """A context that runs torch CPU ops in bf16 where asked, and does nothing for fp32."""
+def autocast(precision: str, device: str = "cpu"):
+    """A context that runs torch ops on ``device`` in bf16 where asked, and does nothing for fp32."""
     if precision == "bf16":
         import torch
 
-        return torch.autocast("cpu", dtype=torch.bfloat16)
+        return torch.autocast(device, dtype=torch.bfloat16)
     return contextlib.nullcontext()

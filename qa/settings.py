@@ -32,8 +32,12 @@ class Settings:
     search_k: int = 5
     # 'hybrid' fuses dense and BM25 rankings (reciprocal rank fusion); 'dense' or 'lexical' use one alone.
     retrieval: str = "hybrid"
+    # Weighted RRF: score = sum of weight / (rank_constant + rank). Dense leads (it understands paraphrase); BM25
+    # at half weight still lifts exact names and numbers; a small constant trusts the top ranks of each list.
+    # Chosen on ../shared/eval (scripts/eval_retrieval.py --grid): see the README's retrieval table.
     fusion_dense_weight: float = 1.0
-    fusion_lexical_weight: float = 1.0
+    fusion_lexical_weight: float = 0.5
+    fusion_rank_constant: int = 10
     fusion_depth: int = 50  # candidates taken from each ranking before fusing
     # Reader: None means the reader shipped with the project; else a Hugging Face model id or local path.
     reader: str | None = None
@@ -55,7 +59,9 @@ class Settings:
             raise ConfigError(f"chunk_tokens must be between 16 and 4096 (got {self.chunk_tokens})")
         if self.chunk_overlap_sentences < 0:
             raise ConfigError("chunk_overlap_sentences must be 0 or more")
-        for name in ("embed_batch_size", "search_k", "reader_top_k_passages", "reader_max_answer_tokens"):
+        if self.fusion_dense_weight < 0 or self.fusion_lexical_weight < 0 or self.fusion_rank_constant < 0:
+            raise ConfigError("fusion weights and fusion_rank_constant must not be negative")
+        for name in ("embed_batch_size", "search_k", "reader_top_k_passages", "reader_max_answer_tokens", "fusion_depth"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1 (got {getattr(self, name)})")
         if self.answer_threshold is not None and not 0.0 <= self.answer_threshold <= 1.0:

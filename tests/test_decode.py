@@ -4,8 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from qa.reader.decode import best_spans
+from qa.reader.decode import balance_quotes, best_spans
 
 # Character offsets of "the cat sat on mat" for the context tokens at positions 4..8.
 TEXT = "the cat sat on mat"
@@ -140,3 +142,42 @@ def test_cls_index_other_than_zero():
     assert result.spans == []
     forced = best_spans(start, end, offsets, context, top_k=3, max_answer_tokens=30, cls_index=6, allow_no_answer=False)
     assert (forced.spans[0].start_char, forced.spans[0].end_char) == (4, 7)
+
+
+# Quotation marks: a span that holds half a quotation is widened to the partner quote.
+QUOTED = 'They were accused of exploiting the "dark web" to sell "narcotic and psychotropic substances," the KNB said.'
+
+
+def _balanced(text, fragment, end_fragment=None):
+    start = text.index(fragment)
+    end = text.index(end_fragment) + len(end_fragment) if end_fragment else start + len(fragment)
+    lo, hi = balance_quotes(text, start, end)
+    return text[lo:hi]
+
+
+def test_an_open_quote_is_closed():
+    assert _balanced(QUOTED, 'exploiting the "dark web') == 'exploiting the "dark web"'
+
+
+def test_a_closing_quote_gets_its_opener():
+    assert _balanced(QUOTED, 'psychotropic substances,"') == '"narcotic and psychotropic substances,"'
+
+
+def test_balanced_or_quote_free_spans_are_left_alone():
+    assert _balanced(QUOTED, "dark web") == "dark web"
+    assert _balanced(QUOTED, '"dark web"') == '"dark web"'
+
+
+def test_curly_quotes_and_no_partner_within_reach():
+    assert _balanced("He said \u201cstop now\u201d loudly", "\u201cstop now") == "\u201cstop now\u201d"
+    assert _balanced('a "b\nc" d', 'a "b') == 'a "b'  # never across a line break
+    assert _balanced('x "' + "y" * 100 + '"', 'x "y') == 'x "y'  # partner too far
+
+
+@given(st.text(alphabet='ab "\u201c\u201d\n', max_size=40), st.data())
+def test_balancing_only_ever_widens_within_the_text(text, data):
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    lo, hi = balance_quotes(text, start, end)
+    assert 0 <= lo <= start <= end <= hi <= len(text)
+    assert "\n" not in text[lo:start] + text[end:hi]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qa.engine import Engine
+from qa.errors import ConfigError
 from qa.lexical import BM25Index, reciprocal_rank_fusion
 from tests.conftest import story, write
 
@@ -76,3 +77,32 @@ def test_fusion_weights_reach_the_ranking(engine, articles, settings, embedder):
     assert ranking(retrieval="hybrid", fusion_lexical_weight=0.0) == ranking(retrieval="dense")
     assert ranking(retrieval="hybrid", fusion_dense_weight=0.0) == ranking(retrieval="lexical")
     assert ranking(retrieval="lexical")[0] == "rare.txt"  # the rare name dominates BM25
+
+
+def test_rank_constant_decides_between_one_top_rank_and_two_middling_ones():
+    # "a" is first in one list only; "b" is second in both. A small constant trusts top ranks, a large one agreement.
+    dense, lexical = ["a", "b", "c"], ["d", "b", "e"]
+    assert reciprocal_rank_fusion([dense, lexical], [1.0, 0.5], k=0)[0][0] == "a"
+    assert reciprocal_rank_fusion([dense, lexical], [1.0, 0.5], k=60)[0][0] == "b"
+
+
+def test_rank_constant_reaches_the_engine(engine, articles, settings, embedder, monkeypatch):
+    write(articles, "a.txt", story("Budget", "The council met to discuss the budget."))
+    engine.sync(articles)
+    seen = []
+    original = reciprocal_rank_fusion
+
+    def spy(rankings, weights, *, k=60):
+        seen.append((tuple(weights), k))
+        return original(rankings, weights, k=k)
+
+    monkeypatch.setattr("qa.index.reciprocal_rank_fusion", spy)
+    Engine(settings=settings.replace(fusion_lexical_weight=0.25, fusion_rank_constant=7), embedder=embedder).search("budget")
+    assert seen == [((1.0, 0.25), 7)]
+
+
+def test_negative_fusion_settings_are_refused(settings):
+    with pytest.raises(ConfigError):
+        settings.replace(fusion_rank_constant=-1)
+    with pytest.raises(ConfigError):
+        settings.replace(fusion_lexical_weight=-0.5)

@@ -110,3 +110,32 @@ def best_spans(
         if len(spans) == top_k:
             break
     return WindowSpans(spans, null_logit, null_prob)
+
+
+def balance_quotes(text: str, start: int, end: int, *, reach: int = 60) -> tuple[int, int]:
+    """Widen ``text[start:end]`` to its partner quote when the span holds half a quotation.
+
+    Readers often stop a token short: 'exploiting the "dark web' for 'exploiting the "dark web"'. A straight quote is
+    an opener when an even number of them precede it in the passage; an opener's partner is searched forward, a
+    closer's backward, within ``reach`` characters and without crossing a line break. No partner: span unchanged.
+    """
+    span = text[start:end]
+    if span.count('"') % 2 == 1:
+        inside = span.index('"') if span.count('"') == 1 else span.rindex('"')
+        opener = text[: start + inside].count('"') % 2 == 0
+        return _extend(text, start, end, '"', forward=opener, reach=reach)
+    if span.count("\u201c") > span.count("\u201d"):
+        return _extend(text, start, end, "\u201d", forward=True, reach=reach)
+    if span.count("\u201d") > span.count("\u201c"):
+        return _extend(text, start, end, "\u201c", forward=False, reach=reach)
+    return start, end
+
+
+def _extend(text: str, start: int, end: int, quote: str, *, forward: bool, reach: int) -> tuple[int, int]:
+    if forward:
+        stretch = text[end : end + reach]
+        at = stretch.find(quote)
+        return (start, end + at + 1) if at >= 0 and "\n" not in stretch[:at] else (start, end)
+    stretch = text[max(0, start - reach) : start]
+    at = stretch.rfind(quote)
+    return (start - (len(stretch) - at), end) if at >= 0 and "\n" not in stretch[at:] else (start, end)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.precision import autocast, resolve_precision
+from qa.precision import autocast, resolve_device, resolve_precision
 from qa.reader.features import FeatureSet, build_features
 from qa.reader.squad import load_squad
 
@@ -45,6 +45,7 @@ class TrainConfig:
     checkpoint_every_s: float = 600.0
     log_every: int = 50
     precision: str = "auto"
+    device: str = "auto"  # 'auto': a CUDA GPU when present, else the CPU
     threads: int | None = None
     pad_multiple: int = 32
     # Attention dropout forces the unfused attention path on CPU and cost 45% of each step here; hidden dropout
@@ -124,13 +125,13 @@ def _save_checkpoint(folder: Path, model, optimizer, state: TrainState) -> None:
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, tmp / "model.safetensors")
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp / "model.safetensors")
     moments, steps = {}, {}
     for name, param in model.named_parameters():
         slot = optimizer.state.get(param)
         if slot:
-            moments[f"exp_avg.{name}"] = slot["exp_avg"]
-            moments[f"exp_avg_sq.{name}"] = slot["exp_avg_sq"]
+            moments[f"exp_avg.{name}"] = slot["exp_avg"].cpu()
+            moments[f"exp_avg_sq.{name}"] = slot["exp_avg_sq"].cpu()
             steps[name] = float(slot["step"])
     moments["torch_rng"] = torch.get_rng_state()
     save_file(moments, tmp / "optimizer.safetensors")
@@ -143,7 +144,7 @@ def _save_checkpoint(folder: Path, model, optimizer, state: TrainState) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _load_checkpoint(folder: Path, model, optimizer) -> TrainState:
+def _load_checkpoint(folder: Path, model, optimizer, device: str) -> TrainState:
     import torch
     from safetensors.torch import load_file
 
@@ -154,8 +155,8 @@ def _load_checkpoint(folder: Path, model, optimizer) -> TrainState:
         if name in saved["adam_steps"]:
             optimizer.state[param] = {
                 "step": torch.tensor(saved["adam_steps"][name]),
-                "exp_avg": moments[f"exp_avg.{name}"],
-                "exp_avg_sq": moments[f"exp_avg_sq.{name}"],
+                "exp_avg": moments[f"exp_avg.{name}"].to(device),
+                "exp_avg_sq": moments[f"exp_avg_sq.{name}"].to(device),
             }
     torch.set_rng_state(moments["torch_rng"])
     return TrainState(**saved["state"])
@@ -167,7 +168,7 @@ def export_reader(model, tokenizer, out_dir: Path, state: TrainState, cfg: Train
 
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    half = copy.deepcopy(model).half()
+    half = copy.deepcopy(model).half().cpu()
     half.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
@@ -190,13 +191,15 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
     started = time.monotonic()
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
-    precision = resolve_precision(cfg.precision)
+    device = resolve_device(cfg.device)
+    precision = resolve_precision(cfg.precision, device)
     checkpoint = cfg.work_dir / "checkpoint"
     source = str(cfg.init_from) if cfg.init_from and not checkpoint.exists() else cfg.base_model or bundled_minilm_path()
     tokenizer = AutoTokenizer.from_pretrained(source)
     model = AutoModelForQuestionAnswering.from_pretrained(
         source, dtype=torch.float32, attention_probs_dropout_prob=cfg.attention_dropout, attn_implementation="sdpa"
     )
+    model.to(device)
     model.train()
 
     meta = {
@@ -221,20 +224,20 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
         )
         features.save(cfg.work_dir / "features", meta)
     no_answer = float((features.starts == 0).mean())
-    log(f"{len(features)} windows ({no_answer:.1%} without the answer), precision {precision}")
+    log(f"{len(features)} windows ({no_answer:.1%} without the answer), {device}, precision {precision}")
 
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
         {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay},
         {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, fused=device == "cuda")
     lengths = features.lengths()
     per_epoch = math.ceil(len(features) / cfg.batch_size)
     total_steps = int(per_epoch * cfg.epochs)
 
     if checkpoint.exists():
-        state = _load_checkpoint(checkpoint, model, optimizer)
+        state = _load_checkpoint(checkpoint, model, optimizer, device)
         log(f"resumed from checkpoint at step {state.global_step}")
     elif cfg.init_from and (cfg.init_from / "training_state.json").exists():
         state = TrainState(**json.loads((cfg.init_from / "training_state.json").read_text())["state"])
@@ -242,7 +245,9 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
     else:
         state = TrainState()
     state.total_steps = total_steps
-    segment = {"start_step": state.global_step, "precision": precision, "threads": torch.get_num_threads()}
+    hardware = torch.cuda.get_device_name() if device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    segment = {"start_step": state.global_step, "precision": precision, "device": device, "hardware": hardware,
+               "threads": torch.get_num_threads()}
 
     batches = epoch_batches(lengths, cfg.batch_size, cfg.seed, state.epoch)
     last_checkpoint = time.monotonic()
@@ -254,11 +259,13 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
             state.batch_in_epoch = 0
             batches = epoch_batches(lengths, cfg.batch_size, cfg.seed, state.epoch)
         index = batches[state.batch_in_epoch]
-        ids, types, mask, starts, ends = collate(features, index, cfg.pad_multiple)
+        ids, types, mask, starts, ends = (
+            t.to(device, non_blocking=True) for t in collate(features, index, cfg.pad_multiple)
+        )
         for group in optimizer.param_groups:
             group["lr"] = lr_at(state.global_step, cfg, total_steps)
         step_started = time.monotonic()
-        with autocast(precision):
+        with autocast(precision, device):
             out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
         # Padding can never be an answer: mask it out of the softmax.
         pad = mask == 0

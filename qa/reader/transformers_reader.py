@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.precision import autocast, resolve_precision
-from qa.reader.decode import best_spans
+from qa.precision import autocast, resolve_device, resolve_precision
+from qa.reader.decode import balance_quotes, best_spans
 from qa.types import Passage, Span
 
 # Long questions are clipped so that every window keeps room for context; SQuAD questions are far shorter.
@@ -79,6 +79,7 @@ class TransformersReader:
         stride: int = 96,
         max_answer_tokens: int = 30,
         threads: int | None = None,
+        device: str = "auto",
     ) -> None:
         if max_length < 16 or batch_size < 1 or stride < 0 or max_answer_tokens < 1:
             raise ValueError("need max_length >= 16, batch_size >= 1, stride >= 0 and max_answer_tokens >= 1")
@@ -89,6 +90,8 @@ class TransformersReader:
         self.stride = stride
         self.max_answer_tokens = max_answer_tokens
         self.threads = threads
+        self.device = device
+        self._device = "cpu"
         self._tokenizer = None
         self._model = None
         self._load_lock = threading.Lock()
@@ -107,7 +110,8 @@ class TransformersReader:
 
         if self.threads:
             torch.set_num_threads(self.threads)
-        self._resolved_precision = resolve_precision(self.precision)
+        self._device = resolve_device(self.device)
+        self._resolved_precision = resolve_precision(self.precision, self._device)
         local = Path(self.name).expanduser()
         source, options = (str(local), {"local_files_only": True}) if local.is_dir() else (self.name, {})
         tokenizer = AutoTokenizer.from_pretrained(source, **options)
@@ -115,6 +119,7 @@ class TransformersReader:
             raise ValueError(f"{self.name}: the reader needs a fast tokenizer (character offsets)")
         # fp32 weights: the shipped fp16 ones are slow or unsupported on CPU; autocast gives bf16 where it is fast.
         model = AutoModelForQuestionAnswering.from_pretrained(source, dtype=torch.float32, **options)
+        model.to(self._device)
         model.eval()
         self._tokenizer = tokenizer
         self._model = model
@@ -158,10 +163,11 @@ class TransformersReader:
                     allow_no_answer=allow_no_answer,
                 )
                 for candidate in decoded.spans:
+                    lo, hi = balance_quotes(passage.text, candidate.start_char, candidate.end_char)
                     span = Span(
-                        text=passage.text[candidate.start_char : candidate.end_char],
-                        start=passage.start + candidate.start_char,
-                        end=passage.start + candidate.end_char,
+                        text=passage.text[lo:hi],
+                        start=passage.start + lo,
+                        end=passage.start + hi,
                         score=candidate.prob,
                         passage=passage,
                         logit=candidate.logit,
@@ -246,8 +252,8 @@ class TransformersReader:
             spans.append(slice(lo, lo + window.length))
             for name in names:
                 arrays[name][row, spans[-1]] = window.inputs.get(name, 1)  # a missing attention_mask is all ones
-        inputs = {name: torch.from_numpy(array.astype(np.int64)) for name, array in arrays.items()}
-        with torch.inference_mode(), autocast(self._resolved_precision):
+        inputs = {name: torch.from_numpy(array.astype(np.int64)).to(self._device) for name, array in arrays.items()}
+        with torch.inference_mode(), autocast(self._resolved_precision, self._device):
             output = self._model(**inputs)
         start = output.start_logits.float().cpu().numpy()
         end = output.end_logits.float().cpu().numpy()
