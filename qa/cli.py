@@ -146,9 +146,9 @@ def ask_command(question, index_dir, as_json) -> None:
     if answer.found:
         click.echo(f"{answer.text}  (confidence {answer.confidence:.0%})")
     else:
-        click.echo(f"{answer.text} (best guess below {answer.confidence:.0%} confidence)")
+        click.echo(answer.text)
         for alternative in answer.alternatives[:1]:
-            click.echo(f"  closest: {alternative.text!r}")
+            click.echo(f"  closest guess, too unsure to give ({alternative.confidence:.0%} confidence): {alternative.text!r}")
     citations = answer.citations or [c for alt in answer.alternatives[:1] for c in alt.citations]
     for citation in citations:
         click.echo(f"\n  {citation.title} — {citation.article_id}, chars {citation.start}-{citation.end}")

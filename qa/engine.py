@@ -113,10 +113,11 @@ class Engine:
                 if self._reader is not None:
                     return self._reader
                 self._reader = make_reader(
-                self.settings.reader,
-                precision=self.settings.precision,
-                max_answer_tokens=self.settings.reader_max_answer_tokens,
-            )
+                    self.settings.reader,
+                    precision=self.settings.precision,
+                    device=self.settings.reader_device,
+                    max_answer_tokens=self.settings.reader_max_answer_tokens,
+                )
         return self._reader
 
     def ask(self, question: str, history=None) -> Answer:

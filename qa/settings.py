@@ -41,6 +41,7 @@ class Settings:
     fusion_depth: int = 50  # candidates taken from each ranking before fusing
     # Reader: None means the reader shipped with the project; else a Hugging Face model id or local path.
     reader: str | None = None
+    reader_device: str = "auto"  # 'auto': a CUDA GPU when torch sees one, else the CPU; or 'cpu' / 'cuda'
     reader_top_k_passages: int = 5
     reader_max_answer_tokens: int = 30
     # None: the threshold fitted with the reader's calibration (calibration.json), else 0.5.
@@ -53,6 +54,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.precision not in {"auto", "bf16", "fp32"}:
             raise ConfigError(f"precision must be auto, bf16 or fp32 (got {self.precision!r}); set QA_PRECISION")
+        if self.reader_device not in {"auto", "cpu", "cuda"}:
+            raise ConfigError(f"reader_device must be auto, cpu or cuda (got {self.reader_device!r}); set QA_READER_DEVICE")
         if self.retrieval not in {"hybrid", "dense", "lexical"}:
             raise ConfigError(f"retrieval must be hybrid, dense or lexical (got {self.retrieval!r}); set QA_RETRIEVAL")
         if not 16 <= self.chunk_tokens <= 4096:
