@@ -1,8 +1,10 @@
 """Fit the reader's confidence calibration and answer threshold on SQuAD dev, the way ask() uses the reader.
 
 For each sampled dev question the reader sees a pool of passages like ask() does: once with the gold paragraph among
-other paragraphs of the same article (label 1 if its best span is right, F1 >= 0.5, else 0), and once with only the
-other paragraphs (label 0: the answer is not there). Passage scores are real MiniLM cosines, as in retrieval. A
+other paragraphs of the same article (label 1 if its best span is right, F1 >= 0.5, else 0), once with only the
+other paragraphs (label 0: the answer is not there), and once with a near miss: the gold paragraph with every
+sentence that holds a gold answer cut out, among the others (label 0: the story is there, the fact is not; this is
+what questions about events the articles never report look like). Passage scores are real MiniLM cosines. A
 logistic regression over (span margin over "no answer", log span probability, passage score) gives the confidence;
 the threshold maximises the mean of "right answers given" and "absent answers declined".
 
@@ -32,6 +34,20 @@ def expected_calibration_error(confidence: np.ndarray, label: np.ndarray, bins: 
         if inside.any():
             total += inside.mean() * abs(confidence[inside].mean() - label[inside].mean())
     return float(total)
+
+
+def without_answer_sentences(question) -> str:
+    """The question's paragraph minus every sentence that contains a gold answer ('' if little would be left)."""
+    from qa.text import sentences
+
+    context = question.context
+    spans = sentences(context)
+    answer_ranges = [(start, start + len(text)) for start, text in zip(question.answer_starts, question.answers)]
+    kept = [context[a:b] for a, b in spans if not any(a < end and start < b for start, end in answer_ranges)]
+    text = " ".join(kept)
+    if len(text) < 200 or any(answer in text for answer in question.answers):
+        return ""
+    return text
 
 
 def main() -> None:
@@ -64,6 +80,10 @@ def main() -> None:
     index = {key: row for row, key in enumerate(keys)}
     question_vectors = embedder.embed([q.question for q in sample], batch_size=64)
 
+    near_misses = [without_answer_sentences(q) for q in sample]
+    near_vectors = embedder.embed([f"{q.title}\n{m}" if m else q.title for q, m in zip(sample, near_misses)], batch_size=64)
+    near_miss_scores = [float(v @ question_vectors[qi]) for qi, v in enumerate(near_vectors)]
+
     items, labels_known, golds = [], [], []
     for qi, q in enumerate(sample):
         others = [c for c in paragraphs[q.title] if c != q.context]
@@ -79,6 +99,11 @@ def main() -> None:
         golds.append(q.answers)
         if others:
             items.append((q.question, pool(others[: args.pool])))
+            golds.append(None)
+        near_miss = without_answer_sentences(q)
+        if near_miss:
+            items.append((q.question, [Passage(q.title, q.title, near_miss, 0, len(near_miss), near_miss_scores[qi])]
+                          + pool(others[: args.pool - 1])[: args.pool - 1]))
             golds.append(None)
 
     reader = make_reader(args.reader, batch_size=64)
@@ -106,8 +131,8 @@ def main() -> None:
     answered_right = float(((confidence >= best_threshold) & (y == 1)).sum() / max(1, (y == 1).sum()))
     declined = float(((confidence < best_threshold) & ~is_positive_pool).sum() / max(1, (~is_positive_pool).sum()))
     fitted_on = (
-        f"SQuAD 1.1 dev, {len(sample)} questions (seed {args.seed}), pools of {args.pool} paragraphs with and "
-        f"without the gold one; {len(y)} reads"
+        f"SQuAD 1.1 dev, {len(sample)} questions (seed {args.seed}), pools of {args.pool} paragraphs with the gold "
+        f"one, without it, and with it minus its answer sentences; {len(y)} reads"
     )
     calibration = Calibration(tuple(float(w) for w in weights), bias, round(best_threshold, 3), fitted_on)
     figures = {
