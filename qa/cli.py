@@ -255,8 +255,11 @@ def eval_command(questions_file, index_dir, no_answers, details, report_file, as
     click.echo(f"{result.questions} questions ({result.answerable} answerable, {result.unanswerable} not in the articles)")
     click.echo(f"retrieval: hit@1 {result.hit_at_1:.3f}  hit@5 {result.hit_at_5:.3f}  hit@10 {result.hit_at_10:.3f}  MRR {result.mrr:.3f}")
     if not no_answers:
-        click.echo(f"answers:   EM {result.em:.1f}  F1 {result.f1:.1f}  answered {result.answered_share:.0%}  "
-                   f"declined {result.declined_share:.0%} of unanswerable")
+        declined = f"declined {result.declined_share:.0%} of unanswerable" if result.unanswerable else "none unanswerable"
+        click.echo(f"answers:   EM {result.em:.1f}  F1 {result.f1:.1f}  answered {result.answered_share:.0%}  {declined}")
+        if result.unanswerable:
+            click.echo(f"all:       EM {result.em_all:.1f}  F1 {result.f1_all:.1f}  (SQuAD 2.0 style: declining an "
+                       f"unanswerable question scores 100)")
         click.echo(f"latency:   search p50 {result.search_p50_ms:.0f} ms p95 {result.search_p95_ms:.0f} ms; "
                    f"ask p50 {result.ask_p50_ms:.0f} ms p95 {result.ask_p95_ms:.0f} ms")
     else:

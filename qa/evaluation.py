@@ -8,6 +8,9 @@ Each ``per_question`` record holds id, question, answers (gold), doc, rank and s
 found, confidence, ask_ms, best_guess and best_f1, and for answerable questions em and f1. ``em``/``f1`` score what
 was shown (a declined answer scores 0); ``best_f1`` scores the best candidate whether shown or withheld, which is
 what ``confidence`` is a confidence in (the report's calibration plot uses it).
+
+``em_all``/``f1_all`` score every question the way SQuAD 2.0's official script does: an unanswerable question scores
+100 when declined and 0 when answered, so a system that never declines cannot hide its made-up answers.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class EvalResult:
     mrr: float
     em: float  # answerable questions, percent
     f1: float  # answerable questions, percent
+    em_all: float  # all questions, SQuAD 2.0 style: declining an unanswerable one scores 100
+    f1_all: float
     answered_share: float  # answerable questions answered (found=True)
     declined_share: float  # unanswerable questions declined (found=False)
     search_p50_ms: float
@@ -171,6 +176,8 @@ def evaluate(engine, questions: list[EvalQuestion], *, k: int = 10, with_answers
         mrr=sum(1 / r for r in ranks if r) / max(1, len(ranks)),
         em=100 * em / max(1, n_answerable),
         f1=100 * f1 / max(1, n_answerable),
+        em_all=100 * (em + declined) / max(1, len(questions)),
+        f1_all=100 * (f1 + declined) / max(1, len(questions)),
         answered_share=answered / max(1, n_answerable),
         declined_share=declined / max(1, n_unanswerable),
         search_p50_ms=statistics.median(search_ms) if search_ms else 0.0,

@@ -179,6 +179,7 @@ def render_markdown(
         rows += [
             ("EM (answerable, %)", f"{r.em:.1f}"),
             ("F1 (answerable, %)", f"{r.f1:.1f}"),
+            ("EM / F1, all questions (SQuAD 2.0 style, %)", f"{r.em_all:.1f} / {r.f1_all:.1f}"),
             ("answered (of answerable)", f"{r.answered_share:.0%}" if r.answerable else "—"),
             ("declined (of not in the articles)", f"{r.declined_share:.0%}" if r.unanswerable else "—"),
         ]

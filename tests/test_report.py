@@ -145,7 +145,7 @@ def test_report_has_known_figures_escaped_text_and_linked_plots(result, tmp_path
         "- Settings: embedder hashing (64-d); retrieval hybrid; reader phrase-reader; answer threshold 0.84 (set in settings)",
         "",
     ]
-    metrics = lines[lines.index("| Metric | Value |") + 2 :][:10]
+    metrics = lines[lines.index("| Metric | Value |") + 2 :][:11]
     assert metrics == [
         "| hit@1 | 0.333 |",
         "| hit@5 | 0.667 |",
@@ -153,6 +153,7 @@ def test_report_has_known_figures_escaped_text_and_linked_plots(result, tmp_path
         "| MRR | 0.444 |",
         "| EM (answerable, %) | 33.3 |",
         "| F1 (answerable, %) | 33.3 |",
+        "| EM / F1, all questions (SQuAD 2.0 style, %) | 50.0 / 50.0 |",  # q1 right + q4 declined, of 4
         "| answered (of answerable) | 67% |",
         "| declined (of not in the articles) | 100% |",
         "| search p50 / p95 (ms) | 25 / 40 |",
@@ -237,3 +238,38 @@ def test_cli_eval_report_writes_markdown_and_plots(tmp_path, monkeypatch, articl
     # the phrase reader finds "Ann Smith" whatever is asked: a confident wrong answer to the unanswerable one
     assert r"| q\|2 | Who won the &lt;b&gt;cup&lt;/b&gt;? | *(not in the articles)* | Ann Smith | yes | 0.99 | — | — |" in md
     assert "](run-calibration.png)" in md and "](run-latency.png)" in md
+
+
+def test_all_question_scores_credit_declining_and_charge_made_up_answers(result, monkeypatch):
+    # SQuAD 2.0 style over all 4: q1 right (100), q2 wrong (0), q3 declined though answerable (0), q4 declined (100)
+    assert (result.em, result.f1) == pytest.approx((100 / 3, 100 / 3))
+    assert (result.em_all, result.f1_all) == pytest.approx((50.0, 50.0))
+    # the same run, but the unanswerable question gets a made-up answer: it scores 0, like a wrong answer
+    script = dict(SCRIPT, **{"Capital of Atlantis?": Scripted(["a.txt"], Answer("", "Paris", True, 0.9), 40, 400)})
+    clock = Clock()
+    monkeypatch.setattr(qa.evaluation, "time", clock)
+    made_up = evaluate(ScriptedEngine(script, clock), QUESTIONS)
+    assert (made_up.em_all, made_up.f1_all, made_up.declined_share) == pytest.approx((25.0, 25.0, 0.0))
+
+
+def test_cli_eval_text_output_scores_answerable_and_all_questions(tmp_path, monkeypatch, articles):
+    monkeypatch.setenv("QA_EMBEDDER", "hashing")
+    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setattr("qa.reader.factory.make_reader", lambda *a, **k: PhraseReader({"Ann Smith": 5.0}))
+    write(articles, "acme.txt", story("Acme Robotics founded", "Acme Robotics was founded by Ann Smith in Leeds."))
+    right = {"id": "q1", "question": "Who founded Acme Robotics?", "answers": ["Ann Smith"], "doc": "acme.txt"}
+    absent = {"id": "q2", "question": "Who won the cup?", "answers": [], "doc": None}
+    both, answerable_only = tmp_path / "both.jsonl", tmp_path / "answerable.jsonl"
+    both.write_text(json.dumps(right) + "\n" + json.dumps(absent) + "\n")
+    answerable_only.write_text(json.dumps(right) + "\n")
+    runner = CliRunner()
+    assert runner.invoke(main, ["index", str(articles)], catch_exceptions=False).exit_code == 0
+
+    lines = runner.invoke(main, ["eval", str(both)], catch_exceptions=False).stdout.splitlines()
+    # the fake reader answers "Ann Smith" to the cup question too: a made-up answer, so all-question scores halve
+    assert lines[2] == "answers:   EM 100.0  F1 100.0  answered 100%  declined 0% of unanswerable"
+    assert lines[3].startswith("all:       EM 50.0  F1 50.0  (SQuAD 2.0 style")
+
+    lines = runner.invoke(main, ["eval", str(answerable_only)], catch_exceptions=False).stdout.splitlines()
+    assert lines[2] == "answers:   EM 100.0  F1 100.0  answered 100%  none unanswerable"
+    assert not any(line.startswith("all:") for line in lines)
