@@ -60,6 +60,23 @@ def retrieval_query(question: str, turns: Sequence[Turn]) -> str:
     return " ".join(part for part in (question, previous.question, previous.answer) if part)
 
 
+def _overlaps(a: Citation, b: Citation) -> bool:
+    return a.article_id == b.article_id and a.start < b.end and b.start < a.end
+
+
+def distinct_answers(answers: list[Answer]) -> list[Answer]:
+    """Drop an answer whose every citation overlaps the characters of a better one: "suspected members of the
+    groups" under "12 suspected members" is the same span cut differently, not another answer, and would take an
+    alternative's place from a genuinely different one. ``answers`` is best first."""
+    kept: list[Answer] = []
+    for answer in answers:
+        cited = [c for k in kept for c in k.citations]
+        if kept and answer.citations and all(any(_overlaps(c, k) for k in cited) for c in answer.citations):
+            continue
+        kept.append(answer)
+    return kept
+
+
 @dataclass
 class _Group:
     key: str
@@ -101,7 +118,7 @@ class Answerer:
         groups = self._group(spans)
         if not groups:
             return Answer(question=question, text=NOT_FOUND, found=False, confidence=0.0, passages=passages)
-        answers = [self._answer(question, group, passages) for group in groups]
+        answers = distinct_answers([self._answer(question, group, passages) for group in groups])
         best, alternatives = answers[0], answers[1 : 1 + self.max_alternatives]
         if best.found:
             return Answer(best.question, best.text, True, best.confidence, best.citations, alternatives, passages)

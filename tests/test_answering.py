@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings as hsettings, strategies as st
 
-from qa.answering import NOT_FOUND, Answerer, Turn, as_turns, is_follow_up, retrieval_query
+from qa.answering import NOT_FOUND, Answerer, Turn, as_turns, distinct_answers, is_follow_up, retrieval_query
 from qa.calibration import Calibration, fit_logistic
 from qa.engine import Engine
-from qa.types import Answer, Passage, Span
+from qa.types import Answer, Citation, Passage, Span
 from tests.fakes import PhraseReader
 from tests.conftest import SEED, story, write
 
@@ -60,6 +60,28 @@ def test_the_same_answer_in_two_articles_is_one_answer_citing_both(engine, artic
     assert answer.text == "Dover"
     assert sorted(c.article_id for c in answer.citations) == ["a.txt", "b.txt"]
     assert [alt.text for alt in answer.alternatives] == ["Monday"]
+
+
+def test_alternatives_are_other_answers_not_the_same_span_cut_differently(seeded):
+    reader = PhraseReader({"12 suspected members": 6.0, "suspected members of the groups": 5.0, "the KNB": 2.0})
+    answer = with_reader(seeded, reader).ask("who was arrested?")
+    assert answer.text == "12 suspected members"
+    # "suspected members of the groups" overlaps the answer's characters in the same sentence: not an alternative
+    assert [alt.text for alt in answer.alternatives] == ["the KNB"]
+
+
+def test_distinct_answers_drops_only_answers_wholly_inside_better_ones():
+    def cited(text, *places):
+        return Answer("q", text, True, 0.5, [Citation(a, "", start, end, "", 0, 0) for a, start, end in places])
+
+    best = cited("best", ("a.txt", 10, 20))
+    recut = cited("recut", ("a.txt", 15, 30))  # overlaps best: dropped
+    elsewhere = cited("elsewhere", ("b.txt", 15, 30))  # same characters, another article: kept
+    partly = cited("partly", ("a.txt", 12, 14), ("c.txt", 0, 5))  # one citation is new: kept
+    touching = cited("touching", ("a.txt", 20, 25))  # ends meet, no shared character: kept
+    uncited = Answer("q", "uncited", True, 0.5)
+    kept = distinct_answers([best, recut, elsewhere, partly, touching, uncited])
+    assert [a.text for a in kept] == ["best", "elsewhere", "partly", "touching", "uncited"]
 
 
 def test_overlapping_chunks_give_one_citation_per_span(engine, articles, settings):
