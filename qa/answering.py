@@ -69,11 +69,12 @@ def distinct_answers(answers: list[Answer]) -> list[Answer]:
     groups" under "12 suspected members" is the same span cut differently, not another answer, and would take an
     alternative's place from a genuinely different one. ``answers`` is best first."""
     kept: list[Answer] = []
+    cited: list[Citation] = []  # the citations of what is kept so far
     for answer in answers:
-        cited = [c for k in kept for c in k.citations]
         if kept and answer.citations and all(any(_overlaps(c, k) for k in cited) for c in answer.citations):
             continue
         kept.append(answer)
+        cited.extend(answer.citations)
     return kept
 
 

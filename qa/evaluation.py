@@ -115,6 +115,12 @@ def gold_articles(engine, questions: list[EvalQuestion]) -> dict[str, set[str]]:
     return gold
 
 
+def all_question_score(answerable_points: float, declined: float, questions: int) -> float:
+    """Percent over all questions, SQuAD 2.0 style: each answerable question brings what its shown answer scored
+    (0-1), each unanswerable one 1 when declined."""
+    return 100 * (answerable_points + declined) / max(1, questions)
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -176,8 +182,8 @@ def evaluate(engine, questions: list[EvalQuestion], *, k: int = 10, with_answers
         mrr=sum(1 / r for r in ranks if r) / max(1, len(ranks)),
         em=100 * em / max(1, n_answerable),
         f1=100 * f1 / max(1, n_answerable),
-        em_all=100 * (em + declined) / max(1, len(questions)),
-        f1_all=100 * (f1 + declined) / max(1, len(questions)),
+        em_all=all_question_score(em, declined, len(questions)),
+        f1_all=all_question_score(f1, declined, len(questions)),
         answered_share=answered / max(1, n_answerable),
         declined_share=declined / max(1, n_unanswerable),
         search_p50_ms=statistics.median(search_ms) if search_ms else 0.0,

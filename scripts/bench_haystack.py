@@ -37,7 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 from qa.articles import SkipFile, list_sources, parse_source, source_id  # noqa: E402
 from qa.chunking import chunk_article  # noqa: E402
-from qa.evaluation import EvalQuestion, article_rank, doc_matches, evaluate, load_questions, percentile  # noqa: E402
+from qa.evaluation import (  # noqa: E402
+    EvalQuestion, all_question_score, article_rank, doc_matches, evaluate, load_questions, percentile,
+)
 from qa.reader.squad import best_over_golds, exact_match, f1_score  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.sync import TITLE_RESERVE_TOKENS  # noqa: E402
@@ -276,7 +278,7 @@ def bench_haystack(folder: Path, questions: list[EvalQuestion], engine, settings
     return {"indexing_s": index_s, "ask_p50_ms": statistics.median(ask_ms), "ask_p95_ms": percentile(ask_ms, 95),
             "hit_at_5": sum(1 for r in ranks if r and r <= 5) / n_ans, "f1": 100 * f1 / n_ans, "em": 100 * em / n_ans,
             # SQuAD 2.0 style, as `qa eval` scores ours: a declined unanswerable question scores 100
-            "f1_all": 100 * (f1 + declined) / max(1, len(questions)),
+            "f1_all": all_question_score(f1, declined, len(questions)),
             "f1_never_declining": 100 * span_f1 / n_ans, "answered_share": answered / n_ans,
             "declined_share": declined / n_unans, "chunks": store.count_documents(), "per_question": per_question}
 

@@ -57,7 +57,7 @@ def test_bbc_dev_answers_and_declines(minilm, tmp_path):
     folder = tmp_path / "articles"
     for category in sorted(p for p in BBC.iterdir() if p.is_dir()):
         files = sorted(category.glob("*.txt"))
-        keep = files[:DISTRACTORS_PER_CATEGORY] + [f for f in files if f"{category.name}/{f.name}" in gold]
+        keep = set(files[:DISTRACTORS_PER_CATEGORY]) | {f for f in files if f"{category.name}/{f.name}" in gold}
         (folder / category.name).mkdir(parents=True)
         for file in keep:
             shutil.copy(file, folder / category.name / file.name)
