@@ -6,7 +6,7 @@ Importing this package is cheap: models load on first use.
 from qa.engine import Engine
 from qa.errors import QAError
 from qa.settings import Settings
-from qa.types import Answer, Article, Chunk, Citation, IndexStatus, Passage, Span, SyncReport
+from qa.types import Answer, Article, Chunk, Citation, IndexStatus, Passage, Span, Story, SyncReport
 
 __all__ = [
     "Answer",
@@ -19,5 +19,6 @@ __all__ = [
     "QAError",
     "Settings",
     "Span",
+    "Story",
     "SyncReport",
 ]

@@ -107,7 +107,7 @@ class Answerer:
         self.threshold = calibration.threshold if threshold is None else threshold
         self.max_alternatives = max_alternatives
 
-    def ask(self, question: str, history: Iterable | None = None) -> Answer:
+    def ask(self, question: str, history: Iterable | None = None, *, focus=None) -> Answer:
         question = " ".join(question.split())
         turns = as_turns(history)
         passages = self._search(retrieval_query(question, turns), self.top_k_passages * 2)

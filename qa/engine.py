@@ -120,9 +120,11 @@ class Engine:
                 )
         return self._reader
 
-    def ask(self, question: str, history=None) -> Answer:
+    def ask(self, question: str, history=None, *, focus=None) -> Answer:
         """Answer a question from the articles, with citations; ``history`` (earlier Answers, or
-        {"question", "answer"} dicts) lets a follow-up such as "where did it happen?" refer back."""
+        {"question", "answer", "article_ids"} dicts) lets a follow-up such as "where did it happen?" refer back.
+        ``focus``: article ids the chat is about (a story card the user chose); None takes the focus from the
+        history, an empty sequence clears it."""
         from qa.answering import Answerer
         from qa.calibration import Calibration
 
@@ -137,7 +139,7 @@ class Engine:
             top_k_passages=self.settings.reader_top_k_passages,
             threshold=self.settings.answer_threshold,
         )
-        return answerer.ask(question, history)
+        return answerer.ask(question, history, focus=focus)
 
     def article(self, article_id: str) -> Article | None:
         return self.generation().article(article_id)

@@ -84,7 +84,28 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Story:
+    """One story's answer to a question that several stories answer differently ("who was arrested?"). A story is
+    one article, or a group of near-duplicate articles about the same event (``article_ids``, best first)."""
+
+    text: str
+    confidence: float
+    citations: list[Citation]
+    article_ids: tuple[str, ...]
+    title: str = ""
+    date: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
+    """``alternatives`` are other answers within the same story; ``stories`` are the answers of different stories
+    when several answer the question (then ``text`` says so and ``stories[0]`` is the best). ``understood_as`` is
+    the question as it was read (a follow-up reads with the chat's context) and ``focus`` the articles the chat is
+    about after this answer: the next follow-up is answered from them first."""
+
     question: str
     text: str
     found: bool
@@ -92,6 +113,10 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     alternatives: list["Answer"] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
+    stories: list[Story] = field(default_factory=list)
+    understood_as: str = ""
+    focus: tuple[str, ...] = ()
+    follow_up: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
