@@ -147,6 +147,14 @@ class Engine:
     def article_ids(self) -> list[str]:
         return self.generation().article_ids()
 
+    def article_source(self, article_id: str) -> str | None:
+        """The file an article came from, relative to the articles folder; None for articles added by upsert()."""
+        return self.generation().source_of(article_id)
+
+    def articles_from(self, source: str) -> list[str]:
+        """Ids of the articles that came from one file."""
+        return self.generation().articles_from(source)
+
     def articles_containing(self, snippet: str) -> list[str]:
         return self.generation().articles_containing(snippet)
 

@@ -156,6 +156,15 @@ class LoadedGeneration:
         row = self.db.execute("SELECT sentences FROM articles WHERE id = ?", (article_id,)).fetchone()
         return [tuple(span) for span in json.loads(row["sentences"])] if row else []
 
+    def source_of(self, article_id: str) -> str | None:
+        """The file (relative to the articles folder) an article came from; None for API articles and unknown ids."""
+        row = self.db.execute("SELECT source FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
+
+    def articles_from(self, source: str) -> list[str]:
+        """Ids of all articles that came from one file (several for a JSONL file)."""
+        return [row[0] for row in self.db.execute("SELECT id FROM articles WHERE source = ? ORDER BY id", (source,))]
+
     def article_ids(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT id FROM articles ORDER BY id")]
 

@@ -161,12 +161,15 @@ class ChatService:
         ids = self.article_ids()
         if article_id not in ids:
             return Outcome([f"{article_id} is not in the index"], ok=False)
-        source = article_id.split("#", 1)[0]
-        path = self.articles_dir / source
-        inside = path.resolve().is_relative_to(self.articles_dir.resolve())
-        if inside and path.is_file():
-            together = [i for i in ids if i == source or i.startswith(source + "#")]
-            path.unlink()
+        # The index records each article's file: an id such as "notes.txt#2.txt" may be a file of that very name.
+        with self._answering:
+            source = self.engine.article_source(article_id)
+            together = self.engine.articles_from(source) if source else []
+        path = self.articles_dir / source if source else None
+        if path is not None and path.parent.resolve().is_relative_to(self.articles_dir.resolve()) and (
+            path.is_file() or path.is_symlink()
+        ):
+            path.unlink()  # a link itself, never what it points to
             outcome = self.resync()
             note = f" and the {len(together)} articles in it" if len(together) > 1 else ""
             return Outcome([f"Removed {source}{note} from {self.articles_dir}"] + outcome.lines, outcome.ok)
