@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +18,7 @@ TEXT_SUFFIXES = {".txt", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = 50 * 1024 * 1024  # per file: checked with stat before a byte is read (README: Articles)
 _BYLINE = re.compile(r"^by\s+([A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,4})$", re.IGNORECASE)
 
 
@@ -30,16 +33,77 @@ class Parsed:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, reason) inside a multi-article file
 
 
+@dataclass
+class Scan:
+    files: list[Path] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path relative to the folder, reason)
+
+
+def scan_sources(folder: Path) -> Scan:
+    """Article files below folder, recursively, in a stable order, and what was passed over and why. Hidden files
+    and folders are ignored; links are followed only to files inside the folder, and linked folders not at all
+    (a link out of the folder would let a sync publish any file the user can read, such as /etc/passwd)."""
+    root = folder.resolve()
+    scan = Scan()
+
+    def relative(path: Path) -> str:
+        return path.relative_to(folder).as_posix()
+
+    def walk(directory: Path) -> None:
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            scan.skipped.append((relative(directory) + "/", f"unreadable folder ({exc.strerror or exc}); its files were not read"))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                is_link, is_dir = entry.is_symlink(), entry.is_dir()
+            except OSError:
+                continue
+            if is_link and (is_dir or path.suffix.lower() in SUFFIXES):
+                if not Path(os.path.realpath(path)).is_relative_to(root):
+                    what = "folder" if is_dir else "file"
+                    scan.skipped.append((relative(path), f"a link to a {what} outside the articles folder; not indexed"))
+                    continue
+                if is_dir:
+                    continue  # its target is inside the folder and is read there
+            if is_dir:
+                walk(path)
+            elif path.suffix.lower() in SUFFIXES and entry.is_file():
+                scan.files.append(path)
+
+    walk(folder)
+    scan.files.sort(key=relative)
+    return scan
+
+
 def list_sources(folder: Path) -> list[Path]:
-    """Article files below folder, recursively, in a stable order; hidden files and folders are ignored."""
-    found = []
-    for path in folder.rglob("*"):
-        relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if path.suffix.lower() in SUFFIXES and path.is_file():
-            found.append(path)
-    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+    """Article files below folder (see scan_sources)."""
+    return scan_sources(folder).files
+
+
+def read_source(folder: Path, path: Path) -> bytes:
+    """A file's bytes, checked before they are read: SkipFile when it is over MAX_FILE_BYTES or (swapped for a
+    link since the scan) lies outside the folder; OSError when it cannot be read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # O_NONBLOCK: a pipe swapped in must not hang the sync
+    with os.fdopen(fd, "rb") as handle:
+        # The path of what was actually opened, so a file replaced by a link after the scan is still caught.
+        proc = Path(f"/proc/self/fd/{fd}")
+        real = Path(os.readlink(proc)) if proc.is_symlink() else path.resolve()
+        if not real.is_relative_to(folder.resolve()):
+            raise SkipFile("a link to a file outside the articles folder; not indexed")
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SkipFile("not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise SkipFile(f"{info.st_size / 2**20:.0f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit per file")
+        data = handle.read(MAX_FILE_BYTES + 1)  # the file may grow between the check and the read
+    if len(data) > MAX_FILE_BYTES:
+        raise SkipFile(f"over the {MAX_FILE_BYTES // 2**20} MB limit per file")
+    return data
 
 
 def source_id(folder: Path, path: Path) -> str:
@@ -53,7 +117,16 @@ def content_hash(article: Article) -> str:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Text and the encoding used: UTF-8 (a BOM is dropped), else the encoding charset-normalizer detects."""
+    """Text and the encoding used: UTF-8 (a BOM is dropped), UTF-16/32 with a BOM, else the encoding
+    charset-normalizer detects."""
+    # UTF-16 and UTF-32 text is full of NUL bytes, so its byte order mark must be honoured before the binary test.
+    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                       (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):  # fmt: skip
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), codec.upper()
+            except UnicodeDecodeError:
+                raise SkipFile(f"starts with a {codec.upper()} byte order mark but is not valid {codec.upper()}") from None
     if b"\x00" in data[:8192]:
         raise SkipFile("binary file (contains NUL bytes)")
     try:
@@ -79,7 +152,7 @@ def decode(data: bytes) -> tuple[str, str]:
 def parse_source(source: str, data: bytes) -> Parsed:
     """Articles from one file's bytes. Raises SkipFile when nothing usable is in it."""
     if len(data) > MAX_FILE_BYTES:
-        raise SkipFile(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        raise SkipFile(f"over the {MAX_FILE_BYTES // 2**20} MB limit per file")
     text, encoding = decode(data)
     parsed = Parsed()
     if encoding != "utf-8":

@@ -18,7 +18,7 @@ from typing import Iterable
 
 import numpy as np
 
-from qa.articles import SkipFile, content_hash, list_sources, parse_source, source_id
+from qa.articles import SkipFile, content_hash, parse_source, read_source, scan_sources, source_id
 from qa.chunking import chunk_article
 from qa.errors import ArticlesNotFound, EmbedderMismatch
 from qa.generations import (
@@ -263,11 +263,17 @@ def sync_folder(folder: Path, txn: Transaction) -> SyncReport:
     wanted: dict[str, tuple[Article, str]] = {}  # article id -> (article, source)
     untouched_sources: set[str] = set()
     seen_sources: set[str] = set()
-    for path in list_sources(folder):
+    scan = scan_sources(folder)
+    report.skipped.extend(Skipped(where, reason) for where, reason in scan.skipped)
+    for path in scan.files:
         source = source_id(folder, path)
         seen_sources.add(source)
         try:
-            data = path.read_bytes()
+            data = read_source(folder, path)
+        except SkipFile as exc:
+            report.skipped.append(Skipped(source, str(exc)))
+            txn.drop_source(source)
+            continue
         except OSError as exc:
             report.skipped.append(Skipped(source, f"unreadable: {exc.strerror or exc}"))
             continue

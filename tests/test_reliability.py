@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from qa.embedders import HashingEmbedder
 from qa.engine import Engine
 from qa.webapp.service import ChatService
@@ -24,3 +28,65 @@ def test_remove_deletes_the_file_the_article_came_from_not_a_prefix_of_its_id(se
     assert outcome.ok, outcome.lines
     assert (articles / "notes.txt").exists() and not (articles / "notes.txt#2.txt").exists()
     assert service.article_ids() == ["notes.txt"]
+
+
+def test_links_to_files_or_folders_outside_the_articles_folder_are_skipped_with_a_reason(engine, articles, tmp_path):
+    outside = tmp_path / "outside"
+    write(outside, "secret.txt", story("Secret", "The password is swordfish."))
+    write(outside, "more/other.txt", story("Other", "Also private."))
+    write(articles, "flood.txt", FLOOD)
+    write(articles, "sub/market.txt", MARKET)
+    (articles / "passwd.txt").symlink_to(outside / "secret.txt")
+    (articles / "linked").symlink_to(outside / "more", target_is_directory=True)
+    (articles / "alias.txt").symlink_to(articles / "flood.txt")  # a link inside the folder is fine
+    report = engine.sync(articles)
+    assert sorted(report.added) == ["alias.txt", "flood.txt", "sub/market.txt"]
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert set(reasons) == {"passwd.txt", "linked"}
+    assert all("outside the articles folder" in r for r in reasons.values())
+    assert not engine.articles_containing("swordfish")
+
+
+def test_a_file_over_the_size_limit_is_skipped_before_it_is_read(engine, articles, monkeypatch):
+    import tracemalloc
+
+    import qa.articles
+
+    monkeypatch.setattr(qa.articles, "MAX_FILE_BYTES", 1_000_000)
+    write(articles, "flood.txt", FLOOD)
+    with open(articles / "huge.txt", "wb") as handle:
+        handle.truncate(40_000_000)  # sparse: costs no disk
+    tracemalloc.start()
+    try:
+        report = engine.sync(articles)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.added == ["flood.txt"]
+    assert [(s.path, "limit per file" in s.reason) for s in report.skipped] == [("huge.txt", True)]
+    assert peak < 10_000_000  # the 40 MB were never read into memory
+
+
+def test_utf16_files_with_a_byte_order_mark_are_decoded(engine, articles):
+    (articles / "le.txt").write_bytes(story("Floods hit the valley", "Heavy rain on Tuesday.").encode("utf-16"))
+    (articles / "be.txt").write_bytes(b"\xfe\xff" + story("Markets rally", "Shares rose.").encode("utf-16-be"))
+    report = engine.sync(articles)
+    assert sorted(report.added) == ["be.txt", "le.txt"] and not report.skipped
+    assert engine.article("le.txt").title == "Floods hit the valley"
+    assert any("le.txt" in note and "UTF-16" in note for note in report.notes)
+
+
+def test_an_unreadable_subfolder_is_reported_as_skipped(engine, articles, monkeypatch):
+    write(articles, "flood.txt", FLOOD)
+    write(articles, "locked/market.txt", MARKET)
+    scandir = os.scandir
+
+    def denied(path):  # chmod 0 does not stop root, who runs these tests in CI
+        if os.path.basename(os.fspath(path)) == "locked":
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", denied)
+    report = engine.sync(articles)
+    assert report.added == ["flood.txt"]
+    assert [s.path for s in report.skipped] == ["locked/"] and "unreadable folder" in report.skipped[0].reason
