@@ -311,10 +311,16 @@ def upsert(articles: Iterable[Article], txn: Transaction) -> SyncReport:
 
 
 def delete(article_ids: Iterable[str], txn: Transaction) -> SyncReport:
+    article_ids = list(article_ids)
     indexed = txn.indexed()
     missing = [aid for aid in article_ids if aid not in indexed]
     txn.report.skipped.extend(Skipped(aid, "not in the index") for aid in missing)
-    return _apply_and_commit(txn, {}, indexed, [aid for aid in article_ids if aid in indexed])
+    present = [aid for aid in article_ids if aid in indexed]
+    # Forget the file's hash too, or the next folder sync would see the same bytes, skip the file and never bring
+    # the deleted article back while its file is still there.
+    for source in {indexed[aid][1] for aid in present} - {None}:
+        txn.drop_source(source)
+    return _apply_and_commit(txn, {}, indexed, present)
 
 
 def _apply_and_commit(txn, wanted, indexed, vanished) -> SyncReport:

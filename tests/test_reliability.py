@@ -90,3 +90,14 @@ def test_an_unreadable_subfolder_is_reported_as_skipped(engine, articles, monkey
     report = engine.sync(articles)
     assert report.added == ["flood.txt"]
     assert [s.path for s in report.skipped] == ["locked/"] and "unreadable folder" in report.skipped[0].reason
+
+
+def test_a_deleted_file_backed_article_comes_back_on_the_next_sync(engine, articles):
+    write(articles, "flood.txt", FLOOD)
+    write(articles, "market.txt", MARKET)
+    engine.sync(articles)
+    assert engine.delete(["market.txt"]).removed == ["market.txt"]
+    assert engine.article_ids() == ["flood.txt"]
+    report = engine.sync(articles)  # the file is still there, unchanged
+    assert report.added == ["market.txt"] and report.unchanged == 1
+    assert engine.article_ids() == ["flood.txt", "market.txt"]
