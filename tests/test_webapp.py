@@ -4,6 +4,7 @@ page (with the hashing embedder and a phrase-finding reader), and the API throug
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 import socket
@@ -15,9 +16,10 @@ import pytest
 from qa.embedders import HashingEmbedder
 from qa.engine import Engine
 from qa.errors import IndexBusy, QAError
-from qa.types import Answer, Article, Citation, IndexStatus, Passage, Span
+from qa.types import Answer, Article, Citation, IndexStatus, Passage, Span, Story
 from qa.webapp import render
-from qa.webapp.service import ChatService
+from qa.webapp.examples import GENERIC, example_questions, examples_from
+from qa.webapp.service import MAX_QUESTION_CHARS, ChatService, ProgressEmbedder, load_turns, save_turns
 from qa.webapp.uploads import UploadRejected, sanitize_name, save_uploads, validate, write_atomically
 from tests.fakes import PhraseReader
 from tests.conftest import SEED, story, write
@@ -66,9 +68,15 @@ def test_hostile_text_is_inert_in_answers_citations_passages_and_viewer(payload)
     passage = Passage(f"{payload}.txt", f"T {payload}", sentence, 100, 100 + len(sentence), 0.5, author=payload)
     answer = Answer(f"Q {payload}", f"A {payload}", True, 0.9, [cite], [], [passage])
     missing = Answer(f"Q {payload}", "The articles don't say.", False, 0.1, [], [answer], [passage])
+    stories = [Story(f"S {payload}", 0.8, [cite], (f"{payload}.txt", "b.txt"), title=payload, date=payload)] * 5
+    several = Answer(payload, f"Several {payload}", True, 0.8, stories=stories, focus=(f"{payload}.txt",),
+                     understood_as=f"U {payload}", follow_up=True)
     article = Article(f"{payload}.txt", "x" * 100 + sentence, title=payload, url="javascript:alert(1)", author=payload)
     pieces = [
         render.conversation_html([{"question": payload, "answer": answer}, {"question": payload, "answer": missing}]),
+        render.conversation_html([{"question": payload, "answer": several, "about": payload}]),
+        render.conversation_html([{"question": payload, "answer": several}], {"ids": [payload], "title": payload}),
+        render.header_html(payload, 3) + render.banner_html(payload, index_exists=False) + render.note_html(payload),
         render.passages_html(payload, [passage]),
         render.article_html(article, cite.start, cite.end, cite.sentence_start, cite.sentence_end),
         render.status_html(IndexStatus(payload, True, embedder=payload), reader=payload, articles_dir=payload),
@@ -78,6 +86,8 @@ def test_hostile_text_is_inert_in_answers_citations_passages_and_viewer(payload)
         assert html.escape(payload) in markup  # shown literally
         assert not tags(markup) & {"script", "img", "a", "iframe", "svg"}
         assert 'href="' not in markup
+    ids = re.search(r'data-ids="([^"]*)"', render.answer_html(several)).group(1)
+    assert json.loads(html.unescape(ids)) == [f"{payload}.txt", "b.txt"]  # the ids survive the attribute intact
 
 
 def test_found_answer_shows_words_percent_sources_and_agreement():
@@ -149,6 +159,150 @@ def test_empty_chat_welcomes_and_pending_turn_says_so():
     assert "Ask a question" in render.conversation_html([])
     assert "Searching the articles" in render.conversation_html([{"question": "q", "answer": None}])
     assert "Could not answer" in render.conversation_html([{"question": "q", "answer": None, "error": "no index"}])
+
+
+def a_story(text: str, sentence: str, article_id: str, title: str, confidence: float = 0.8, date=None) -> Story:
+    return Story(text, confidence, [citation(sentence, text, article_id=article_id, title=title)], (article_id,),
+                 title=title, date=date)
+
+
+STORIES = [
+    a_story("12 suspected members", "At least 12 suspected members were arrested.", "kz.txt", "Kazakhstan busts suspects",
+          0.9, "2017-11-20"),
+    a_story("Yoshiaki Tsutsumi", "Yoshiaki Tsutsumi was arrested on Thursday.", "business/037.txt",
+          "Japanese mogul arrested for fraud", 0.7),
+    a_story("Nick Griffin", "Nick Griffin was arrested on Tuesday.", "politics/074.txt", "BNP leader Nick Griffin arrested",
+          0.5),
+    a_story("Twenty-eight people", "Twenty-eight people have been arrested.", "tech/120.txt", "Dozens held", 0.4),
+    a_story("Nicholas Lee Jacobsen", "Nicholas Lee Jacobsen was arrested in October.", "tech/271.txt", "US hacker", 0.3),
+]
+
+
+def test_several_stories_show_the_best_as_cards_and_the_rest_one_click_away():
+    answer = Answer("who was arrested?", "Several stories answer this (5).", True, 0.9, stories=STORIES)
+    out = render.answer_html(answer)
+    assert "Several stories answer this (5)" in out
+    shown, more = out.split('<details class="more-stories">')
+    assert shown.count('class="story"') == render.STORY_CARDS and "<summary>Show 2 more</summary>" in more
+    assert more.count('class="story"') == 2 and "Nicholas Lee Jacobsen" in more
+    first = shown.split('class="story"')[1]
+    for part in ("12 suspected members", "Kazakhstan busts suspects", "2017-11-20", "very likely, 90%",
+                 '<mark class="span">12 suspected members</mark>', 'data-article="kz.txt"', "Follow this story"):
+        assert part in first, part
+    assert 'data-ids="[&quot;kz.txt&quot;]"' in first and 'data-title="Kazakhstan busts suspects"' in first
+    assert "likely, 70%" in shown and "possibly, 50%" in shown  # each story says how sure it is
+
+
+def test_a_focus_shows_one_about_line_that_only_the_latest_turn_can_clear():
+    first = Answer("who was arrested?", "12 suspected members", True, 0.9,
+                   [citation("At least 12 suspected members.", "12 suspected members", article_id="kz.txt")],
+                   focus=("kz.txt",))
+    second = Answer("in which cities?", "Astana and Almaty", True, 0.8,
+                    [citation("In Astana and Almaty.", "Astana and Almaty", article_id="kz.txt")], focus=("kz.txt",))
+    turns = [{"question": "who?", "answer": first, "about": "Kazakhstan busts"},
+             {"question": "where?", "answer": second, "about": "Kazakhstan busts"}]
+    out = render.conversation_html(turns)
+    assert out.count("about: <span class=\"about-title\">Kazakhstan busts</span>") == 2
+    assert out.count('class="focus-clear"') == 1 and out.rindex("focus-clear") > out.index("Astana and Almaty")
+    chosen = render.conversation_html(turns, {"ids": ["tech/120.txt"], "title": "Dozens held"})
+    assert "about: <span class=\"about-title\">Dozens held</span>" in chosen and "chosen for your next question" in chosen
+    cleared = render.conversation_html(turns, {"ids": []})
+    assert "about: any article" in cleared and cleared.count("Kazakhstan busts") == 1
+    unfocused = Answer("q", "x", True, 0.9, [citation("x y.", "x")])
+    assert "about:" not in render.conversation_html([{"question": "q", "answer": unfocused, "about": "T"}])
+
+
+def test_a_story_card_choice_shows_about_even_when_the_answer_had_no_focus():
+    answer = Answer("who was arrested?", "Several stories answer this (5).", True, 0.9, stories=STORIES)
+    out = render.conversation_html([{"question": "who?", "answer": answer}], {"ids": ["kz.txt"], "title": "Kazakhstan"})
+    assert "about: <span class=\"about-title\">Kazakhstan</span>" in out
+
+
+def test_copy_button_carries_the_answer_and_its_quoted_source():
+    cite = citation("At least 12 <suspected> members were arrested.", "12 <suspected> members", article_id="kz.txt",
+                    title="Kazakhstan")
+    out = render.answer_html(Answer("who?", "12 <suspected> members", True, 0.9, [cite]))
+    copied = html.unescape(re.search(r'data-copy="([^"]*)"', out).group(1))
+    assert copied == "12 <suspected> members\n“At least 12 <suspected> members were arrested.” (Kazakhstan, kz.txt)"
+    several = render.answer_html(Answer("who?", "Several stories answer this (5).", True, 0.9, stories=STORIES))
+    assert "Kazakhstan busts suspects" in html.unescape(re.search(r'data-copy="([^"]*)"', several).group(1))
+
+
+def test_a_follow_up_says_how_it_was_read():
+    answer = Answer("in which cities?", "Astana", True, 0.9, [citation("In Astana.", "Astana")],
+                    understood_as="in which cities were the 12 suspected members arrested?", follow_up=True)
+    assert "Read as: “in which cities were the 12 suspected members arrested?”" in render.answer_html(answer)
+    same = Answer("who?", "x", True, 0.9, [citation("x y.", "x")], understood_as="who?", follow_up=False)
+    assert "Read as" not in render.answer_html(same)
+
+
+def test_status_keeps_last_sync_and_shows_the_last_check_and_activity():
+    status = IndexStatus("/idx", True, generation=3, articles=5, chunks=40, last_sync="2026-11-30T10:00:00+00:00",
+                         embedder="minilm", dimension=384)
+    out = render.status_html(status, reader="r", articles_dir="/a", activity="Syncing: embedding 3 of 9 passages…",
+                             last_check="2026-11-30T11:30:00+00:00", last_outcome="no changes")
+    assert "<dt>Last sync</dt><dd>2026-11-30 10:00 UTC</dd>" in out
+    assert "<dt>Last check</dt><dd>2026-11-30 11:30 UTC (no changes)</dd>" in out
+    assert "embedding 3 of 9 passages" in out
+    assert "5 articles in" in render.header_html("/a", 5) and "1 article in" in render.header_html("/a", 1)
+    assert render.banner_html("", index_exists=True) == ""
+    assert "as soon as the index is ready" in render.banner_html("Building the index…", index_exists=False)
+
+
+def test_viewer_has_a_way_back_to_the_answer():
+    out = render.article_html(Article("a.txt", "Some text here.", title="T"), 0, 4)
+    assert 'class="back-to-chat"' in out
+
+
+# -- example questions ----------------------------------------------------------------------------------------------
+class TwoArticles:
+    """A fake engine holding two made-up articles: the examples must come from them, newest first."""
+
+    ARTICLES = {
+        "ferry.txt": Article("ferry.txt", "Harbour gets a floating library\n\nThe harbour council opened a floating "
+                             "library on the old ferry Blue Heron, the mayor said on Monday. Volunteers were hired "
+                             "for the summer season.", title="Harbour gets a floating library", date="2025-06-01"),
+        "zoo.txt": Article("zoo.txt", "Zoo keeper rescues penguin\n\nA zoo keeper was injured in Bristol while "
+                           "rescuing a penguin from the frozen pond on Sunday morning, staff said.",
+                           title="Zoo keeper rescues penguin", date="2025-07-15"),
+    }
+
+    def article_ids(self):
+        return list(self.ARTICLES)
+
+    def article(self, article_id):
+        return self.ARTICLES.get(article_id)
+
+
+def test_examples_are_made_from_the_articles_given_newest_first():
+    questions = examples_from(TwoArticles())
+    assert questions == [
+        "Who was injured?",  # zoo.txt is newer: its lead sentence first
+        "Who opened a floating library on the old ferry Blue Heron?",
+        "Who rescues penguin?",  # then the next question of each article in turn
+    ]
+    text = " ".join(a.text for a in TwoArticles.ARTICLES.values())
+    assert all(q.split()[1] in text for q in questions)  # every verb comes from the articles
+
+
+def test_examples_fall_back_to_generic_questions_without_articles():
+    class Empty:
+        def article_ids(self):
+            raise QAError("no index yet")
+
+    assert examples_from(Empty()) == list(GENERIC)
+    assert example_questions([]) == list(GENERIC)
+
+
+def test_examples_of_the_seed_ask_what_its_lead_says():
+    from qa.articles import parse_source
+
+    seed = parse_source(SEED.name, SEED.read_bytes()).articles[0]
+    assert example_questions([seed]) == [
+        "Who dismantled a crime ring selling illegal drugs online?",
+        "Who was arrested?",
+        "Who busts suspects accused of trafficking drugs on dark web?",
+    ]
 
 
 # -- uploads ------------------------------------------------------------------------------------------------------
@@ -278,6 +432,90 @@ def test_questions_are_answered_from_the_previous_generation_during_a_sync(setti
         slow.release.set()
         syncing.join(10)
     assert "ferry.txt" in svc.article_ids() and svc.activity == ""
+
+
+def test_service_passes_the_focus_through_to_the_engine(service, monkeypatch):
+    calls = []
+    real = service.engine.ask
+    monkeypatch.setattr(service.engine, "ask", lambda q, history=None, *, focus=None: calls.append(focus) or real(
+        q, history, focus=focus))
+    service.ask("who was arrested?")
+    service.ask("who was arrested?", focus=["kazakhstan.txt"])
+    service.ask("who was arrested?", focus=())
+    assert calls == [None, ("kazakhstan.txt",), ()]  # None: from the history; ids: chosen; (): cleared
+
+
+def test_a_question_over_the_limit_is_refused_not_cut(service):
+    with pytest.raises(QAError, match=f"{MAX_QUESTION_CHARS + 1} characters long; the limit is {MAX_QUESTION_CHARS}"):
+        service.ask("x" * (MAX_QUESTION_CHARS + 1))
+
+
+def test_a_question_asked_during_the_first_build_waits_for_the_index(settings, articles):
+    shutil.copy(SEED, articles / "kazakhstan.txt")
+    engine = Engine(settings=settings, embedder=HashingEmbedder(64), reader=PhraseReader(PHRASES))
+    svc = ChatService(settings, engine=engine, writer=Engine(settings=settings, embedder=HashingEmbedder(64)))
+    svc.preparing.set()
+    svc.prepared.clear()  # as svc.start() leaves it while the start-up sync runs
+    result = {}
+    asking = threading.Thread(target=lambda: result.update(answer=svc.ask("who was arrested?")))
+    asking.start()
+    time.sleep(0.3)
+    assert asking.is_alive() and not result  # waiting, not failing with "still being built"
+    svc.sync()
+    svc.preparing.clear()
+    svc.prepared.set()
+    asking.join(10)
+    assert result["answer"].found
+
+    empty = settings.replace(index_dir=settings.index_dir.parent / "empty-index")
+    svc = ChatService(empty, engine=Engine(settings=empty, embedder=HashingEmbedder(64), reader=PhraseReader({})))
+    svc.preparing.set()
+    svc.prepared.clear()
+    started = time.monotonic()
+    with pytest.raises(QAError, match="still being built"):  # the wait is bounded
+        svc.ask("who was arrested?", wait_s=0.2)
+    assert 0.2 <= time.monotonic() - started < 5
+
+
+def test_a_sync_that_finds_nothing_new_moves_the_last_check_not_the_last_sync(service):
+    before = service.status().last_sync
+    assert service.last_outcome.startswith("1 added")
+    service.sync()
+    assert service.status().last_sync == before and service.last_check and service.last_outcome == "no changes"
+
+
+def test_the_writer_reports_embedding_progress_in_plain_words(settings):
+    seen = []
+    embedder = ProgressEmbedder(HashingEmbedder(64), lambda done, total: seen.append((done, total)))
+    embedder.embed(["a b", "c d", "e f"], batch_size=2)
+    assert seen[0] == (0, 3) and seen[-1] == (3, 3) and embedder.dimension == 64
+    svc = ChatService(settings, engine=Engine(settings=settings, embedder=HashingEmbedder(64)))
+    svc._label = "Syncing"
+    svc._embedding(120, 815)
+    assert svc.activity == "Syncing: embedding 120 of 815 passages…"
+
+
+def test_remove_choices_show_titles_with_the_file_name(service):
+    assert service.article_choices() == [
+        ("Kazakhstan busts suspects accused of trafficking drugs on 'dark web' (kazakhstan.txt)", "kazakhstan.txt")
+    ]
+    assert service.title(["gone.txt", "kazakhstan.txt"]).startswith("Kazakhstan busts suspects")
+
+
+def test_the_chat_kept_in_the_browser_comes_back_whole(service):
+    answer = service.ask("who was arrested?")
+    several = Answer("who?", "Several stories answer this (5).", True, 0.9, stories=STORIES, focus=("kz.txt",),
+                     understood_as="who was arrested?", follow_up=True)
+    turns = [{"question": "who was arrested?", "answer": answer, "error": None, "about": "K"},
+             {"question": "who?", "answer": several, "error": None, "about": "K"},
+             {"question": "x", "answer": None, "error": "no index", "about": ""},
+             {"question": "pending", "answer": None, "error": None}]
+    saved = json.loads(json.dumps(save_turns(turns)))  # what localStorage holds
+    back = load_turns(saved)
+    assert [t["question"] for t in back] == ["who was arrested?", "who?", "x"]
+    assert back[0]["answer"] == answer and back[1]["answer"] == several and back[2]["error"] == "no index"
+    assert render.conversation_html(back) == render.conversation_html(turns[:3])
+    assert load_turns([{"question": "q", "answer": {"found": True}}, "junk", None]) == [] and load_turns("x") == []
 
 
 def test_no_index_gives_a_clear_message(settings):

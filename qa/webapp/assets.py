@@ -1,4 +1,5 @@
-"""The page's CSS and the two small scripts: citation clicks, and scrolling the viewer to the highlight."""
+"""The page's CSS and its small scripts: citation clicks, story choices, copying, the question's character count,
+the skip link, and scrolling the viewer to the highlight."""
 
 # Runs once per HTML block (the chat and the Sources list). Delegated, so it survives every re-render.
 # `trigger('cite', ...)` fires the block's custom "cite" event with the clicked source's offsets.
@@ -14,8 +15,45 @@ element.addEventListener('click', (event) => {
 });
 """
 
-# The chat block also scrolls its own box so the latest question sits at the top, its answer below.
+# The chat block also: follows or clears a story (the custom "follow" event), copies an answer with its source,
+# announces each new answer to screen readers (#announce is aria-live) and scrolls its own box so the latest
+# question sits at the top, its answer below.
 CHAT_JS = CITE_JS + """
+element.addEventListener('click', (event) => {
+  const follow = event.target.closest('.follow-story');
+  if (follow && element.contains(follow)) {
+    let ids = [];
+    try { ids = JSON.parse(follow.dataset.ids || '[]'); } catch (e) { ids = []; }
+    trigger('follow', {ids: ids, title: follow.dataset.title || ''});
+    return;
+  }
+  if (event.target.closest('.focus-clear')) { trigger('follow', {ids: [], title: ''}); return; }
+  const copy = event.target.closest('.copy-answer');
+  if (!copy || !element.contains(copy)) return;
+  const text = copy.dataset.copy || '';
+  const done = () => { copy.textContent = 'Copied'; setTimeout(() => { copy.textContent = 'Copy'; }, 1500); };
+  const fallback = () => {
+    const area = document.createElement('textarea');
+    area.value = text; area.setAttribute('readonly', ''); area.style.position = 'fixed'; area.style.opacity = '0';
+    document.body.appendChild(area); area.select();
+    try { document.execCommand('copy'); done(); } finally { area.remove(); }
+  };
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
+  else fallback();
+});
+let answered = element.querySelectorAll('.turn .answer:not(.pending)').length;
+const announce = () => {
+  const done = element.querySelectorAll('.turn .answer:not(.pending)');
+  if (done.length > answered) {
+    const last = done[done.length - 1];
+    const text = (last.querySelector('.answer-text') || last).textContent.trim();
+    const how = last.querySelector('.confidence');
+    const live = document.getElementById('announce');
+    if (live) live.textContent = 'Answer: ' + text + (how ? ' (' + how.textContent.trim() + ')' : '');
+  }
+  answered = done.length;
+};
+""" + """
 const scrollToLatest = () => {
   const turns = element.querySelectorAll('.turn');
   const last = turns[turns.length - 1];
@@ -27,7 +65,34 @@ const scrollToLatest = () => {
   if (!last || !box || box === document.body) return;
   box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
 };
-watch('value', () => requestAnimationFrame(scrollToLatest));
+watch('value', () => requestAnimationFrame(() => { scrollToLatest(); announce(); }));
+"""
+
+# The header's skip link: straight to the latest answer's first quote (or story), else to the question box.
+HEADER_JS = """
+element.addEventListener('click', (event) => {
+  if (!event.target.closest('.skip-link')) return;
+  const turns = document.querySelectorAll('#chat .turn');
+  const last = turns[turns.length - 1];
+  const target = (last && last.querySelector('.open-source, .follow-story, .copy-answer'))
+    || document.querySelector('#question textarea');
+  if (target) { target.focus(); target.scrollIntoView({block: 'center'}); }
+});
+"""
+
+# Counts the question's characters once it nears the limit; past it, says so (the question is not cut).
+COUNTER_JS = """
+const out = element.querySelector('.q-count');
+let shown = -1;
+setInterval(() => {
+  const box = document.querySelector('#question textarea');
+  const n = box ? box.value.trim().length : 0;
+  if (!out || n === shown) return;
+  shown = n;
+  out.classList.toggle('over', n > MAX_CHARS);
+  out.textContent = n > MAX_CHARS ? `${n} / MAX_CHARS characters: shorten the question to ask it`
+    : n > MAX_CHARS * 0.8 ? `${n} / MAX_CHARS characters` : '';
+}, 300);
 """
 
 # Scrolls the article body (not the page) so the marked span sits a third of the way down. The viewer may be
@@ -43,6 +108,15 @@ const reveal = () => {
   if (box.top > window.innerHeight || box.bottom < 0) body.scrollIntoView({block: 'nearest'});
   return true;
 };
+// "Back to the answer": on a phone the article opens below the chat; this returns to the quote that opened it.
+element.addEventListener('click', (event) => {
+  if (!event.target.closest('.back-to-chat')) return;
+  const quote = document.querySelector('#chat .open-source.active, #sources .open-source.active')
+    || document.querySelector('#chat .turn:last-child .answer');
+  if (!quote) return;
+  quote.scrollIntoView({block: 'center'});
+  if (quote.focus) quote.focus({preventScroll: true});
+});
 watch('value', () => {
   let tries = 0;
   const timer = setInterval(() => { if (reveal() || ++tries > 40) clearInterval(timer); }, 50);
@@ -55,9 +129,15 @@ CSS = """
 #header h1 { font-size: 1.55rem; font-weight: 700; margin: 0; letter-spacing: -0.01em; }
 #header p { margin: 4px 0 0; color: var(--body-text-color-subdued); }
 #header code { font-size: .9em; }
+.sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.skip-link { position: absolute; left: 8px; top: -60px; z-index: 100; padding: 8px 14px; border-radius: 8px;
+  background: #312e81; color: #fff; font: inherit; border: 0; cursor: pointer; }
+.skip-link:focus { top: 8px; }
+#live { position: absolute; }
 
 /* chat */
-#chat { min-height: 440px; }
+#chat { min-height: 380px; }
 #ask-row { align-items: stretch; gap: 10px; }
 #ask-row textarea { font-size: 1rem; }
 .chat { display: flex; flex-direction: column; gap: 22px; padding: 6px 4px 10px; }
@@ -69,6 +149,32 @@ CSS = """
   border-radius: 16px 16px 4px 16px; white-space: pre-wrap; overflow-wrap: anywhere; }
 .answer { border: 1px solid var(--border-color-primary); border-radius: 14px; padding: 16px 18px;
   background: var(--background-fill-primary); box-shadow: 0 1px 2px rgba(0,0,0,.04); }
+.answer-head { display: flex; gap: 12px; align-items: flex-start; justify-content: space-between; }
+.copy-answer { flex-shrink: 0; font: inherit; font-size: .8rem; padding: 3px 10px; border-radius: 8px; cursor: pointer;
+  color: var(--body-text-color); background: var(--background-fill-secondary);
+  border: 1px solid var(--border-color-primary); }
+.copy-answer:hover { border-color: var(--color-accent); }
+.understood { font-size: .85rem; color: var(--body-text-color-subdued); margin-top: 4px; overflow-wrap: anywhere; }
+.about { font-size: .85rem; color: var(--body-text-color-subdued); padding: 0 6px; display: flex; gap: 8px;
+  flex-wrap: wrap; align-items: baseline; }
+.about-title { font-weight: 600; color: var(--body-text-color); overflow-wrap: anywhere; }
+.about-note { font-style: italic; }
+.focus-clear { font: inherit; font-size: .82rem; padding: 0 8px; border-radius: 6px; cursor: pointer;
+  background: none; color: #3730a3; border: 1px solid var(--border-color-primary); }
+.focus-clear:hover { background: var(--background-fill-secondary); }
+.stories { margin-top: 2px; }
+.story-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 10px; }
+.more-stories .story { margin-top: 10px; }
+.story { display: flex; flex-direction: column; gap: 4px; padding: 12px 14px; border-radius: 12px;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); }
+.story-answer { font-size: 1.1rem; font-weight: 650; overflow-wrap: anywhere; }
+.story-meta { display: flex; flex-wrap: wrap; gap: 4px 10px; font-size: .82rem; color: var(--body-text-color-subdued); }
+.story-title { font-weight: 600; color: var(--body-text-color); overflow-wrap: anywhere; }
+.story button.open-source { margin-top: 4px; }
+.follow-story { align-self: flex-start; margin-top: 6px; font: inherit; font-size: .85rem; font-weight: 600;
+  padding: 5px 12px; border-radius: 8px; cursor: pointer; color: #fff; background: #4338ca; border: 0; }
+.follow-story:hover { background: #3730a3; }
+.more-stories summary { cursor: pointer; margin-top: 10px; font-weight: 600; color: #3730a3; }
 .answer-text { font-size: 1.4rem; font-weight: 650; line-height: 1.35; overflow-wrap: anywhere; }
 .answer-meta { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin: 8px 0 4px;
   font-size: .9rem; color: var(--body-text-color-subdued); }
@@ -98,8 +204,11 @@ button.open-source { display: flex; flex-direction: column; gap: 4px; width: 100
   padding: 10px 14px; text-align: left; font: inherit; color: inherit; cursor: pointer;
   background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary);
   border-left: 4px solid var(--color-accent); border-radius: 10px; transition: border-color .15s, box-shadow .15s; }
-button.open-source:hover, button.open-source:focus-visible { border-color: var(--color-accent);
-  box-shadow: 0 0 0 3px var(--color-accent-soft); outline: none; }
+button.open-source:hover { border-color: var(--color-accent); box-shadow: 0 0 0 3px var(--color-accent-soft); }
+/* keyboard focus is a ring anyone can see, not a tint */
+button.open-source:focus-visible, .follow-story:focus-visible, .copy-answer:focus-visible, .focus-clear:focus-visible,
+.back-to-chat:focus-visible, .skip-link:focus-visible, .more-stories summary:focus-visible {
+  outline: 3px solid #4338ca; outline-offset: 2px; }
 button.open-source.active { box-shadow: 0 0 0 2px var(--color-accent); }
 .cite-title { font-weight: 600; overflow-wrap: anywhere; }
 .cite-meta { font-size: .82rem; color: var(--body-text-color-subdued); }
@@ -112,9 +221,23 @@ button.open-source.active { box-shadow: 0 0 0 2px var(--color-accent); }
 .score { font-size: .78rem; font-family: var(--font-mono); color: var(--body-text-color-subdued); white-space: nowrap; }
 mark { background: #fde047; color: #1c1917; padding: 0 2px; border-radius: 3px; }
 
-/* examples */
+/* examples, New chat, the banner and the character count */
 #examples { gap: 6px; align-items: center; flex-wrap: wrap; }
 #examples button { flex: 0 1 auto !important; min-width: 0 !important; }
+#examples-label { flex: 0 0 auto !important; min-width: 0 !important; width: auto !important; }
+.examples-label { font-size: .8rem; font-weight: 600; text-transform: uppercase; letter-spacing: .06em;
+  color: var(--body-text-color-subdued); }
+#chat-tools { align-items: center; gap: 10px; flex-wrap: nowrap; }
+#banner { flex: 1 1 auto; min-width: 0; }
+#new-chat { flex: 0 0 auto; margin-left: auto; }
+.banner { padding: 8px 12px; border-radius: 10px; background: #e0f2fe; color: #0c4a6e; font-size: .9rem; }
+#q-count { min-height: 0; }
+.q-count { font-size: .82rem; color: var(--body-text-color-subdued); }
+.q-count.over { color: #991b1b; font-weight: 600; }
+#question textarea::placeholder { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.back-to-chat { margin-bottom: 8px; font: inherit; font-size: .85rem; padding: 4px 12px; border-radius: 8px;
+  cursor: pointer; background: var(--background-fill-secondary); color: var(--body-text-color);
+  border: 1px solid var(--border-color-primary); }
 
 /* side panel */
 .placeholder { color: var(--body-text-color-subdued); padding: 40px 16px; text-align: center;
@@ -137,7 +260,20 @@ mark { background: #fde047; color: #1c1917; padding: 0 2px; border-radius: 3px; 
 .log.ok { background: #f0fdf4; color: #14532d; }
 .log.bad { background: #fef2f2; color: #7f1d1d; }
 .panel-note { color: var(--body-text-color-subdued); font-size: .88rem; margin: 2px 0 6px; }
-.panel-title { font-weight: 650; margin: 0; }
+.panel-title { font-weight: 650; margin: 0; font-size: 1rem; }
+.note { margin: 4px 0 0; font-size: .9rem; }
+.note.bad { color: #991b1b; font-weight: 600; }
 #remove { color: #b91c1c; border-color: #fecaca; }
 #remove:hover { background: #fef2f2; }
+
+/* phones: the examples stay in view above the fold */
+@media (max-width: 640px) {
+  #header h1 { font-size: 1.25rem; }
+  #header p { font-size: .85rem; }
+  #chat { min-height: 0; }
+  .chat.empty .welcome { padding: 14px 12px; }
+  .chat.empty .welcome p { margin: 0; }
+  .answer-text { font-size: 1.2rem; }
+  .article-body { max-height: 60vh; }
+}
 """

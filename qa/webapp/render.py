@@ -9,16 +9,18 @@ escaped entity.
 from __future__ import annotations
 
 import html
+import json
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from qa.types import Answer, Article, Citation, IndexStatus, Passage
+from qa.types import Answer, Article, Citation, IndexStatus, Passage, Story
 
 SNIPPET_CHARS = 320
 CLOSEST_PASSAGES = 3
 MAX_ALTERNATIVES = 2
 MIN_ALTERNATIVE_CONFIDENCE = 0.25  # weaker candidates are noise to a reader
 MIN_GUESS_CONFIDENCE = 0.1  # below this a not-found answer shows only the closest passages
+STORY_CARDS = 3  # story cards shown at once; the rest are one click away
 
 
 def esc(value) -> str:
@@ -146,7 +148,72 @@ def alternatives_html(answer: Answer) -> str:
     return f'<div class="alts"><div class="cites-label">Other possible answers</div>{items}</div>'
 
 
+def copy_text(answer: Answer) -> str:
+    """What the copy button puts on the clipboard: the answer and the sentence it came from, with its source."""
+    lines = [answer.text]
+    cited = answer.citations or (answer.stories[0].citations if answer.stories else [])
+    for c in distinct_sentences(cited)[:1]:
+        lines.append(f"“{' '.join(c.sentence.split())}” ({c.title or c.article_id}, {c.article_id})")
+    return "\n".join(lines)
+
+
+def copy_button(answer: Answer) -> str:
+    return (
+        f'<button type="button" class="copy-answer" data-copy="{esc(copy_text(answer))}" '
+        'aria-label="Copy the answer with its source">Copy</button>'
+    )
+
+
+def understood_html(answer: Answer) -> str:
+    """How a follow-up was read, when it differs from what was typed: the reader can check the context used."""
+    read = " ".join((answer.understood_as or "").split())
+    if not answer.follow_up or not read or read.lower() == " ".join(answer.question.split()).lower():
+        return ""
+    return f'<div class="understood">Read as: “{esc(read)}”</div>'
+
+
+def story_card(story: Story) -> str:
+    """One story's answer: the answer, its article, how sure, the quote, and a button to follow the story."""
+    words = confidence_words(story.confidence, True)
+    title = story.title or (story.citations[0].title if story.citations else "") or (story.article_ids or ("",))[0]
+    date = story.date or (story.citations[0].date if story.citations else None)
+    quote = citation_html(story.citations[0]) if story.citations else ""
+    ids = esc(json.dumps(list(story.article_ids)))
+    return (
+        '<div class="story">'
+        f'<div class="story-answer">{esc(story.text)}</div>'
+        f'<div class="story-meta"><span class="story-title">{esc(title)}</span>'
+        + (f'<span class="story-date">{esc(date)}</span>' if date else "")
+        + f'<span class="percent">{words.lower()}, {percent(story.confidence)}</span></div>'
+        + quote
+        + f'<button type="button" class="follow-story" data-ids="{ids}" data-title="{esc(title)}">'
+        "Follow this story</button></div>"
+    )
+
+
+def stories_html(answer: Answer) -> str:
+    """Several stories answer the question: the best few as cards, the rest behind "Show N more"."""
+    cards = [story_card(s) for s in answer.stories]
+    shown, rest = cards[:STORY_CARDS], cards[STORY_CARDS:]
+    more = (
+        f'<details class="more-stories"><summary>Show {len(rest)} more</summary>{"".join(rest)}</details>'
+        if rest else ""
+    )
+    return (
+        f'<div class="stories"><div class="cites-label">Several stories answer this ({len(cards)})</div>'
+        f'<div class="story-cards">{"".join(shown)}</div>{more}</div>'
+    )
+
+
 def answer_html(answer: Answer) -> str:
+    if answer.stories:
+        return (
+            '<div class="answer found several">'
+            f'<div class="answer-head"><div class="answer-text">{esc(answer.text)}</div>{copy_button(answer)}</div>'
+            + understood_html(answer)
+            + stories_html(answer)
+            + "</div>"
+        )
     if not answer.found:
         return not_found_html(answer)
     words = confidence_words(answer.confidence, True)
@@ -157,8 +224,9 @@ def answer_html(answer: Answer) -> str:
     label = "Sources" if len(citations) > 1 else "Source"
     return (
         '<div class="answer found">'
-        f'<div class="answer-text">{esc(answer.text)}</div>'
-        f'<div class="answer-meta"><span class="confidence conf-{words.lower().replace(" ", "-")}">{words}</span>'
+        f'<div class="answer-head"><div class="answer-text">{esc(answer.text)}</div>{copy_button(answer)}</div>'
+        + understood_html(answer)
+        + f'<div class="answer-meta"><span class="confidence conf-{words.lower().replace(" ", "-")}">{words}</span>'
         f'<span class="percent">{percent(answer.confidence)} confidence</span>{agree}</div>'
         + (f'<div class="cites"><div class="cites-label">{label}</div>{cites}</div>' if cites else "")
         + alternatives_html(answer)
@@ -171,6 +239,7 @@ def not_found_html(answer: Answer) -> str:
     parts = [
         '<div class="answer not-found">',
         f'<div class="answer-text">{esc(answer.text)}</div>',
+        understood_html(answer),
         '<div class="answer-meta"><span class="confidence conf-not-found">Not found</span>'
         "<span>No sentence in the articles answers this with enough confidence.</span></div>",
     ]
@@ -188,19 +257,51 @@ def not_found_html(answer: Answer) -> str:
     return "".join(parts)
 
 
-def turn_html(question: str, answer: Answer | None = None, error: str | None = None) -> str:
+def about_html(title: str, *, clear: bool, chosen: bool = False) -> str:
+    """The quiet line under an answer saying which story the next follow-up is answered from."""
+    if not title:
+        return ""
+    control = '<button type="button" class="focus-clear" aria-label="Clear the story">clear</button>' if clear else ""
+    note = '<span class="about-note">chosen for your next question</span>' if chosen else ""
+    return f'<div class="about">about: <span class="about-title">{esc(title)}</span>{note}{control}</div>'
+
+
+CLEARED = '<div class="about cleared">about: any article (the next question searches them all)</div>'
+
+
+def focus_line(turn: dict, *, latest: bool, focus: dict | None = None) -> str:
+    """The "about:" line of a turn. Only the latest one can be cleared, and only it shows a focus the user has
+    chosen (``focus`` ids with their title) or cleared (empty ids) for the next question."""
+    answer = turn.get("answer")
+    if answer is None:
+        return ""
+    if latest and focus is not None:
+        if focus.get("ids"):
+            return about_html(str(focus.get("title") or focus["ids"][0]), clear=True, chosen=True)
+        return CLEARED if answer.focus else ""
+    return about_html(turn.get("about", ""), clear=latest) if answer.focus else ""
+
+
+def turn_html(question: str, answer: Answer | None = None, error: str | None = None, *, line: str = "") -> str:
     if error:
         body = f'<div class="answer error"><div class="answer-text">Could not answer</div><p>{esc(error)}</p></div>'
     elif answer is None:
         body = '<div class="answer pending"><span class="dots"></span> Searching the articles…</div>'
     else:
         body = answer_html(answer)
-    return f'<div class="turn"><div class="question"><span>{esc(question)}</span></div>{body}</div>'
+    return f'<div class="turn"><div class="question"><span>{esc(question)}</span></div>{body}{line}</div>'
 
 
-def conversation_html(turns: Iterable[dict]) -> str:
-    """The whole chat: turns are {"question", "answer" (Answer or None), "error" (str or None)}."""
-    rendered = [turn_html(t["question"], t.get("answer"), t.get("error")) for t in turns]
+def conversation_html(turns: Iterable[dict], focus: dict | None = None) -> str:
+    """The whole chat: turns are {"question", "answer" (Answer or None), "error" (str or None), "about" (the
+    title of the answer's focus)}. ``focus`` is what the page passes with the next question: None (the engine
+    takes it from the history), {"ids": []} (cleared) or {"ids": [...], "title": ...} (a story the user chose)."""
+    turns = list(turns)
+    rendered = [
+        turn_html(t["question"], t.get("answer"), t.get("error"),
+                  line=focus_line(t, latest=i == len(turns) - 1, focus=focus))
+        for i, t in enumerate(turns)
+    ]
     if not rendered:
         return (
             '<div class="chat empty"><div class="welcome">'
@@ -255,6 +356,7 @@ def article_html(
         link = f'<span class="url">{esc(article.url)}</span>'
     return (
         '<div class="viewer">'
+        '<button type="button" class="back-to-chat">← Back to the answer</button>'
         f'<div class="viewer-head"><div class="viewer-title">{esc(article.title or article.id)}</div>'
         + (f'<div class="cite-meta">{meta}</div>' if meta else "")
         + f'<div class="cite-id">{esc(article.id)}{" · " + link if link else ""}</div></div>'
@@ -271,22 +373,55 @@ def _when(iso: str | None) -> str:
         return iso
 
 
-def status_html(status: IndexStatus, *, reader: str, articles_dir: str, activity: str = "") -> str:
+def status_html(
+    status: IndexStatus, *, reader: str, articles_dir: str, activity: str = "", last_check: str | None = None,
+    last_outcome: str = "",
+) -> str:
+    """``last_sync`` is when the index last changed; ``last_check`` when the folder was last compared with it (a
+    check that finds no change publishes nothing, so it moves only the second)."""
     if not status.exists:
         rows = [("Index", f"none yet at {status.index_dir}")]
     else:
+        checked = _when(last_check) + (f" ({last_outcome})" if last_check and last_outcome else "")
         rows = [
             ("Articles", f"{status.articles:,}"),
             ("Chunks", f"{status.chunks:,}"),
             ("Last sync", _when(status.last_sync)),
+            ("Last check", checked if last_check else "not since the page started"),
             ("Embedder", f"{status.embedder} ({status.dimension}-d)"),
             ("Reader", reader),
             ("Articles folder", articles_dir),
             ("Index", f"{status.index_dir} (generation {status.generation})"),
         ]
     cells = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
-    busy = f'<div class="activity">{esc(activity)}</div>' if activity else ""
+    busy = f'<div class="activity" role="status">{esc(activity)}</div>' if activity else ""
     return f'<div class="status">{busy}<dl>{cells}</dl></div>'
+
+
+def banner_html(activity: str, *, index_exists: bool) -> str:
+    """Above the chat: what the index is doing, so a first question during the first build is not a surprise."""
+    if not activity:
+        return ""
+    if index_exists:
+        note = "Answers come from the current index until the sync finishes."
+    else:
+        note = "You can ask already: the answer comes as soon as the index is ready."
+    return f'<div class="banner" role="status"><strong>{esc(activity)}</strong> <span>{note}</span></div>'
+
+
+def header_html(articles_dir: str, articles: int | None) -> str:
+    count = "" if articles is None else f"{articles:,} article{'' if articles == 1 else 's'}"
+    where = f"<code>{esc(articles_dir)}</code>"
+    lead = f"Answers from the {count} in {where}" if count else f"Answers from the articles in {where}"
+    return (
+        '<button type="button" class="skip-link">Skip to the latest answer</button>'
+        f"<h1>Articles Q&amp;A</h1><p>{lead}, each with the exact sentence it came from.</p>"
+    )
+
+
+def note_html(text: str, *, bad: bool = False) -> str:
+    """A one-line message next to the control it is about."""
+    return f'<p class="note{" bad" if bad else ""}" role="status">{esc(text)}</p>'
 
 
 def log_html(lines: Sequence[str], *, ok: bool = True) -> str:

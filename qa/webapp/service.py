@@ -12,19 +12,48 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
+from qa.embedders import make_embedder
 from qa.engine import Engine
 from qa.errors import IndexBusy, IndexNotFound, QAError
 from qa.settings import Settings
-from qa.types import Answer, Article, IndexStatus, Passage, SyncReport
+from qa.types import Answer, Article, Citation, IndexStatus, Passage, Story, SyncReport
+from qa.webapp.examples import examples_from
 from qa.webapp.uploads import MAX_UPLOAD_BYTES, save_uploads
 
 log = logging.getLogger("qa.webapp")
 
 MAX_QUESTION_CHARS = 500
 HISTORY_TURNS = 3  # earlier answers passed to the reader for follow-ups
+INDEX_WAIT_S = 180.0  # a question asked during the first build waits this long for the index
+
+
+class ProgressEmbedder:
+    """The writer's embedder, counting the passages it embeds so the page can say how far a sync has got
+    (Gradio's tqdm tracking would also show library bars such as "Split strings 815/1.6k steps")."""
+
+    def __init__(self, embedder, report):
+        self._embedder = embedder
+        self._report = report  # called with (done, total)
+
+    def embed(self, texts, *, batch_size: int = 64, progress=None):
+        total, done = len(texts), 0
+        self._report(0, total)
+
+        def step(n: int) -> None:
+            nonlocal done
+            done += n
+            self._report(min(done, total), total)
+            if progress is not None:
+                progress(n)
+
+        return self._embedder.embed(texts, batch_size=batch_size, progress=step)
+
+    def __getattr__(self, name):  # name, dimension, fingerprint, load, count_tokens, ...
+        return getattr(self._embedder, name)
 
 
 @dataclass
@@ -39,17 +68,27 @@ class ChatService:
     def __init__(self, settings: Settings, *, engine: Engine | None = None, writer: Engine | None = None):
         self.settings = settings
         self.engine = engine or Engine(settings=settings)
-        self.writer = writer or Engine(settings=self.engine.settings)
+        if writer is None:
+            embedder = ProgressEmbedder(make_embedder(self.engine.settings), self._embedding)
+            writer = Engine(settings=self.engine.settings, embedder=embedder)
+        self.writer = writer
         self.articles_dir = Path(self.engine.settings.articles_dir)
         self._answering = threading.Lock()
         self._syncing = threading.Lock()
-        self.activity = ""  # what the index is doing now, shown in the Index panel
+        self.activity = ""  # what the index is doing now, shown in the Index panel and above the chat
+        self._label = ""
         self.preparing = threading.Event()
+        self.prepared = threading.Event()  # set once the start-up sync and model loading are over
+        self.prepared.set()
+        self.last_check: str | None = None  # when the folder was last compared with the index (ISO, UTC)
+        self.last_outcome = ""  # what that check found, e.g. "no changes"
+        self._examples: tuple[int, list[str]] | None = None
 
     # -- start-up ------------------------------------------------------------------------------------------------
     def start(self) -> threading.Thread:
         """Sync the articles folder and load the models in the background, so the page opens at once."""
         self.preparing.set()
+        self.prepared.clear()
         thread = threading.Thread(target=self._prepare, name="qa-webapp-prepare", daemon=True)
         thread.start()
         return thread
@@ -57,30 +96,53 @@ class ChatService:
     def _prepare(self) -> None:
         try:
             if self.articles_dir.is_dir():
-                self.sync(label=f"Syncing {self.articles_dir} into the index…")
+                first = not self.engine.status().exists
+                self.sync(label="Building the index" if first else "Checking the articles folder")
             with self._answering:
                 if self.engine.status().exists:
+                    self.activity = "Loading the models…"
                     self.engine.ask("What happened?")  # loads the embedder, the reader and the index
+                    self.activity = ""
         except Exception as exc:  # keep serving: the page shows the problem and the buttons still work
             log.warning("start-up sync failed: %s", exc)
             self.activity = f"Start-up sync failed: {exc}"
         finally:
             self.preparing.clear()
+            self.prepared.set()
+
+    def _embedding(self, done: int, total: int) -> None:
+        self.activity = f"{self._label}: embedding {done:,} of {total:,} passages…"
+
+    @property
+    def syncing(self) -> bool:
+        return self._syncing.locked()
 
     # -- reading ---------------------------------------------------------------------------------------------
-    def ask(self, question: str, history: Iterable | None = None) -> Answer:
-        question = " ".join((question or "").split())[:MAX_QUESTION_CHARS]
+    def ask(
+        self, question: str, history: Iterable | None = None, *, focus: Sequence[str] | None = None,
+        wait_s: float = INDEX_WAIT_S,
+    ) -> Answer:
+        """``focus``: None lets the engine take it from the history; article ids set it; () clears it. A question
+        asked while the first index is being built waits for it (up to ``wait_s``) instead of failing."""
+        question = " ".join((question or "").split())
         if not question:
             raise QAError("type a question first")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise QAError(
+                f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}: shorten it"
+            )
         history = list(history or [])[-HISTORY_TURNS:]
+        focus = None if focus is None else tuple(str(i) for i in focus)
+        if self.preparing.is_set() and not self.engine.status().exists:
+            self.prepared.wait(wait_s)
         with self._answering:
             try:
-                return self.engine.ask(question, history=history)
+                return self.engine.ask(question, history=history, focus=focus)
             except IndexNotFound:
                 raise self._no_index() from None
 
     def search(self, question: str, k: int | None = None) -> list[Passage]:
-        question = " ".join((question or "").split())[:MAX_QUESTION_CHARS]
+        question = " ".join((question or "").split())[:MAX_QUESTION_CHARS]  # the API's search stays lenient
         if not question:
             raise QAError("type a question first")
         k = max(1, min(int(k or self.settings.search_k), 50))
@@ -104,6 +166,35 @@ class ChatService:
             except QAError:
                 return []
 
+    def article_choices(self) -> list[tuple[str, str]]:
+        """(label, id) for each article: its title with the file name, so a person can tell them apart."""
+        with self._answering:
+            try:
+                generation = self.engine.generation()
+                articles = [(i, generation.article(i)) for i in generation.article_ids()]
+            except QAError:
+                return []
+        return [(f"{a.title} ({i})" if a is not None and a.title else i, i) for i, a in articles]
+
+    def title(self, article_ids: Sequence[str]) -> str:
+        """The title of the first of ``article_ids`` still in the index ("" when none is)."""
+        for article_id in article_ids:
+            article = self.article(article_id)
+            if article is not None:
+                return article.title or article.id
+        return ""
+
+    def examples(self, n: int = 3) -> list[str]:
+        """Example questions made from the newest articles, worked out once per index generation."""
+        status = self.status()
+        if self._examples is not None and self._examples[0] == status.generation:
+            return list(self._examples[1])
+        with self._answering:
+            questions = examples_from(self.engine, n)
+        if status.exists:
+            self._examples = (status.generation, questions)
+        return questions
+
     def status(self) -> IndexStatus:
         return self.engine.status()
 
@@ -122,9 +213,13 @@ class ChatService:
         if not self._syncing.acquire(blocking=False):
             raise IndexBusy("a sync is already running; wait for it to finish and try again")
         try:
-            self.activity = label
+            self._label = label.rstrip("…")
+            self.activity = f"{self._label}…"
             self.articles_dir.mkdir(parents=True, exist_ok=True)
-            return self.writer.sync(self.articles_dir, progress=progress)
+            report = self.writer.sync(self.articles_dir, progress=progress)
+            self.last_check = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            self.last_outcome = report.summary().split(";")[0] if report.changed else "no changes"
+            return report
         finally:
             self.activity = ""
             self._syncing.release()
@@ -185,3 +280,67 @@ def report_lines(report: SyncReport) -> list[str]:
     lines += [f"Skipped {s.path}: {s.reason}" for s in report.skipped]
     lines += [f"Note: {note}" for note in report.notes]
     return lines
+
+
+# -- the chat kept in the browser (gr.BrowserState holds JSON) ----------------------------------------------------
+MAX_SAVED_TURNS = 30  # localStorage holds a few MB; passages make a turn a few KB
+
+
+def answer_from_dict(data: dict) -> Answer:
+    """An Answer back from Answer.to_dict() (as kept in the browser); unknown keys are ignored."""
+
+    def citation(c: dict) -> Citation:
+        return Citation(**{k: c.get(k) for k in Citation.__dataclass_fields__ if k in c})
+
+    def passage(p: dict) -> Passage:
+        return Passage(**{k: p.get(k) for k in Passage.__dataclass_fields__ if k in p})
+
+    def story(s: dict) -> Story:
+        return Story(
+            text=str(s.get("text", "")), confidence=float(s.get("confidence", 0.0)),
+            citations=[citation(c) for c in s.get("citations") or []],
+            article_ids=tuple(s.get("article_ids") or ()), title=str(s.get("title") or ""), date=s.get("date"),
+        )
+
+    return Answer(
+        question=str(data.get("question", "")),
+        text=str(data["text"]),
+        found=bool(data["found"]),
+        confidence=float(data.get("confidence", 0.0)),
+        citations=[citation(c) for c in data.get("citations") or []],
+        alternatives=[answer_from_dict(a) for a in data.get("alternatives") or []],
+        passages=[passage(p) for p in data.get("passages") or []],
+        stories=[story(s) for s in data.get("stories") or []],
+        understood_as=str(data.get("understood_as") or ""),
+        focus=tuple(data.get("focus") or ()),
+        follow_up=bool(data.get("follow_up")),
+    )
+
+
+def save_turns(turns: Sequence[dict]) -> list[dict]:
+    """The finished turns as JSON for the browser's localStorage (pending ones are not kept)."""
+    saved = []
+    for turn in turns[-MAX_SAVED_TURNS:]:
+        answer = turn.get("answer")
+        if answer is None and not turn.get("error"):
+            continue
+        saved.append({
+            "question": turn["question"], "answer": answer.to_dict() if answer is not None else None,
+            "error": turn.get("error"), "about": turn.get("about", ""),
+        })
+    return saved
+
+
+def load_turns(saved) -> list[dict]:
+    """Turns back from save_turns' JSON; anything unreadable (an older format, a hand-edited value) is dropped."""
+    turns = []
+    for item in saved if isinstance(saved, list) else []:
+        try:
+            answer = answer_from_dict(item["answer"]) if item.get("answer") else None
+            turns.append({
+                "question": str(item["question"]), "answer": answer,
+                "error": str(item["error"]) if item.get("error") else None, "about": str(item.get("about") or ""),
+            })
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return turns
