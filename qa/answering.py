@@ -1,63 +1,23 @@
-"""ask(): retrieve passages, read answer spans, merge them into one cited answer (or an honest "not found")."""
+"""ask(): retrieve passages, read answer spans, merge them into cited answers: one answer, an answer per story
+when several stories answer the question, or an honest "not found". A follow-up is read inside the story the chat
+is about (its focus); a question that stands on its own searches the whole collection."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
 from qa.calibration import Calibration
-from qa.reader.squad import normalize_answer
-from qa.types import Answer, Citation, Passage, Span
+from qa.conversation import QUESTION_WORDS, Turn, as_turns, chat_focus, context_query, leans_on_chat
+from qa.text import normalize_answer
+from qa.types import Answer, Citation, Passage, Span, Story
 
 NOT_FOUND = "The articles don't say."
-
-# Words that point back to an earlier turn: "where did it happen?", "what did they do next?"
-_ANAPHORA = {
-    "it", "its", "he", "him", "his", "she", "her", "hers", "they", "them", "their", "theirs", "this", "that",
-    "these", "those", "there", "then", "the same", "such",
-}  # fmt: skip
-_FOLLOW_UP_OPENERS = re.compile(r"^(and|also|what about|how about|and what|why|so)\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One earlier exchange of a chat: what was asked, what was answered, and from which articles."""
-
-    question: str
-    answer: str = ""
-    article_ids: tuple[str, ...] = ()
-
-
-def as_turns(history: Iterable | None) -> list[Turn]:
-    """Accept Answers, Turns, {"question", "answer"} dicts or (question, answer) pairs."""
-    turns = []
-    for item in history or []:
-        if isinstance(item, Turn):
-            turns.append(item)
-        elif isinstance(item, Answer):
-            ids = tuple(dict.fromkeys(c.article_id for c in item.citations)) if item.found else ()
-            turns.append(Turn(item.question, item.text if item.found else "", ids))
-        elif isinstance(item, dict):
-            turns.append(Turn(str(item.get("question", "")), str(item.get("answer", "") or ""), tuple(item.get("article_ids", ()))))
-        else:
-            question, answer = item
-            turns.append(Turn(str(question), str(answer or "")))
-    return [t for t in turns if t.question.strip()]
-
-
-def is_follow_up(question: str) -> bool:
-    words = re.findall(r"[a-z']+", question.lower())
-    return len(words) <= 2 or bool(set(words) & _ANAPHORA) or bool(_FOLLOW_UP_OPENERS.match(question.strip()))
-
-
-def retrieval_query(question: str, turns: Sequence[Turn]) -> str:
-    """A follow-up is searched together with the previous question and its answer, so "where did it happen?"
-    still finds the story the chat is about."""
-    if not turns or not is_follow_up(question):
-        return question
-    previous = turns[-1]
-    return " ".join(part for part in (question, previous.question, previous.answer) if part)
+# A question stays with the chat's story unless the best article elsewhere explains clearly more of its words.
+NEW_QUESTION_MARGIN = 0.25
+# A question is open to several stories when at least this many articles hold all its words.
+OPEN_QUESTION_ARTICLES = 3
+MAX_STORIES = 20
 
 
 def _overlaps(a: Citation, b: Citation) -> bool:
@@ -86,9 +46,11 @@ class _Group:
 
 
 class Answerer:
+    """Answers one question against one index generation, read through ``retriever`` (qa.retriever.Retriever)."""
+
     def __init__(
         self,
-        search: Callable[[str, int], list[Passage]],
+        retriever,
         reader,
         sentences_of: Callable[[str], list[tuple[int, int]]],
         article_text: Callable[[str], str],
@@ -97,8 +59,9 @@ class Answerer:
         top_k_passages: int = 5,
         threshold: float | None = None,
         max_alternatives: int = 3,
+        story_sentences: int = 64,
     ):
-        self._search = search
+        self.retriever = retriever
         self._reader = reader
         self._sentences_of = sentences_of
         self._article_text = article_text
@@ -106,31 +69,133 @@ class Answerer:
         self.top_k_passages = top_k_passages
         self.threshold = calibration.threshold if threshold is None else threshold
         self.max_alternatives = max_alternatives
+        self.story_sentences = story_sentences
 
-    def ask(self, question: str, history: Iterable | None = None, *, focus=None) -> Answer:
+    def ask(self, question: str, history: Iterable | None = None, *, focus: Sequence[str] | None = None) -> Answer:
         question = " ".join(question.split())
         turns = as_turns(history)
-        passages = self._search(retrieval_query(question, turns), self.top_k_passages * 2)
-        passages = self._prefer_previous_articles(passages, question, turns)[: self.top_k_passages]
-        if not question or not passages:
-            return Answer(question=question, text=NOT_FOUND, found=False, confidence=0.0, passages=passages)
+        focus_ids = chat_focus(turns) if focus is None else tuple(dict.fromkeys(str(a) for a in focus))
+        if not question:
+            return Answer(question, NOT_FOUND, False, 0.0, focus=focus_ids)
+        terms = self._question_terms(question)
+        passages = self.retriever.search(question, self.top_k_passages * 2)
+        if focus_ids and self._follows_up(question, terms, focus_ids, passages):
+            return self._ask_in_focus(question, turns, focus_ids)
+        return self._ask_collection(question, terms, passages[: self.top_k_passages])
+
+    # -- deciding ------------------------------------------------------------------------------------------------
+    def _question_terms(self, question: str) -> list[str]:
+        """The question's words that say what it is about (stemmed as the lexical index stems them)."""
+        asking = set(self.retriever.terms.terms(" ".join(sorted(QUESTION_WORDS))))
+        return [t for t in self.retriever.terms.terms(question) if t not in asking]
+
+    def _follows_up(self, question: str, terms: list[str], focus: tuple[str, ...], passages: list[Passage]) -> bool:
+        """Follow-up or new question, from evidence: said as a follow-up is said, or the chat's story explains the
+        question's words about as well as the best article the whole collection offers."""
+        if leans_on_chat(question) or not passages:
+            return True
+        top = passages[0].article_id
+        if top in focus:
+            return True
+        in_focus = self.retriever.coverage(terms, focus)
+        elsewhere = self.retriever.coverage(terms, [top])
+        return elsewhere - in_focus < NEW_QUESTION_MARGIN
+
+    # -- answering -----------------------------------------------------------------------------------------------
+    def _ask_in_focus(self, question: str, turns: Sequence[Turn], focus: tuple[str, ...]) -> Answer:
+        """Read the story the chat is about, its passages ranked with the last exchange beside the question; a
+        follow-up the story does not answer is declined, not answered from another story."""
+        query = context_query(question, turns)
+        passages = self.retriever.search_within(query, focus, self.top_k_passages)
+        answer = self._read(question, passages)
+        return replace(answer, understood_as=query, focus=focus, follow_up=True)
+
+    def _ask_collection(self, question: str, terms: list[str], passages: list[Passage]) -> Answer:
+        spans = self._reader_spans(question, passages)
+        if self._open_question(terms):
+            # A question many articles could answer ("who was arrested?"): read the best passage of each of them,
+            # since a short question gives the ranking little to go on.
+            extra = self._story_passages(question, terms)
+            if extra:
+                spans += self._reader_spans(question, extra)
+                passages = passages + extra
+            stories = self._stories(question, spans)
+            if len(stories) >= 2:
+                best = stories[0]
+                return Answer(
+                    question,
+                    f"Several stories answer this ({len(stories)}).",
+                    True,
+                    best.confidence,
+                    best.citations,
+                    [],
+                    passages,
+                    stories=stories,
+                    understood_as=question,
+                )
+        answer = self._answer_from(question, spans, passages)
+        focus = tuple(dict.fromkeys(c.article_id for c in answer.citations)) if answer.found else ()
+        return replace(answer, understood_as=question, focus=focus)
+
+    def _read(self, question: str, passages: list[Passage]) -> Answer:
+        return self._answer_from(question, self._reader_spans(question, passages), passages)
+
+    def _reader_spans(self, question: str, passages: list[Passage]) -> list[Span]:
+        if not passages:
+            return []
         # Many candidates, so that distinct answers survive grouping as alternatives.
-        spans = self._reader.read(question, passages, top_k=3 * len(passages), allow_no_answer=False)
+        return self._reader.read(question, passages, top_k=3 * len(passages), allow_no_answer=False)
+
+    def _answer_from(self, question: str, spans: list[Span], passages: list[Passage]) -> Answer:
         groups = self._group(spans)
         if not groups:
             return Answer(question=question, text=NOT_FOUND, found=False, confidence=0.0, passages=passages)
         answers = distinct_answers([self._answer(question, group, passages) for group in groups])
-        best, alternatives = answers[0], answers[1 : 1 + self.max_alternatives]
+        best = answers[0]
+        # Alternatives are other answers within the same story, never another story's answer to the question.
+        story = {c.article_id for c in best.citations}
+        same_story = [a for a in answers[1:] if any(c.article_id in story for c in a.citations)]
+        alternatives = same_story[: self.max_alternatives]
         if best.found:
             return Answer(best.question, best.text, True, best.confidence, best.citations, alternatives, passages)
         # Below the threshold: say so plainly, but keep the best guess and the passages for the reader to judge.
-        return Answer(question, NOT_FOUND, False, best.confidence, [], answers[: 1 + self.max_alternatives], passages)
+        return Answer(question, NOT_FOUND, False, best.confidence, [], [best, *alternatives], passages)
 
-    def _prefer_previous_articles(self, passages: list[Passage], question: str, turns: Sequence[Turn]) -> list[Passage]:
-        if not turns or not turns[-1].article_ids or not is_follow_up(question):
-            return passages
-        previous = set(turns[-1].article_ids)
-        return sorted(passages, key=lambda p: (p.article_id not in previous, -p.score))
+    # -- stories -------------------------------------------------------------------------------------------------
+    def _open_question(self, terms: list[str]) -> bool:
+        return len(self._articles_with_all(terms)) >= OPEN_QUESTION_ARTICLES
+
+    def _articles_with_all(self, terms: list[str]) -> set[str]:
+        key = tuple(terms)
+        if getattr(self, "_holding", (None,))[0] != key:
+            self._holding = (key, self.retriever.articles_with_all(terms))
+        return self._holding[1]
+
+    def _story_passages(self, question: str, terms: list[str]) -> list[Passage]:
+        return self.retriever.sentences_with(question, terms, limit=self.story_sentences)
+
+    def _stories(self, question: str, spans: list[Span]) -> list[Story]:
+        """One story per article (near-duplicates that give the same answer merge), each with its best confident
+        answer; best first."""
+        best_in: dict[str, _Group] = {}
+        for group in self._group(spans):
+            for span in group.spans:
+                best_in.setdefault(span.passage.article_id, group)
+        stories: dict[str, tuple[_Group, list[str]]] = {}
+        for article_id, group in best_in.items():
+            if group.confidence < self.threshold:
+                continue
+            stories.setdefault(group.key, (group, []))[1].append(article_id)
+        out = []
+        for group, article_ids in stories.values():
+            own = _Group(group.key, [s for s in group.spans if s.passage.article_id in article_ids], group.confidence)
+            answer = self._answer(question, own, [])
+            if not answer.citations:
+                continue
+            first = own.spans[0].passage
+            out.append(Story(answer.text, answer.confidence, answer.citations, tuple(article_ids), first.title, first.date))
+        out.sort(key=lambda story: -story.confidence)
+        return out[:MAX_STORIES]
 
     def _group(self, spans: list[Span]) -> list[_Group]:
         """One group per distinct answer text; the same words found in several articles cite them all."""

@@ -127,11 +127,13 @@ class Engine:
         history, an empty sequence clears it."""
         from qa.answering import Answerer
         from qa.calibration import Calibration
+        from qa.retriever import Retriever
 
+        # One generation for the whole question: passages and citations can never come from two.
         generation = self.generation()
         reader = self.reader
         answerer = Answerer(
-            self.search,
+            Retriever(generation, self.embedder, self.settings),
             reader,
             generation.sentences,
             lambda article_id: generation.article(article_id).text,

@@ -7,12 +7,14 @@ update, so each generation rebuilds it from all chunk texts: about a second for 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 FOLDER = "bm25"
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
 
 
 def _stemmer():
@@ -87,3 +89,42 @@ def reciprocal_rank_fusion(
         for rank, item in enumerate(ranking, start=1):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return sorted(fused.items(), key=lambda pair: -pair[1])
+
+
+class TermStats:
+    """The lexical index's own view of words: its tokenizer and stemmer, and how many chunks hold each term.
+    Used to tell which words of a question carry information (a rare name) and which do not ("said")."""
+
+    def __init__(self, index: BM25Index | None):
+        self._index = index
+
+    def terms(self, text: str) -> list[str]:
+        """Distinct terms as bm25s makes them (its token pattern and English stop words, then the stemmer), without
+        its per-call overhead: this runs on every sentence a question reads."""
+        from bm25s.stopwords import STOPWORDS_EN
+
+        stemmer = self._index._stemmer if self._index is not None else _stemmer()
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS_EN]
+        if stemmer is not None:
+            words = stemmer.stemWords(words)
+        return list(dict.fromkeys(words))
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency over chunks; a term the index has never seen counts as rare."""
+        retriever = self._index._retriever if self._index is not None else None
+        if retriever is None:
+            return 1.0
+        total = int(retriever.scores["num_docs"])
+        term_id = retriever.vocab_dict.get(term)
+        indptr = retriever.scores["indptr"]
+        frequency = 0 if term_id is None else int(indptr[term_id + 1] - indptr[term_id])
+        return float(np.log(1 + (total - frequency + 0.5) / (frequency + 0.5)))
+
+    def postings(self, term: str) -> np.ndarray:
+        """Chunk ids holding ``term``."""
+        retriever = self._index._retriever if self._index is not None else None
+        term_id = None if retriever is None else retriever.vocab_dict.get(term)
+        if term_id is None:
+            return np.zeros(0, dtype=np.int64)
+        indptr, indices = retriever.scores["indptr"], retriever.scores["indices"]
+        return self._index._ids[indices[indptr[term_id] : indptr[term_id + 1]]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 
@@ -103,3 +104,14 @@ def sentences(text: str, regions: list[tuple[int, int]] | None = None) -> list[t
             ends = [s for s, _ in found[1:]] + [len(paragraph)]
             spans.extend(_trim(text, p_start + s, p_start + e) for s, e in zip(starts, ends))
     return [(s, e) for s, e in spans if s < e]
+
+
+_ARTICLE_WORDS = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = frozenset(string.punctuation)
+
+
+def normalize_answer(text: str) -> str:
+    """The official SQuAD normalisation (lower case, no punctuation, articles or extra spaces): two answers that
+    normalise alike are the same answer."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    return " ".join(_ARTICLE_WORDS.sub(" ", text).split())

@@ -5,10 +5,10 @@ from __future__ import annotations
 import collections
 import gzip
 import json
-import re
-import string
 from dataclasses import dataclass
 from pathlib import Path
+
+from qa.text import normalize_answer  # the runtime owns it; scoring uses the same one
 
 
 @dataclass(frozen=True)
@@ -42,16 +42,6 @@ def load_squad(path: str | Path) -> list[SquadQuestion]:
                     )
                 )
     return out
-
-
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = set(string.punctuation)
-
-
-def normalize_answer(text: str) -> str:
-    """The official SQuAD normalisation: lower case, no punctuation, articles or extra spaces."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
-    return " ".join(_ARTICLES.sub(" ", text).split())
 
 
 def exact_match(prediction: str, gold: str) -> float:

@@ -1,0 +1,106 @@
+"""What a chat remembers: its earlier turns, the story it is about (its focus), and whether a new question leans on
+them ("in which cities?", "who said that?") or stands on its own ("which Japanese tycoon was arrested?")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from qa.types import Answer
+
+# Words that point back to an earlier turn: "where did it happen?", "what did they take?", "who made that decision?"
+_ANAPHORA = frozenset({
+    "it", "its", "he", "him", "his", "she", "her", "hers", "they", "them", "their", "theirs", "this", "that",
+    "these", "those", "there", "then", "same", "such", "former", "latter", "each", "both",
+})  # fmt: skip
+# Openers of an elliptical follow-up: "and when?", "what about Almaty?", "in which cities?", "through which company?"
+_FOLLOW_UP_OPENER = re.compile(
+    r"^(and|also|so|but|what about|how about|why|in which|at which|through which|from which|by whom|for whom|"
+    r"with whom|to whom|in what|since when|until when|how come)\b",
+    re.IGNORECASE,
+)
+# Words that ask rather than say: they tell nothing about which story a question is about.
+QUESTION_WORDS = frozenset({
+    "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "much", "many", "long", "old", "does",
+    "did", "do", "is", "are", "was", "were", "will", "would", "can", "could", "has", "have", "had", "name", "called",
+    "kind", "type", "s", "be", "being", "been",
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange: what was asked, what was answered, and which articles the chat was about after it."""
+
+    question: str
+    answer: str = ""
+    article_ids: tuple[str, ...] = ()  # the articles the shown answer was cited in
+    focus: tuple[str, ...] | None = None  # the chat's focus after this turn; None: take ``article_ids``
+
+
+def as_turns(history: Iterable | None) -> list[Turn]:
+    """Accept Answers, Turns, {"question", "answer", "article_ids", "focus"} dicts or (question, answer) pairs."""
+    turns = []
+    for item in history or []:
+        if isinstance(item, Turn):
+            turns.append(item)
+        elif isinstance(item, Answer):
+            shown = item.found and not item.stories
+            ids = tuple(dict.fromkeys(c.article_id for c in item.citations)) if shown else ()
+            turns.append(Turn(item.question, item.text if shown else "", ids, tuple(item.focus)))
+        elif isinstance(item, dict):
+            focus = item.get("focus")
+            turns.append(
+                Turn(
+                    str(item.get("question", "")),
+                    str(item.get("answer", "") or ""),
+                    _ids(item.get("article_ids")),
+                    None if focus is None else _ids(focus),
+                )
+            )
+        elif isinstance(item, (tuple, list)) and len(item) == 2:
+            question, answer = item
+            turns.append(Turn(str(question), str(answer or "")))
+        else:
+            raise TypeError(f"a history item must be an Answer, a dict or a (question, answer) pair, not {item!r}")
+    return [t for t in turns if t.question.strip()]
+
+
+def _ids(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"article ids must be a list of strings, not {type(value).__name__}")
+    return tuple(str(v) for v in value)
+
+
+def chat_focus(turns: Sequence[Turn]) -> tuple[str, ...]:
+    """The articles the chat is about: the focus the latest turn left (a declined follow-up keeps the story)."""
+    for turn in reversed(turns):
+        if turn.focus is not None:
+            return turn.focus
+        if turn.article_ids:
+            return turn.article_ids
+    return ()
+
+
+def words(question: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", question.lower())
+
+
+def leans_on_chat(question: str) -> bool:
+    """Said the way a follow-up is said: a pronoun that points back, an elliptical opener, or almost no words."""
+    tokens = [w.split("'")[0] for w in words(question)]
+    content = [w for w in tokens if w not in QUESTION_WORDS]
+    return bool(set(tokens) & _ANAPHORA) or bool(_FOLLOW_UP_OPENER.match(question.strip())) or len(content) <= 1
+
+
+def context_query(question: str, turns: Sequence[Turn]) -> str:
+    """The question with the chat's last exchange beside it, so that "where did it happen?" finds the passages
+    about what "it" was."""
+    if not turns:
+        return question
+    previous = turns[-1]
+    return " ".join(part for part in (question, previous.question, previous.answer) if part)

@@ -1,0 +1,177 @@
+"""Retrieval bound to one index generation: everything a question reads comes from the same generation, even if a
+writer publishes a newer one meanwhile. Besides the collection-wide hybrid search it answers the chat's narrower
+needs: the passages of the articles a conversation is about, and the best passage of every article that holds a
+question's words (for a question many stories answer)."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from qa.lexical import TermStats
+from qa.settings import Settings
+from qa.types import Passage
+
+MAX_POSTINGS = 50_000  # a term in more chunks than this is too common to pick stories by
+
+
+class Retriever:
+    def __init__(self, generation, embedder, settings: Settings):
+        self.generation = generation
+        self.embedder = embedder
+        self.settings = settings
+        self.terms = TermStats(generation.lexical)
+        self._vectors: dict[str, np.ndarray] = {}
+        self._article_terms: dict[str, frozenset[str]] = {}
+        self._chunk_articles: dict[int, str] = {}
+
+    def embed(self, text: str) -> np.ndarray:
+        vector = self._vectors.get(text)
+        if vector is None:
+            vector = self._vectors[text] = np.asarray(self.embedder.embed([text]), dtype=np.float32).reshape(1, -1)
+        return vector
+
+    def search(self, query: str, k: int) -> list[Passage]:
+        """Collection-wide: dense and BM25 rankings fused, as configured."""
+        s = self.settings
+        return self.generation.hybrid_search(
+            query,
+            self.embed(query),
+            k,
+            mode=s.retrieval,
+            weights=(s.fusion_dense_weight, s.fusion_lexical_weight),
+            depth=s.fusion_depth,
+            rank_constant=s.fusion_rank_constant,
+        )
+
+    def search_within(self, query: str, article_ids: Sequence[str], k: int) -> list[Passage]:
+        """The passages of these articles closest to the query, best first."""
+        chunk_ids = self._chunks_of(article_ids)
+        return self._ranked(query, chunk_ids, k)
+
+    def best_passage_per_article(self, query: str, chunk_ids: Iterable[int], limit: int) -> list[Passage]:
+        """Of the given chunks, the one closest to the query in each article; the ``limit`` best articles."""
+        ids = np.unique(np.fromiter(chunk_ids, dtype=np.int64))
+        if not len(ids):
+            return []
+        cosines = self._cosines(query, ids)
+        articles = self._article_of(ids)
+        best: dict[str, tuple[float, int]] = {}
+        for chunk_id, cosine in zip(ids.tolist(), cosines.tolist()):
+            article_id = articles.get(chunk_id)
+            if article_id is not None and (article_id not in best or cosine > best[article_id][0]):
+                best[article_id] = (cosine, chunk_id)
+        top = sorted(best.values(), key=lambda pair: -pair[0])[:limit]
+        return self.generation.passages_for([c for _, c in top], [s for s, _ in top])
+
+    def article_terms(self, article_id: str) -> frozenset[str]:
+        terms = self._article_terms.get(article_id)
+        if terms is None:
+            article = self.generation.article(article_id)
+            text = f"{article.title}\n{article.text}" if article else ""
+            terms = self._article_terms[article_id] = frozenset(self.terms.terms(text))
+        return terms
+
+    def coverage(self, question_terms: Sequence[str], article_ids: Iterable[str]) -> float:
+        """The share of the question's information (IDF-weighted terms) found in these articles' words."""
+        if not question_terms:
+            return 1.0
+        held = frozenset().union(*(self.article_terms(a) for a in article_ids))
+        weights = {t: self.terms.idf(t) for t in question_terms}
+        total = sum(weights.values()) or 1.0
+        return sum(w for t, w in weights.items() if t in held) / total
+
+    def articles_with_all(self, terms: Sequence[str]) -> set[str]:
+        """The articles holding every one of these terms (each in some chunk)."""
+        if not terms:
+            return set()
+        held: set[str] | None = None
+        for term in sorted(terms, key=lambda t: -self.terms.idf(t)):  # rarest first: the sets only shrink
+            chunk_ids = self.terms.postings(term)
+            if len(chunk_ids) > MAX_POSTINGS:
+                continue  # in nearly every article: it tells nothing, and mapping it would cost
+            articles = set(self._article_of(chunk_ids).values())
+            held = articles if held is None else held & articles
+            if not held:
+                break
+        return held or set()
+
+    def chunks_with(self, terms: Sequence[str], articles: set[str]) -> list[int]:
+        """Chunks of these articles that hold the question's rarest term: where each article talks about it."""
+        if not terms or not articles:
+            return []
+        rarest = max(terms, key=self.terms.idf)
+        chunk_ids = self.terms.postings(rarest)
+        return [c for c, a in self._article_of(chunk_ids).items() if a in articles]
+
+    def sentences_with(self, question: str, terms: Sequence[str], *, per_article: int = 2, limit: int = 64,
+                       min_coverage: float = 0.6) -> list[Passage]:
+        """Sentences that hold most of the question's information (``min_coverage`` of its IDF-weighted terms,
+        the rarest always), as short passages: the earliest ``per_article`` of each article (news says the main
+        thing first; the title line is skipped, a headline names no one), articles whose best chunk is closest to
+        the question first, at most ``limit`` in all. A sentence costs a fraction of a chunk to read, so a
+        question that many articles answer can be read in all of them."""
+        if not terms:
+            return []
+        rarest = max(terms, key=self.terms.idf)
+        weights = {t: self.terms.idf(t) for t in terms}
+        total = sum(weights.values()) or 1.0
+        chunk_ids = self.terms.postings(rarest)
+        if len(chunk_ids) > MAX_POSTINGS:
+            return []
+        chunks = self.generation.passages_for(chunk_ids.tolist(), [0.0] * len(chunk_ids))
+        closest = {p.article_id: p.score for p in self.best_passage_per_article(question, chunk_ids, len(chunks))}
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for chunk in chunks:
+            spans.setdefault(chunk.article_id, []).append((chunk.start, chunk.end))
+        out: list[Passage] = []
+        for article_id in sorted(spans, key=lambda a: -closest.get(a, 0.0)):
+            article = self.generation.article(article_id)
+            taken = 0
+            for start, end in self.generation.sentences(article_id):
+                if taken >= per_article or len(out) >= limit:
+                    break
+                text = article.text[start:end]
+                if text.strip() == article.title.strip() or not any(lo <= start < hi for lo, hi in spans[article_id]):
+                    continue
+                held = set(self.terms.terms(text))
+                if rarest not in held or sum(w for t, w in weights.items() if t in held) / total < min_coverage:
+                    continue
+                taken += 1
+                out.append(Passage(article_id, article.title, text, start, end, closest.get(article_id, 0.0),
+                                   -1, article.url, article.date, article.author))
+            if len(out) >= limit:
+                break
+        return out
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+    def _ranked(self, query: str, chunk_ids: np.ndarray, k: int) -> list[Passage]:
+        if not len(chunk_ids):
+            return []
+        cosines = self._cosines(query, chunk_ids)
+        order = np.argsort(-cosines, kind="stable")[:k]
+        return self.generation.passages_for(chunk_ids[order].tolist(), cosines[order].tolist())
+
+    def _cosines(self, query: str, chunk_ids: np.ndarray) -> np.ndarray:
+        vectors = self.generation.store.vectors(np.asarray(chunk_ids, dtype=np.int64))
+        return (vectors @ self.embed(query).reshape(-1)).astype(np.float32)
+
+    def _chunks_of(self, article_ids: Sequence[str]) -> np.ndarray:
+        if not article_ids:
+            return np.zeros(0, dtype=np.int64)
+        marks = ",".join("?" * len(article_ids))
+        rows = self.generation.db.execute(
+            f"SELECT id FROM chunks WHERE article_id IN ({marks}) ORDER BY article_id, ordinal", list(article_ids)
+        ).fetchall()
+        return np.asarray([row[0] for row in rows], dtype=np.int64)
+
+    def _article_of(self, chunk_ids: np.ndarray) -> dict[int, str]:
+        known = self._chunk_articles
+        ids = [i for i in np.asarray(chunk_ids).tolist() if i not in known]
+        for i in range(0, len(ids), 900):  # SQLite's limit on bound parameters
+            part = ids[i : i + 900]
+            marks = ",".join("?" * len(part))
+            for row in self.generation.db.execute(f"SELECT id, article_id FROM chunks WHERE id IN ({marks})", part):
+                known[int(row[0])] = row[1]
+        return {int(i): known[int(i)] for i in np.asarray(chunk_ids).tolist() if int(i) in known}
