@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sqlite3
 import sys
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -27,6 +29,10 @@ class _CleanErrors(click.Group):
             sys.exit(1)
         except OSError as exc:
             click.secho(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True, fg="red")
+            sys.exit(1)
+        except sqlite3.DatabaseError as exc:  # a last resort: damaged index files are normally IndexCorrupt already
+            click.secho(f"error: the index database is damaged or unwritable ({exc}); repair it with `qa index` "
+                        "or `qa index --rebuild`", err=True, fg="red")
             sys.exit(1)
 
 
@@ -54,6 +60,21 @@ def main() -> None:
     """Question answering over a folder of articles, with exact citations."""
     # Hub progress bars ("Loading weights") would bury the answer; our own progress bars stay.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # The engine's warnings (an index recovered after CURRENT was lost) are one line each on stderr.
+    logger = logging.getLogger("qa")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
+
+
+def _question(question: str) -> str:
+    """The question as the engine takes it, or a clean error (empty, or not valid text: invalid UTF-8 in argv
+    arrives as lone surrogates)."""
+    from qa.engine import valid_question
+
+    return valid_question(question)
 
 
 @main.command("index")
@@ -101,7 +122,7 @@ def index_command(articles_dir, index_dir, rebuild, watch, as_json) -> None:
 @JSON_OPTION
 def search_command(question, k, index_dir, as_json) -> None:
     """The passages most relevant to QUESTION."""
-    passages = _engine(index_dir).search(question, k)
+    passages = _engine(index_dir).search(_question(question), k)
     if as_json:
         _dump(passages)
         return
@@ -112,19 +133,37 @@ def search_command(question, k, index_dir, as_json) -> None:
 
 @main.command("status")
 @INDEX_OPTION
+@click.option("--verify", is_flag=True, help="Also compare every file's checksum with the one recorded when it was written.")
 @JSON_OPTION
-def status_command(index_dir, as_json) -> None:
-    """What the index holds."""
-    status = _engine(index_dir).status()
+def status_command(index_dir, verify, as_json) -> None:
+    """What the index holds, and whether its files are intact (exit status 1 when they are not)."""
+    from qa.index import damaged
+    from qa.integrity import failures
+
+    engine = _engine(index_dir)
+    status = engine.status()
+    if not status.exists:
+        if as_json:
+            _dump(status)
+        else:
+            click.echo(f"no index at {status.index_dir}; build one with `qa index`")
+        return
+    live, checks = engine.verify(full=verify)
     if as_json:
-        _dump(status)
-    elif not status.exists:
-        click.echo(f"no index at {status.index_dir}; build one with `qa index`")
+        _dump({**asdict(status), "note": live.note, "verified": verify, "files": [asdict(c) for c in checks]})
     else:
         click.echo(
             f"{status.index_dir}: generation {status.generation}, {status.articles} articles, {status.chunks} chunks, "
             f"embedder {status.embedder} ({status.dimension}-d), store {status.store}, last sync {status.last_sync}"
         )
+        if live.note:
+            click.echo(f"warning: {live.note}; the next `qa index` points CURRENT at it again", err=True)
+        if verify:
+            for check in checks:
+                click.echo(f"  {'ok    ' if check.ok else 'FAILED'}  {check.name}: {check.detail}")
+    problem = failures(checks)
+    if problem:
+        raise damaged(engine.index_dir / live.name, problem)
 
 
 def _mark(sentence: str, start: int, end: int) -> str:
@@ -139,7 +178,7 @@ def _mark(sentence: str, start: int, end: int) -> str:
 @JSON_OPTION
 def ask_command(question, index_dir, as_json) -> None:
     """Answer QUESTION from the articles, citing the article and sentence it came from."""
-    answer = _engine(index_dir).ask(question)
+    answer = _engine(index_dir).ask(_question(question))
     if as_json:
         _dump(answer)
         return

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from pathlib import Path
 from typing import Iterable
 
 from qa.embedders import Embedder, make_embedder
-from qa.errors import IndexNotFound
-from qa.generations import current_name, read_manifest
+from qa.errors import IndexCorrupt, IndexNotFound, QAError
+from qa.generations import Live, damage_detail, locate, read_manifest
 from qa.index import LoadedGeneration, check_embedder, embedder_identity
+from qa.integrity import FileCheck, check_files
 from qa.settings import Settings
 from qa.sync import Transaction, delete, sync_folder, upsert
 from qa.types import Answer, Article, IndexStatus, Passage, SyncReport
+
+log = logging.getLogger("qa.engine")
+
+
+def valid_question(question: str) -> str:
+    """An empty question would retrieve arbitrary passages; a lone surrogate (invalid UTF-8 from a command line, a
+    broken escape from a JSON client) cannot be encoded for the embedder."""
+    if not isinstance(question, str) or not question.strip():
+        raise QAError("the question is empty; type a question")
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QAError("the question is not valid text (it holds a broken character such as a lone surrogate or an "
+                      "invalid UTF-8 byte); retype it") from None
+    return question
 
 
 class Engine:
@@ -71,18 +88,29 @@ class Engine:
         return Transaction(self.index_dir, self.embedder, self.settings, rebuild=rebuild, progress=progress)
 
     # -- reading ---------------------------------------------------------------------------------------------
+    def _live(self) -> Live:
+        """The generation to read; IndexNotFound when there is none, IndexCorrupt when CURRENT is lost and no
+        complete generation is left."""
+        live = locate(self.index_dir)
+        if live.name is not None:
+            return live
+        if live.note:
+            raise IndexCorrupt(f"the index at {self.index_dir} cannot be used: {live.note}; rebuild it with "
+                               f"`qa index ARTICLES_DIR --index {self.index_dir} --rebuild`")
+        raise IndexNotFound(
+            f"no index at {self.index_dir}; build one with `qa index ARTICLES_DIR --index {self.index_dir}`"
+        )
+
     def generation(self) -> LoadedGeneration:
         """The live generation, reloaded when a writer has published a newer one since the last call."""
-        live = current_name(self.index_dir)
-        if live is None:
-            raise IndexNotFound(
-                f"no index at {self.index_dir}; build one with `qa index ARTICLES_DIR --index {self.index_dir}`"
-            )
+        live = self._live()
         with self._lock:
-            if self._generation is None or self._generation.path.name != live:
-                path = self.index_dir / live
+            if self._generation is None or self._generation.path.name != live.name:
+                path = self.index_dir / live.name
                 manifest = read_manifest(path)
                 check_embedder(manifest, embedder_identity(self.embedder), path)
+                if live.note:  # said once per load, not per question
+                    log.warning("%s; the next `qa index` points CURRENT at it again", live.note)
                 # The old generation is not closed here: another thread may still be reading it. It is closed
                 # when the last reference goes.
                 self._generation = LoadedGeneration.open(path)
@@ -90,7 +118,11 @@ class Engine:
 
     def search(self, question: str, k: int | None = None) -> list[Passage]:
         """The k passages closest to the question, best first, with offsets into their articles."""
-        k = k or self.settings.search_k
+        question = valid_question(question)
+        if k is None:
+            k = self.settings.search_k
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise QAError(f"k must be a whole number of passages, 1 or more (got {k!r})")
         generation = self.generation()
         vector = self.embedder.embed([question])
         s = self.settings
@@ -161,10 +193,11 @@ class Engine:
         return self.generation().articles_containing(snippet)
 
     def status(self) -> IndexStatus:
-        live = current_name(self.index_dir)
-        if live is None:
+        try:
+            live = self._live()
+        except IndexNotFound:
             return IndexStatus(index_dir=str(self.index_dir), exists=False)
-        manifest = read_manifest(self.index_dir / live)
+        manifest = read_manifest(self.index_dir / live.name)
         return IndexStatus(
             index_dir=str(self.index_dir),
             exists=True,
@@ -176,6 +209,26 @@ class Engine:
             dimension=manifest["embedder"]["dimension"],
             store=manifest["store"],
         )
+
+    def verify(self, *, full: bool = False) -> tuple[Live, list[FileCheck]]:
+        """The live generation (its ``note`` says when it had to be recovered because CURRENT was unusable) and
+        one check per file: present and of its recorded size; with ``full``, also its recorded sha256. When the
+        files pass, the generation is also opened and read, as a search would. Raises IndexNotFound without an
+        index, IndexCorrupt when not even the manifest can be read."""
+        live = self._live()
+        path = self.index_dir / live.name
+        checks = check_files(path, read_manifest(path), full=full)
+        if all(c.ok for c in checks):
+            try:
+                generation = LoadedGeneration.open(path)
+                try:
+                    generation.counts()
+                    generation.lexical
+                finally:
+                    generation.close()
+            except IndexCorrupt as exc:
+                checks.append(FileCheck("(reading it)", False, damage_detail(exc)))
+        return live, checks
 
     def close(self) -> None:
         if self._generation is not None:

@@ -25,5 +25,17 @@ class IndexCorrupt(QAError):
     pass
 
 
+def generation_damaged(path, problem: str) -> IndexCorrupt:
+    """The one wording for a generation that fails a check; damage_detail() in qa.generations reads it back."""
+    return IndexCorrupt(
+        f"index generation {path.name} in {path.parent} is damaged ({problem}); repair it with `qa index` "
+        "(or `qa index --rebuild`), and see `qa status --verify`"
+    )
+
+
 class ArticlesNotFound(QAError):
     pass
+
+
+class IndexWriteFailed(QAError):
+    """A new generation could not be written (a full disk, a read-only folder); the previous one stays live."""

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import sqlite3
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from qa.errors import EmbedderMismatch
-from qa.lexical import BM25Index, reciprocal_rank_fusion
+from qa.errors import EmbedderMismatch, IndexCorrupt
+from qa.errors import generation_damaged as damaged
 from qa.generations import connect_readonly, generation_number, read_manifest
+from qa.integrity import check_files, failures
+from qa.lexical import BM25Index, reciprocal_rank_fusion
 from qa.store import VectorStore, load_store
 from qa.types import Article, Passage
+
+SENTENCE_CACHE_ARTICLES = 32  # parsed sentence lists kept per generation (only for generations without the table)
 
 
 _UNLOADED = object()
@@ -41,12 +48,36 @@ class LoadedGeneration:
     store: VectorStore
     db: sqlite3.Connection
     _lexical: object = None
+    _sentence_cache: OrderedDict = field(default_factory=OrderedDict)
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    _has_sentence_table: bool = False
 
     @classmethod
     def open(cls, path: Path) -> "LoadedGeneration":
+        """Open a published generation after the cheap checks (every recorded file present, of its recorded size);
+        `qa status --verify` also compares checksums."""
         manifest = read_manifest(path)
+        problem = failures(check_files(path, manifest))
+        if problem:
+            raise damaged(path, problem)
         store = load_store(manifest["store"], path, manifest["embedder"]["dimension"])
-        return cls(path, manifest, store, connect_readonly(path), _UNLOADED)
+        try:
+            db = connect_readonly(path)
+            db.execute("SELECT count(*) FROM articles").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise damaged(path, f"meta.sqlite: {exc}") from exc
+        generation = cls(path, manifest, store, db, _UNLOADED)
+        generation._has_sentence_table = bool(
+            generation._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sentences'")
+        )
+        return generation
+
+    def _rows(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
+        """Every query goes through here: a damaged database file is a clean IndexCorrupt, not a traceback."""
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise damaged(self.path, f"meta.sqlite: {exc}") from exc
 
     @property
     def number(self) -> int:
@@ -64,7 +95,10 @@ class LoadedGeneration:
     @property
     def lexical(self) -> BM25Index | None:
         if self._lexical is _UNLOADED:
-            self._lexical = BM25Index.load(self.path)
+            try:
+                self._lexical = BM25Index.load(self.path)
+            except (OSError, ValueError, KeyError, TypeError) as exc:  # truncated or overwritten bm25 files
+                raise damaged(self.path, f"bm25: {exc}") from exc
         return self._lexical
 
     def hybrid_search(
@@ -96,7 +130,11 @@ class LoadedGeneration:
         ranked = ranked[:k]
         if not ranked:
             return []
-        cosines = self.store.vectors(np.asarray(ranked, dtype=np.int64)) @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        try:
+            vectors = self.store.vectors(np.asarray(ranked, dtype=np.int64))
+        except RuntimeError as exc:  # a chunk id the vector file does not hold
+            raise damaged(self.path, f"vectors: {exc}") from exc
+        cosines = vectors @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
         return self.passages_for(ranked, cosines.tolist())
 
     def passages_for(self, chunk_ids: list[int], scores: list[float]) -> list[Passage]:
@@ -104,12 +142,12 @@ class LoadedGeneration:
         if not wanted:
             return []
         marks = ",".join("?" * len(wanted))
-        rows = self.db.execute(
+        rows = self._rows(
             f"SELECT c.id, c.article_id, c.start, c.end, a.title, a.url, a.date, a.author, "
             f"substr(a.text, c.start + 1, c.end - c.start) AS text "
             f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
             [i for i, _ in wanted],
-        ).fetchall()
+        )
         by_id = {row["id"]: row for row in rows}
         passages = []
         for chunk_id, score in wanted:
@@ -136,12 +174,13 @@ class LoadedGeneration:
         """Ids of the articles whose text contains ``snippet`` exactly."""
         if not snippet:
             return []
-        return [row[0] for row in self.db.execute("SELECT id FROM articles WHERE instr(text, ?) > 0 ORDER BY id", (snippet,))]
+        return [row[0] for row in self._rows("SELECT id FROM articles WHERE instr(text, ?) > 0 ORDER BY id", (snippet,))]
 
     def article(self, article_id: str) -> Article | None:
-        row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
-        if row is None:
+        rows = self._rows("SELECT * FROM articles WHERE id = ?", (article_id,))
+        if not rows:
             return None
+        row = rows[0]
         return Article(
             id=row["id"],
             text=row["text"],
@@ -152,23 +191,78 @@ class LoadedGeneration:
             boilerplate=tuple(tuple(span) for span in json.loads(row["boilerplate"])),
         )
 
+    def text_slice(self, article_id: str, start: int, end: int) -> str:
+        """``article(article_id).text[start:end]`` without loading the whole text ('' for an unknown id)."""
+        start, end = max(0, int(start)), max(0, int(end))
+        if end <= start:
+            return ""
+        rows = self._rows("SELECT substr(text, ?, ?) FROM articles WHERE id = ?", (start + 1, end - start, article_id))
+        return rows[0][0] if rows else ""
+
+    def sentence_bounds(self, article_id: str, start: int, end: int) -> tuple[int, int]:
+        """(first, last) character of the sentences holding the span's first through its last character: the
+        sentence to quote for a citation of ``[start, end)``. Where no sentence holds an end, the span's own end."""
+        first, last = start, end
+        for s_start, s_end in self.sentences_near(article_id, start, end):
+            if s_start <= start < s_end:
+                first = min(first, s_start)
+            if s_start < end <= s_end:
+                last = max(last, s_end)
+        return first, last
+
+    def cited_sentence(self, article_id: str, start: int, end: int) -> tuple[int, int, str]:
+        """(sentence_start, sentence_end, sentence text) for a citation of ``[start, end)``: two small queries,
+        whatever the article's size."""
+        first, last = self.sentence_bounds(article_id, start, end)
+        return first, last, self.text_slice(article_id, first, last)
+
+    def sentences_near(self, article_id: str, start: int, end: int) -> list[tuple[int, int]]:
+        """The sentence spans that overlap ``[start, end]`` (a span's end may touch a sentence's end), in order."""
+        if self._has_sentence_table:
+            rows = self._rows(
+                "SELECT start, end FROM sentences WHERE article_id = ? AND start <= ? AND start >= "
+                "coalesce((SELECT max(start) FROM sentences WHERE article_id = ? AND start <= ?), 0) ORDER BY start",
+                (article_id, end, article_id, start),
+            )
+            return [(row[0], row[1]) for row in rows]
+        spans = self._cached_sentences(article_id)
+        first = max(0, bisect.bisect_right(spans, (start, float("inf"))) - 1)
+        last = bisect.bisect_right(spans, (end, float("inf")))
+        return spans[first:last]
+
     def sentences(self, article_id: str) -> list[tuple[int, int]]:
-        row = self.db.execute("SELECT sentences FROM articles WHERE id = ?", (article_id,)).fetchone()
-        return [tuple(span) for span in json.loads(row["sentences"])] if row else []
+        """All sentence spans of an article, in order (a whole list: for one citation use cited_sentence)."""
+        if self._has_sentence_table:
+            return [(r[0], r[1]) for r in self._rows("SELECT start, end FROM sentences WHERE article_id = ? ORDER BY start", (article_id,))]
+        return list(self._cached_sentences(article_id))
+
+    def _cached_sentences(self, article_id: str) -> list[tuple[int, int]]:
+        # Older generations keep sentences only as JSON: parse an article's once, keep the last few.
+        with self._cache_lock:
+            if article_id in self._sentence_cache:
+                self._sentence_cache.move_to_end(article_id)
+                return self._sentence_cache[article_id]
+        rows = self._rows("SELECT sentences FROM articles WHERE id = ?", (article_id,))
+        spans = [tuple(span) for span in json.loads(rows[0][0])] if rows else []
+        with self._cache_lock:
+            self._sentence_cache[article_id] = spans
+            while len(self._sentence_cache) > SENTENCE_CACHE_ARTICLES:
+                self._sentence_cache.popitem(last=False)
+        return spans
 
     def source_of(self, article_id: str) -> str | None:
         """The file (relative to the articles folder) an article came from; None for API articles and unknown ids."""
-        row = self.db.execute("SELECT source FROM articles WHERE id = ?", (article_id,)).fetchone()
-        return row[0] if row else None
+        rows = self._rows("SELECT source FROM articles WHERE id = ?", (article_id,))
+        return rows[0][0] if rows else None
 
     def articles_from(self, source: str) -> list[str]:
         """Ids of all articles that came from one file (several for a JSONL file)."""
-        return [row[0] for row in self.db.execute("SELECT id FROM articles WHERE source = ? ORDER BY id", (source,))]
+        return [row[0] for row in self._rows("SELECT id FROM articles WHERE source = ? ORDER BY id", (source,))]
 
     def article_ids(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT id FROM articles ORDER BY id")]
+        return [row[0] for row in self._rows("SELECT id FROM articles ORDER BY id")]
 
     def counts(self) -> tuple[int, int]:
-        articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
-        chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        articles = self._rows("SELECT count(*) FROM articles")[0][0]
+        chunks = self._rows("SELECT count(*) FROM chunks")[0][0]
         return int(articles), int(chunks)

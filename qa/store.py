@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from qa.errors import ConfigError, IndexCorrupt
+from qa.errors import ConfigError, IndexCorrupt, generation_damaged
 
 
 @runtime_checkable
@@ -85,7 +85,7 @@ class FaissFlatStore:
         try:
             index = faiss.read_index(str(path / cls.filename))
         except RuntimeError as exc:
-            raise IndexCorrupt(f"cannot read {path / cls.filename}: {exc}; rebuild with `qa index --rebuild`") from exc
+            raise generation_damaged(path, f"{cls.filename}: cannot be read, {exc}".replace("\n", " ")) from exc
         if index.d != dimension:
             raise IndexCorrupt(f"{path} holds {index.d}-d vectors, expected {dimension}; rebuild with `qa index --rebuild`")
         return cls(dimension, index)
@@ -107,3 +107,8 @@ def load_store(name: str, path: Path, dimension: int) -> VectorStore:
     except KeyError:
         raise ConfigError(f"this index uses store {name!r}, which this version does not know") from None
     return cls.load(path, dimension)
+
+
+def store_filename(name: str) -> str:
+    """The file a store of this name keeps its vectors in, inside a generation folder ('' if unknown)."""
+    return getattr(_STORES.get(name), "filename", "")

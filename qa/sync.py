@@ -7,6 +7,7 @@ removals and additions, embed all new chunks in one length-sorted pass, then pub
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import shutil
@@ -20,22 +21,28 @@ import numpy as np
 
 from qa.articles import SkipFile, content_hash, parse_source, read_source, scan_sources, source_id
 from qa.chunking import chunk_article
-from qa.errors import ArticlesNotFound, EmbedderMismatch
+from qa.errors import ArticlesNotFound, EmbedderMismatch, IndexCorrupt, IndexWriteFailed
 from qa.generations import (
     FORMAT_VERSION,
     SCHEMA,
     clean_leftovers,
-    current_name,
     generation_name,
+    damage_detail,
+    generation_number,
+    is_complete,
+    locate,
     next_generation_number,
+    published_generations,
     publish,
     read_manifest,
+    write_pointer,
     writer_lock,
 )
+from qa.integrity import check_files, file_records
 from qa.index import check_embedder, embedder_identity
 from qa.lexical import BM25Index
 from qa.settings import Settings
-from qa.store import load_store, new_store
+from qa.store import load_store, new_store, store_filename
 from qa.text import content_regions, sentences
 from qa.types import Article, Skipped, SyncReport
 
@@ -65,17 +72,31 @@ class Transaction:
         self._lock.__enter__()
         try:
             self._open()
-        except BaseException:
+        except BaseException as exc:
+            self._discard()
             self._lock.__exit__(None, None, None)
+            _raise_write_failure(exc, self.index_dir)
             raise
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            if hasattr(self, "db"):
+            if exc is not None:
+                self._discard()
+            elif hasattr(self, "db"):
                 self.db.close()
         finally:
             self._lock.__exit__(exc_type, exc, tb)
+        if exc is not None:
+            _raise_write_failure(exc, self.index_dir)
+
+    def _discard(self) -> None:
+        """A failed write leaves nothing behind: the staging folder goes, the live generation is untouched."""
+        if hasattr(self, "db"):
+            self.db.close()
+            del self.db
+        if hasattr(self, "staging"):
+            shutil.rmtree(self.staging, ignore_errors=True)
 
     @property
     def chunking(self) -> dict:
@@ -87,33 +108,105 @@ class Transaction:
 
     def _open(self) -> None:
         clean_leftovers(self.index_dir)
+        self.identity = embedder_identity(self.embedder)
+        live = locate(self.index_dir)
+        if live.note:
+            self.report.notes.append(live.note)
+        if live.note and live.name is not None:
+            write_pointer(self.index_dir, live.name)  # so readers stop looking for it
+            self.report.notes.append(f"CURRENT points at {live.name} again")
         self.number = next_generation_number(self.index_dir)
         self.staging = self.index_dir / (generation_name(self.number) + ".tmp")
         self.staging.mkdir(parents=True)
-        self.identity = embedder_identity(self.embedder)
-        live = current_name(self.index_dir)
-        base = self.index_dir / live if live and not self.rebuild else None
+        self._fresh_db()
+        self.reembed_all = False
+        self._added: set[str] = set()
+        # A sync that changes nothing publishes nothing: no churn of generations or "last sync" times.
+        self.dirty = True
+        self.base_number = 0
+        if live.name is not None and not self.rebuild and self._load_base(self.index_dir / live.name):
+            return
+        self.db.executescript(SCHEMA)
+        self.store = new_store(self.settings.store, self.identity["dimension"])
+        self.next_chunk_id = 0
+
+    def _fresh_db(self) -> None:
+        if hasattr(self, "db"):
+            self.db.close()
+        (self.staging / "meta.sqlite").unlink(missing_ok=True)
         self.db = sqlite3.connect(self.staging / "meta.sqlite")
         self.db.row_factory = sqlite3.Row
-        self.reembed_all = False
-        # A sync that changes nothing publishes nothing: no churn of generations or "last sync" times.
-        self.dirty = base is None
-        self.base_number = int(live.split("-")[1]) if live and base is not None else 0
-        if base is not None:
+
+    def _load_base(self, base: Path) -> bool:
+        """Start from generation ``base``: copy its metadata and vectors. One that fails its checks is repaired
+        rather than trusted: damaged vectors are re-embedded from its metadata; damaged metadata makes the newest
+        intact older generation the base (False when there is none: start empty and re-read the folder)."""
+        try:
             manifest = read_manifest(base)
-            check_embedder(manifest, self.identity, base)
+        except IndexCorrupt as exc:
+            return self._older_base(base, damage_detail(exc))
+        check_embedder(manifest, self.identity, base)
+        bad = {c.name: c.detail for c in check_files(base, manifest, full=True) if not c.ok}
+        if "meta.sqlite" in bad:
+            return self._older_base(base, f"meta.sqlite: {bad['meta.sqlite']}")
+        try:
             source = sqlite3.connect(f"file:{base / 'meta.sqlite'}?mode=ro", uri=True)
-            source.backup(self.db)
-            source.close()
-            self.store = load_store(manifest["store"], base, self.identity["dimension"])
-            self.next_chunk_id = int(manifest["next_chunk_id"])
-            # Chunks made with other settings would mix two chunkings in one index: redo them all.
-            self.reembed_all = manifest.get("chunking") != self.chunking
-            self.dirty = self.reembed_all
-        else:
-            self.db.executescript(SCHEMA)
-            self.store = new_store(self.settings.store, self.identity["dimension"])
-            self.next_chunk_id = 0
+            try:
+                source.backup(self.db)
+            finally:
+                source.close()
+            self.db.executescript(SCHEMA)  # tables added since the base was written
+            self._fill_sentences()
+        except sqlite3.DatabaseError as exc:
+            if _is_write_error(exc):
+                raise
+            self._fresh_db()
+            return self._older_base(base, f"meta.sqlite: {exc}")
+        self.base_number = generation_number(base.name)
+        self.next_chunk_id = int(manifest["next_chunk_id"])
+        # Chunks made with other settings would mix two chunkings in one index: redo them all.
+        self.reembed_all = manifest.get("chunking") != self.chunking
+        self.dirty = self.reembed_all or bool(bad)
+        try:
+            store_file = store_filename(manifest["store"])
+            store_problem = f"{store_file}: {bad[store_file]}" if store_file in bad else None
+            if store_problem is None:
+                self.store = load_store(manifest["store"], base, self.identity["dimension"])
+        except IndexCorrupt as exc:
+            store_problem = damage_detail(exc)
+        if store_problem is not None:
+            self.store = new_store(manifest["store"], self.identity["dimension"])
+            self.reembed_all = self.dirty = True
+            self.report.notes.append(
+                f"{base.name} failed its checks ({store_problem}); re-embedding every article from its metadata"
+            )
+        elif bad:
+            self.report.notes.append(f"{base.name} failed its checks ({failures_text(bad)}); rebuilt those files")
+        return True
+
+    def _older_base(self, damaged: Path, problem: str) -> bool:
+        for older in reversed(published_generations(self.index_dir)):
+            if generation_number(older.name) < generation_number(damaged.name) and not is_complete(older):
+                self.report.notes.append(
+                    f"{damaged.name} is damaged ({problem}); continuing from {older.name}, the newest intact "
+                    "generation (articles added through the API since then must be added again)"
+                )
+                return self._load_base(older)
+        self.report.notes.append(
+            f"{damaged.name} is damaged ({problem}) and no older generation is intact; rebuilding from the articles "
+            "folder (articles added through the API must be added again)"
+        )
+        return False
+
+    def _fill_sentences(self) -> None:
+        """Generations written before the sentences table kept sentence spans only as JSON: copy them over once."""
+        if self.db.execute("SELECT 1 FROM sentences LIMIT 1").fetchone():
+            return
+        for article_id, spans in self.db.execute("SELECT id, sentences FROM articles").fetchall():
+            self.db.executemany(
+                "INSERT INTO sentences (article_id, start, end) VALUES (?, ?, ?)",
+                ((article_id, start, end) for start, end in json.loads(spans)),
+            )
 
     # -- reads -----------------------------------------------------------------------------------------------
     def indexed(self) -> dict[str, tuple[str, str | None]]:
@@ -132,6 +225,7 @@ class Transaction:
         ids = [row[0] for row in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
         self.store.remove(np.asarray(ids, dtype=np.int64))
         self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+        self.db.execute("DELETE FROM sentences WHERE article_id = ?", (article_id,))
         self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
 
     def rename(self, old_id: str, article: Article, source: str | None) -> None:
@@ -139,6 +233,7 @@ class Transaction:
         self.dirty = True
         self.db.execute("UPDATE articles SET id = ?, source = ? WHERE id = ?", (article.id, source, old_id))
         self.db.execute("UPDATE chunks SET article_id = ? WHERE article_id = ?", (article.id, old_id))
+        self.db.execute("UPDATE sentences SET article_id = ? WHERE article_id = ?", (article.id, old_id))
 
     def add(self, article: Article, source: str | None) -> None:
         self.dirty = True
@@ -171,6 +266,10 @@ class Transaction:
                 dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             ),
         )
+        self.db.executemany(
+            "INSERT INTO sentences (article_id, start, end) VALUES (?, ?, ?)", ((article.id, a, b) for a, b in spans)
+        )
+        self._added.add(article.id)
         title = " ".join(article.title.split()[:24])
         for chunk in chunks:
             chunk_id = self.next_chunk_id
@@ -199,6 +298,8 @@ class Transaction:
             self.report.generation = self.base_number
             self.report.seconds = round(time.monotonic() - self._started, 3)
             return self.report
+        if self.reembed_all:
+            self._reembed_the_rest()
         if self._pending:
             texts = [p.text for p in self._pending]
             vectors = self._embed(texts)
@@ -210,7 +311,10 @@ class Transaction:
         chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         self.db.close()
         del self.db
-        self.store.save(self.staging)
+        try:
+            self.store.save(self.staging)
+        except RuntimeError as exc:  # faiss reports a failed write (a full disk) as RuntimeError
+            raise IndexWriteFailed(_write_failure_message(self.index_dir, f"writing vectors failed: {exc}")) from exc
         manifest = {
             "format": FORMAT_VERSION,
             "generation": self.number,
@@ -221,6 +325,7 @@ class Transaction:
             "next_chunk_id": self.next_chunk_id,
             "articles": int(articles),
             "chunks": int(chunks),
+            "files": file_records(self.staging),  # sizes and checksums, checked on open and by `qa status --verify`
         }
         (self.staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
         publish(self.index_dir, self.staging, self.number)
@@ -228,6 +333,25 @@ class Transaction:
         self.report.generation = self.number
         self.report.seconds = round(time.monotonic() - self._started, 3)
         return self.report
+
+    def _reembed_the_rest(self) -> None:
+        """With new chunking or lost vectors every article is chunked and embedded again, also those this
+        transaction did not touch (articles added through the API, or the folder's during an upsert)."""
+        rows = self.db.execute("SELECT * FROM articles").fetchall()
+        for row in rows:
+            if row["id"] in self._added:
+                continue
+            article = Article(
+                id=row["id"],
+                text=row["text"],
+                title=row["title"] or "",
+                url=row["url"],
+                date=row["date"],
+                author=row["author"],
+                boilerplate=tuple(tuple(span) for span in json.loads(row["boilerplate"])),
+            )
+            self.remove(article.id)
+            self.add(article, row["source"])
 
     def _build_lexical(self) -> None:
         rows = self.db.execute(
@@ -250,6 +374,36 @@ class Transaction:
         finally:
             if bar is not None:
                 bar.close()
+
+
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+
+
+def _is_write_error(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in _WRITE_ERRNOS
+    if isinstance(exc, sqlite3.OperationalError):
+        message = str(exc).lower()
+        return any(word in message for word in ("disk", "full", "i/o", "readonly", "read-only"))
+    return False
+
+
+def _write_failure_message(index_dir: Path, reason: str) -> str:
+    return (
+        f"could not write a new generation of the index at {index_dir} ({reason}); nothing was changed and the "
+        "previous generation still answers. Free some disk space and run `qa index` again"
+    )
+
+
+def _raise_write_failure(exc: BaseException, index_dir: Path) -> None:
+    """A full disk surfaces as OSError, sqlite3.OperationalError or a faiss RuntimeError: say it once, plainly."""
+    if _is_write_error(exc):
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise IndexWriteFailed(_write_failure_message(index_dir, reason)) from exc
+
+
+def failures_text(bad: dict[str, str]) -> str:
+    return "; ".join(f"{name}: {detail}" for name, detail in sorted(bad.items()))
 
 
 def sync_folder(folder: Path, txn: Transaction) -> SyncReport:

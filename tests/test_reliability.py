@@ -101,3 +101,26 @@ def test_a_deleted_file_backed_article_comes_back_on_the_next_sync(engine, artic
     report = engine.sync(articles)  # the file is still there, unchanged
     assert report.added == ["market.txt"] and report.unchanged == 1
     assert engine.article_ids() == ["flood.txt", "market.txt"]
+
+
+def test_a_rejected_upload_is_deleted_from_the_temp_folder_but_a_saved_ones_source_is_kept(tmp_path):
+    from qa.webapp.uploads import save_uploads
+
+    incoming = tmp_path / "incoming"  # under the temp folder, like the page's upload copies
+    good = write(incoming, "good.txt", FLOOD)
+    bad = write(incoming, "virus.exe", "MZ")
+    saved, rejected = save_uploads(tmp_path / "articles", [("good.txt", good), ("virus.exe", bad)])
+    assert [s.name for s in saved] == ["good.txt"] and len(rejected) == 1
+    assert good.exists() and not bad.exists()
+
+
+def test_search_rejects_an_empty_question_a_broken_character_and_k_below_one(engine, articles):
+    from qa.errors import QAError
+
+    write(articles, "flood.txt", FLOOD)
+    engine.sync(articles)
+    for question, k, message in [("", 5, "empty"), ("   ", None, "empty"), ("caf\ud800", 5, "not valid text"),
+                                 ("rain", 0, "k must be"), ("rain", -1, "k must be"), ("rain", 2.5, "k must be")]:
+        with pytest.raises(QAError, match=message):
+            engine.search(question, k)
+    assert len(engine.search("rain", 1)) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -80,6 +81,20 @@ def write_atomically(folder: Path, name: str, data: bytes) -> Path:
     return target
 
 
+def _discard_upload(path: Path) -> None:
+    """Delete a rejected upload's temporary copy (the page's uploads sit in the temp folder until deleted). Only
+    files inside a temp folder are touched: a caller's own file is never deleted."""
+    temp_roots = [Path(tempfile.gettempdir()).resolve()]
+    if os.environ.get("GRADIO_TEMP_DIR"):
+        temp_roots.append(Path(os.environ["GRADIO_TEMP_DIR"]).resolve())
+    try:
+        real = Path(path).resolve()
+        if real.is_file() and any(real.is_relative_to(root) for root in temp_roots):
+            real.unlink()
+    except OSError:
+        pass  # a copy left in the temp folder is not worth failing the upload report for
+
+
 def save_uploads(
     folder: Path, files: list[tuple[str, Path]], *, max_bytes: int = MAX_UPLOAD_BYTES
 ) -> tuple[list[Saved], list[str]]:
@@ -99,6 +114,8 @@ def save_uploads(
             saved.append(Saved(name, original, replaced))
         except UploadRejected as exc:
             rejected.append(str(exc))
+            _discard_upload(path)
         except OSError as exc:
             rejected.append(f"{original}: could not be saved ({exc.strerror or exc})")
+            _discard_upload(path)
     return saved, rejected
