@@ -183,14 +183,17 @@ def test_several_stories_show_the_best_as_cards_and_the_rest_one_click_away():
     out = render.answer_html(answer)
     assert "Several stories answer this (5)" in out
     shown, more = out.split('<details class="more-stories">')
-    assert shown.count('class="story"') == render.STORY_CARDS and "<summary>Show 2 more</summary>" in more
-    assert more.count('class="story"') == 2 and "Nicholas Lee Jacobsen" in more
+    assert shown.count('class="story"') == render.STORY_CARDS == 4 and "<summary>Show 1 more</summary>" in more
+    assert more.count('class="story"') == 1 and "Nicholas Lee Jacobsen" in more
     first = shown.split('class="story"')[1]
     for part in ("12 suspected members", "Kazakhstan busts suspects", "2017-11-20", "very likely, 90%",
                  '<mark class="span">12 suspected members</mark>', 'data-article="kz.txt"', "Follow this story"):
         assert part in first, part
     assert 'data-ids="[&quot;kz.txt&quot;]"' in first and 'data-title="Kazakhstan busts suspects"' in first
     assert "likely, 70%" in shown and "possibly, 50%" in shown  # each story says how sure it is
+    assert out.count(">Several stories answer this") == 1  # the answer says it; the cards do not repeat it
+    unsaid = render.answer_html(Answer("who?", "Three answers.", True, 0.9, stories=STORIES[:3]))
+    assert "Several stories answer this (3)" in unsaid and "<details" not in unsaid
 
 
 def test_a_focus_shows_one_about_line_that_only_the_latest_turn_can_clear():

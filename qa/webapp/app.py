@@ -11,7 +11,7 @@ from qa.engine import Engine
 from qa.errors import QAError
 from qa.settings import Settings
 from qa.webapp import render
-from qa.webapp.assets import CHAT_JS, CITE_JS, COUNTER_JS, CSS, HEADER_JS, VIEWER_JS
+from qa.webapp.assets import CHAT_JS, CITE_JS, COUNTER_JS, CSS, HEADER_JS, PAGE_JS, VIEWER_JS
 from qa.webapp.service import MAX_QUESTION_CHARS, ChatService, Outcome, load_turns, save_turns
 from qa.webapp.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES
 
@@ -350,7 +350,11 @@ def theme():
         body_text_color_subdued="*neutral_600",
         input_placeholder_color="*neutral_500",
         block_info_text_color="*neutral_600",
-        block_label_text_color="*neutral_600",
+        block_label_text_color="*primary_700",
+        block_title_text_color="*primary_700",
+        color_accent="*primary_600",  # indigo-500 on white is 4.46:1, just short; 600 is 6.3:1
+        button_primary_background_fill="*primary_600",
+        button_primary_background_fill_hover="*primary_700",
     )
 
 
@@ -369,6 +373,7 @@ def launch(settings: Settings, *, block: bool = True):
         prevent_thread_lock=not block,
         theme=theme(),
         css=CSS,
+        js=PAGE_JS,
         ssr_mode=False,
         show_error=True,
         inbrowser=False,

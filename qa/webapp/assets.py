@@ -65,7 +65,13 @@ const scrollToLatest = () => {
   if (!last || !box || box === document.body) return;
   box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
 };
-watch('value', () => requestAnimationFrame(() => { scrollToLatest(); announce(); }));
+// After "Follow this story" the confirmation under the answer is what to see, not the top of the turn.
+const showChosen = () => {
+  const chosen = element.querySelector('.turn:last-child .about.chosen');
+  if (chosen) chosen.scrollIntoView({block: 'nearest'});
+  return Boolean(chosen);
+};
+watch('value', () => requestAnimationFrame(() => { if (!showChosen()) scrollToLatest(); announce(); }));
 """
 
 # The header's skip link: straight to the latest answer's first quote (or story), else to the question box.
@@ -74,10 +80,23 @@ element.addEventListener('click', (event) => {
   if (!event.target.closest('.skip-link')) return;
   const turns = document.querySelectorAll('#chat .turn');
   const last = turns[turns.length - 1];
-  const target = (last && last.querySelector('.open-source, .follow-story, .copy-answer'))
+  const target = (last && (last.querySelector('.open-source') || last.querySelector('.follow-story')))
     || document.querySelector('#question textarea');
   if (target) { target.focus(); target.scrollIntoView({block: 'center'}); }
 });
+"""
+
+# Once for the page: Gradio's upload area is labelled "Click to upload or drop files" while it shows "Drop File
+# Here - or - Click to Upload"; a name that differs from the visible words confuses voice control, so the visible
+# words name it. The area is re-created when its tab is shown, hence the observer.
+PAGE_JS = """
+() => {
+  const fix = () => document.querySelectorAll('.upload-container[aria-label]').forEach((el) => {
+    el.removeAttribute('aria-label');
+  });
+  fix();
+  new MutationObserver(fix).observe(document.body, {childList: true, subtree: true});
+}
 """
 
 # Counts the question's characters once it nears the limit; past it, says so (the question is not cut).
@@ -143,7 +162,7 @@ CSS = """
 .chat { display: flex; flex-direction: column; gap: 22px; padding: 6px 4px 10px; }
 .chat.empty .welcome { text-align: center; padding: 72px 24px; border: 1px dashed var(--border-color-primary);
   border-radius: 14px; color: var(--body-text-color-subdued); }
-.chat.empty h3 { margin: 0 0 6px; font-size: 1.15rem; color: var(--body-text-color); }
+.chat.empty h2 { margin: 0 0 6px; font-size: 1.15rem; color: var(--body-text-color); }
 .turn { display: flex; flex-direction: column; gap: 10px; }
 .question { align-self: flex-end; max-width: 85%; background: var(--color-accent-soft); padding: 9px 15px;
   border-radius: 16px 16px 4px 16px; white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -171,6 +190,7 @@ CSS = """
 .story-meta { display: flex; flex-wrap: wrap; gap: 4px 10px; font-size: .82rem; color: var(--body-text-color-subdued); }
 .story-title { font-weight: 600; color: var(--body-text-color); overflow-wrap: anywhere; }
 .story button.open-source { margin-top: 4px; }
+.story .cite-title { display: none; }  /* the card's own title is just above */
 .follow-story { align-self: flex-start; margin-top: 6px; font: inherit; font-size: .85rem; font-weight: 600;
   padding: 5px 12px; border-radius: 8px; cursor: pointer; color: #fff; background: #4338ca; border: 0; }
 .follow-story:hover { background: #3730a3; }

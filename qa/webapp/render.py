@@ -20,7 +20,7 @@ CLOSEST_PASSAGES = 3
 MAX_ALTERNATIVES = 2
 MIN_ALTERNATIVE_CONFIDENCE = 0.25  # weaker candidates are noise to a reader
 MIN_GUESS_CONFIDENCE = 0.1  # below this a not-found answer shows only the closest passages
-STORY_CARDS = 3  # story cards shown at once; the rest are one click away
+STORY_CARDS = 4  # story cards shown at once (two rows of two); the rest are one click away
 
 
 def esc(value) -> str:
@@ -199,8 +199,10 @@ def stories_html(answer: Answer) -> str:
         f'<details class="more-stories"><summary>Show {len(rest)} more</summary>{"".join(rest)}</details>'
         if rest else ""
     )
+    said = "Several stories answer this" in answer.text  # the backend says so in the answer; never twice
+    label = "Pick the story you mean" if said else f"Several stories answer this ({len(cards)})"
     return (
-        f'<div class="stories"><div class="cites-label">Several stories answer this ({len(cards)})</div>'
+        f'<div class="stories"><div class="cites-label">{label}</div>'
         f'<div class="story-cards">{"".join(shown)}</div>{more}</div>'
     )
 
@@ -263,7 +265,7 @@ def about_html(title: str, *, clear: bool, chosen: bool = False) -> str:
         return ""
     control = '<button type="button" class="focus-clear" aria-label="Clear the story">clear</button>' if clear else ""
     note = '<span class="about-note">chosen for your next question</span>' if chosen else ""
-    return f'<div class="about">about: <span class="about-title">{esc(title)}</span>{note}{control}</div>'
+    return f'<div class="about{" chosen" if chosen else ""}">about: <span class="about-title">{esc(title)}</span>{note}{control}</div>'
 
 
 CLEARED = '<div class="about cleared">about: any article (the next question searches them all)</div>'
@@ -305,7 +307,7 @@ def conversation_html(turns: Iterable[dict], focus: dict | None = None) -> str:
     if not rendered:
         return (
             '<div class="chat empty"><div class="welcome">'
-            "<h3>Ask a question about the articles</h3>"
+            "<h2>Ask a question about the articles</h2>"
             "<p>Every answer quotes the sentence it came from. Click a quote to read it in its article.</p>"
             "</div></div>"
         )
