@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import numbers
 import sys
 import threading
 from pathlib import Path
@@ -121,7 +122,7 @@ class Engine:
         question = valid_question(question)
         if k is None:
             k = self.settings.search_k
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
             raise QAError(f"k must be a whole number of passages, 1 or more (got {k!r})")
         generation = self.generation()
         vector = self.embedder.embed([question])

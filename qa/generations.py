@@ -141,7 +141,7 @@ _complete_cache: dict[tuple, str] = {}
 def _is_complete_cached(path: Path) -> str:
     # Recovery checksums whole generations: remember the verdict while the folder's files stay as they are.
     try:
-        key = (str(path), tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in path.rglob("*"))))
+        key = (str(path), tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in path.rglob("*"))))
     except OSError:
         return is_complete(path)
     if key not in _complete_cache:
@@ -159,7 +159,7 @@ def locate(index_dir: Path) -> Live:
         return Live(name)
     generations = published_generations(index_dir)
     if not generations:
-        return Live(None, None if problem == "is missing" else f"CURRENT {problem} and there is no generation")
+        return Live(None)  # nothing to lose: no index yet
     for path in reversed(generations):
         if not _is_complete_cached(path):
             return Live(path.name, f"CURRENT {problem}; using {path.name}, the newest complete generation")

@@ -121,7 +121,8 @@ class Transaction:
         self._fresh_db()
         self.reembed_all = False
         self._added: set[str] = set()
-        # A sync that changes nothing publishes nothing: no churn of generations or "last sync" times.
+        # A sync that changes nothing publishes nothing (no churn of generations or "last sync" times); an index
+        # started afresh or repaired always publishes. _load_base says which.
         self.dirty = True
         self.base_number = 0
         if live.name is not None and not self.rebuild and self._load_base(self.index_dir / live.name):
@@ -191,7 +192,9 @@ class Transaction:
                     f"{damaged.name} is damaged ({problem}); continuing from {older.name}, the newest intact "
                     "generation (articles added through the API since then must be added again)"
                 )
-                return self._load_base(older)
+                loaded = self._load_base(older)
+                self.dirty = True  # publish even when the folder matches the older one: CURRENT must move on
+                return loaded
         self.report.notes.append(
             f"{damaged.name} is damaged ({problem}) and no older generation is intact; rebuilding from the articles "
             "folder (articles added through the API must be added again)"

@@ -344,3 +344,15 @@ def test_the_fault_suite_passes():
                          timeout=600, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert run.returncode == 0, run.stdout + run.stderr
     assert "| FAIL |" not in run.stdout and " faults handled" in run.stdout
+
+
+def test_repairing_from_an_older_generation_publishes_even_when_nothing_else_changed(engine, articles):
+    write(articles, "flood.txt", FLOOD)
+    engine.sync(articles)
+    write(articles, "market.txt", MARKET)
+    engine.sync(articles)
+    (articles / "market.txt").unlink()  # the folder now matches gen 1 exactly
+    (engine.index_dir / "gen-000002" / "meta.sqlite").write_bytes(b"garbage")
+    report = engine.sync(articles)
+    assert report.generation == 3 and any("continuing from gen-000001" in note for note in report.notes)
+    assert (engine.index_dir / "CURRENT").read_text() == "gen-000003\n" and engine.article_ids() == ["flood.txt"]
