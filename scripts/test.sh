@@ -7,5 +7,10 @@ bash scripts/setup.sh test
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# The accessibility audit of the browser tests runs axe-core, from npm, kept outside the repository.
+export QA_AXE_DIR="${QA_AXE_DIR:-$HOME/.cache/qa-axe}"
+if [ ! -f "$QA_AXE_DIR/node_modules/axe-core/axe.min.js" ] && command -v npm >/dev/null 2>&1; then
+    mkdir -p "$QA_AXE_DIR" && npm install --no-save --silent --prefix "$QA_AXE_DIR" axe-core@4 >/dev/null
+fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 exec .venv/bin/python -m pytest "$@"

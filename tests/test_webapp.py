@@ -10,19 +10,32 @@ import shutil
 import socket
 import threading
 import time
+from typing import ClassVar
 
 import pytest
 
 from qa.embedders import HashingEmbedder
 from qa.engine import Engine
 from qa.errors import IndexBusy, QAError
-from qa.types import Answer, Article, Citation, IndexStatus, Passage, Span, Story
+from qa.types import Answer, Article, Citation, IndexStatus, Passage, Story
 from qa.webapp import render
 from qa.webapp.examples import GENERIC, example_questions, examples_from
-from qa.webapp.service import MAX_QUESTION_CHARS, ChatService, ProgressEmbedder, load_turns, save_turns
-from qa.webapp.uploads import UploadRejected, sanitize_name, save_uploads, validate, write_atomically
-from tests.fakes import PhraseReader
+from qa.webapp.service import (
+    MAX_QUESTION_CHARS,
+    ChatService,
+    ProgressEmbedder,
+    load_turns,
+    save_turns,
+)
+from qa.webapp.uploads import (
+    UploadRejected,
+    sanitize_name,
+    save_uploads,
+    validate,
+    write_atomically,
+)
 from tests.conftest import SEED, story, write
+from tests.fakes import PhraseReader
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -261,7 +274,7 @@ def test_viewer_has_a_way_back_to_the_answer():
 class TwoArticles:
     """A fake engine holding two made-up articles: the examples must come from them, newest first."""
 
-    ARTICLES = {
+    ARTICLES: ClassVar[dict[str, Article]] = {
         "ferry.txt": Article("ferry.txt", "Harbour gets a floating library\n\nThe harbour council opened a floating "
                              "library on the old ferry Blue Heron, the mayor said on Monday. Volunteers were hired "
                              "for the summer season.", title="Harbour gets a floating library", date="2025-06-01"),

@@ -11,8 +11,22 @@ from qa.engine import Engine
 from qa.errors import QAError
 from qa.settings import Settings
 from qa.webapp import render
-from qa.webapp.assets import CHAT_JS, CITE_JS, COUNTER_JS, CSS, HEADER_JS, PAGE_JS, VIEWER_JS
-from qa.webapp.service import MAX_QUESTION_CHARS, ChatService, Outcome, load_turns, save_turns
+from qa.webapp.assets import (
+    CHAT_JS,
+    CITE_JS,
+    COUNTER_JS,
+    CSS,
+    HEADER_JS,
+    PAGE_JS,
+    VIEWER_JS,
+)
+from qa.webapp.service import (
+    MAX_QUESTION_CHARS,
+    ChatService,
+    Outcome,
+    load_turns,
+    save_turns,
+)
 from qa.webapp.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES
 
 log = logging.getLogger("qa.webapp")
@@ -184,7 +198,7 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
         """The first click on Remove: say what will go, and ask for a second click to confirm."""
         if not article_id:
             return render.note_html("Choose an article in the list first.", bad=True), gr.Row(visible=False)
-        label = dict((v, k) for k, v in service.article_choices()).get(article_id, article_id)
+        label = {v: k for k, v in service.article_choices()}.get(article_id, article_id)
         source = article_id.split("#", 1)[0]
         return (
             render.note_html(f"Remove “{label}”? Its file {source} is deleted from the articles folder."),

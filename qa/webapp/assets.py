@@ -174,8 +174,8 @@ CSS = """
   border: 1px solid var(--border-color-primary); }
 .copy-answer:hover { border-color: var(--color-accent); }
 .understood { font-size: .85rem; color: var(--body-text-color-subdued); margin-top: 4px; overflow-wrap: anywhere; }
-.about { font-size: .85rem; color: var(--body-text-color-subdued); padding: 0 6px; display: flex; gap: 8px;
-  flex-wrap: wrap; align-items: baseline; }
+.about { font-size: .85rem; color: var(--body-text-color-subdued); padding: 0 6px; line-height: 1.7; }
+.about > * { margin-left: 6px; }
 .about-title { font-weight: 600; color: var(--body-text-color); overflow-wrap: anywhere; }
 .about-note { font-style: italic; }
 .focus-clear { font: inherit; font-size: .82rem; padding: 0 8px; border-radius: 6px; cursor: pointer;
@@ -284,7 +284,8 @@ mark { background: #fde047; color: #1c1917; padding: 0 2px; border-radius: 3px; 
 .note { margin: 4px 0 0; font-size: .9rem; }
 .note.bad { color: #991b1b; font-weight: 600; }
 #remove { color: #b91c1c; border-color: #fecaca; }
-#remove:hover { background: #fef2f2; }
+#remove:hover, #remove-yes:hover { background: #fef2f2; }
+#remove-yes { color: #b91c1c; border-color: #fecaca; }
 
 /* phones: the examples stay in view above the fold */
 @media (max-width: 640px) {

@@ -9,9 +9,10 @@ their order in the index), and the examples are spread over different articles w
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Iterable, Sequence
 
+from qa.errors import QAError
 from qa.types import Article
 
 GENERIC = ("What happened?", "Who was involved?", "Where did it happen?")
@@ -67,7 +68,7 @@ def examples_from(engine, n: int = 3) -> list[str]:
     try:
         ids = engine.article_ids()
         articles = [a for a in (engine.article(i) for i in ids[-2000:]) if a is not None]
-    except Exception:  # no index yet, or one being swapped: the page still needs its examples
+    except (QAError, OSError):  # no index yet, or one being swapped: the page still needs its examples
         return list(GENERIC[:n])
     return example_questions(articles, n)
 

@@ -242,8 +242,10 @@ def not_found_html(answer: Answer) -> str:
         '<div class="answer not-found">',
         f'<div class="answer-text">{esc(answer.text)}</div>',
         understood_html(answer),
-        '<div class="answer-meta"><span class="confidence conf-not-found">Not found</span>'
-        "<span>No sentence in the articles answers this with enough confidence.</span></div>",
+        (
+            '<div class="answer-meta"><span class="confidence conf-not-found">Not found</span>'
+            "<span>No sentence in the articles answers this with enough confidence.</span></div>"
+        ),
     ]
     guess = answer.alternatives[0] if answer.alternatives else None
     if guess is not None and guess.text and guess.confidence >= MIN_GUESS_CONFIDENCE:
