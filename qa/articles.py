@@ -53,7 +53,8 @@ def scan_sources(folder: Path) -> Scan:
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
-            scan.skipped.append((relative(directory) + "/", f"unreadable folder ({exc.strerror or exc}); its files were not read"))
+            reason = f"unreadable folder ({exc.strerror or exc}); its files were not read"
+            scan.skipped.append((relative(directory) + "/", reason))
             return
         for entry in entries:
             if entry.name.startswith("."):
@@ -126,7 +127,8 @@ def decode(data: bytes) -> tuple[str, str]:
             try:
                 return data.decode(codec), codec.upper()
             except UnicodeDecodeError:
-                raise SkipFile(f"starts with a {codec.upper()} byte order mark but is not valid {codec.upper()}") from None
+                name = codec.upper()
+                raise SkipFile(f"starts with a {name} byte order mark but is not valid {name}") from None
     if b"\x00" in data[:8192]:
         raise SkipFile("binary file (contains NUL bytes)")
     try:

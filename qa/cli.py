@@ -133,7 +133,7 @@ def search_command(question, k, index_dir, as_json) -> None:
 
 @main.command("status")
 @INDEX_OPTION
-@click.option("--verify", is_flag=True, help="Also compare every file's checksum with the one recorded when it was written.")
+@click.option("--verify", is_flag=True, help="Also compare each file's checksum with the one recorded when it was written.")
 @JSON_OPTION
 def status_command(index_dir, verify, as_json) -> None:
     """What the index holds, and whether its files are intact (exit status 1 when they are not)."""

@@ -233,7 +233,8 @@ class LoadedGeneration:
     def sentences(self, article_id: str) -> list[tuple[int, int]]:
         """All sentence spans of an article, in order (a whole list: for one citation use cited_sentence)."""
         if self._has_sentence_table:
-            return [(r[0], r[1]) for r in self._rows("SELECT start, end FROM sentences WHERE article_id = ? ORDER BY start", (article_id,))]
+            rows = self._rows("SELECT start, end FROM sentences WHERE article_id = ? ORDER BY start", (article_id,))
+            return [(row[0], row[1]) for row in rows]
         return list(self._cached_sentences(article_id))
 
     def _cached_sentences(self, article_id: str) -> list[tuple[int, int]]:

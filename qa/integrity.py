@@ -68,7 +68,8 @@ def check_files(folder: Path, manifest: dict, *, full: bool = False) -> list[Fil
             except OSError as exc:
                 checks.append(FileCheck(name, False, f"unreadable ({exc.strerror or exc})"))
                 continue
-            checks.append(FileCheck(name, same, f"{size} bytes, sha256 " + ("verified" if same else "does not match: the bytes changed")))
+            verdict = "verified" if same else "does not match: the bytes changed"
+            checks.append(FileCheck(name, same, f"{size} bytes, sha256 {verdict}"))
     return checks
 
 

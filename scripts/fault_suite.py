@@ -326,7 +326,8 @@ def _(lab):
         leaked = engine.articles_containing("root:") + engine.articles_containing("swordfish")
     passed = (run.rc == 0 and "skipped passwd.txt: a link to a file outside" in run.out
               and "skipped linked: a link to a folder outside" in run.out and not leaked)
-    return f"{run.out.count('outside the articles folder')} links skipped; leaked: {leaked}", passed, lab.intact(index, articles)[0]
+    skipped = run.out.count("outside the articles folder")
+    return f"{skipped} links skipped; leaked: {leaked}", passed, lab.intact(index, articles)[0]
 
 
 @case("2 GB (sparse) file in the folder", "skipped by size before reading, in seconds")

@@ -1,4 +1,4 @@
-"""Issue 14: data loss, security and resource faults in storage, ingest and the CLI (see also scripts/fault_suite.py)."""
+"""Issue 14: data loss, security and resource faults in storage, ingest and the CLI (also scripts/fault_suite.py)."""
 
 from __future__ import annotations
 
@@ -356,3 +356,13 @@ def test_repairing_from_an_older_generation_publishes_even_when_nothing_else_cha
     report = engine.sync(articles)
     assert report.generation == 3 and any("continuing from gen-000001" in note for note in report.notes)
     assert (engine.index_dir / "CURRENT").read_text() == "gen-000003\n" and engine.article_ids() == ["flood.txt"]
+
+
+def test_an_empty_question_or_invalid_utf8_on_the_command_line_is_a_one_line_error(three_generations):
+    index = three_generations
+    for command in ("search", "ask"):
+        assert _one_line_error(_qa(command, "  ", "--index", index), "question is empty")
+    env = dict(os.environ, QA_EMBEDDER="hashing", PYTHONPATH=str(ROOT))
+    run = subprocess.run([sys.executable, "-m", "qa", "search", b"caf\xe9 \xff", "--index", str(index)], env=env,
+                         capture_output=True, text=True, errors="replace", timeout=120)
+    assert _one_line_error(run, "not valid text")
