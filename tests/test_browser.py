@@ -275,11 +275,14 @@ def test_examples_fit_the_articles_and_a_clicked_one_is_answered(page):
     assert examples.all_inner_texts() == example_questions([seed])
     new_chat = page.locator("#new-chat")
     assert new_chat.bounding_box()["y"] < page.locator("#chat").bounding_box()["y"]  # not a fourth example
-    answer = ask(page, "", click=examples.nth(1))  # "Who was arrested?"
-    expect(page.locator("#chat .question").first).to_have_text(example_questions([seed])[1])
-    expect(answer).to_have_class(re.compile(r"(^|\s)found(\s|$)"))
-    expect(answer.locator(".cite-id").first).to_contain_text(SEED_ID)
-    shot(page, "example-answered")
+    for i, question in enumerate(example_questions([seed])):  # each one, in a new chat, is answered from the seed
+        new_chat.click()
+        expect(page.locator("#chat .turn")).to_have_count(0)
+        answer = ask(page, "", click=examples.nth(i))
+        expect(page.locator("#chat .question").first).to_have_text(question)
+        expect(answer).to_have_class(re.compile(r"(^|\s)found(\s|$)"))
+        expect(answer.locator(".cite-id").first).to_contain_text(SEED_ID)
+        shot(page, f"example-{i + 1}-answered")
 
 
 @browser_test

@@ -89,7 +89,7 @@ def test_hostile_text_is_inert_in_answers_citations_passages_and_viewer(payload)
         render.conversation_html([{"question": payload, "answer": answer}, {"question": payload, "answer": missing}]),
         render.conversation_html([{"question": payload, "answer": several, "about": payload}]),
         render.conversation_html([{"question": payload, "answer": several}], {"ids": [payload], "title": payload}),
-        render.header_html(payload, 3) + render.banner_html(payload, index_exists=False) + render.note_html(payload),
+        render.header_html(payload, 3) + render.banner_html(payload, starting=True) + render.note_html(payload),
         render.passages_html(payload, [passage]),
         render.article_html(article, cite.start, cite.end, cite.sentence_start, cite.sentence_end),
         render.status_html(IndexStatus(payload, True, embedder=payload), reader=payload, articles_dir=payload),
@@ -261,8 +261,9 @@ def test_status_keeps_last_sync_and_shows_the_last_check_and_activity():
     assert "<dt>Last check</dt><dd>2026-11-30 11:30 UTC (no changes)</dd>" in out
     assert "embedding 3 of 9 passages" in out
     assert "5 articles in" in render.header_html("/a", 5) and "1 article in" in render.header_html("/a", 1)
-    assert render.banner_html("", index_exists=True) == ""
-    assert "as soon as the index is ready" in render.banner_html("Building the index…", index_exists=False)
+    assert render.banner_html("", starting=True) == ""
+    assert "as soon as the index is ready" in render.banner_html("Loading the models…", starting=True)
+    assert "from the current index" in render.banner_html("Syncing: embedding 3 of 9 passages…", starting=False)
 
 
 def test_viewer_has_a_way_back_to_the_answer():
@@ -316,8 +317,8 @@ def test_examples_of_the_seed_ask_what_its_lead_says():
     seed = parse_source(SEED.name, SEED.read_bytes()).articles[0]
     assert example_questions([seed]) == [
         "Who dismantled a crime ring selling illegal drugs online?",
+        "When did the KNB report this?",  # "..., the KNB reported November 3."
         "Who was arrested?",
-        "Who busts suspects accused of trafficking drugs on dark web?",
     ]
 
 

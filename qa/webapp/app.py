@@ -59,7 +59,8 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
         return render.header_html(str(service.articles_dir), status.articles if status.exists else None)
 
     def banner_now() -> str:
-        return render.banner_html(service.activity, index_exists=service.status().exists)
+        starting = service.preparing.is_set() or not service.status().exists
+        return render.banner_html(service.activity, starting=starting)
 
     # -- chat ------------------------------------------------------------------------------------------------
     def start_turn(question: str, turns: list[dict]):

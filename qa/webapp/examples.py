@@ -2,7 +2,8 @@
 
 No model is involved: the rules only turn sentence shapes that news leads use all the time into questions the
 reader can answer from that same sentence ("... were arrested" -> "Who was arrested?"; "The KNB dismantled a
-crime ring ..." -> "Who dismantled a crime ring ...?"). The newest articles come first (by ``date``, else by
+crime ring ..." -> "Who dismantled a crime ring ...?"; "..., the KNB reported November 3." -> "When did the KNB
+report this?"). The headline comes last: its words are often not in the body. The newest articles come first (by ``date``, else by
 their order in the index), and the examples are spread over different articles when there are several.
 """
 
@@ -35,6 +36,14 @@ _IRREGULAR = {
     "won", "lost", "made", "took", "gave", "found", "held", "sold", "bought", "told", "said", "hit", "led", "left",
     "built", "caught", "struck", "broke", "began", "paid", "ran", "beat", "brought", "sent", "set", "cut", "shut",
 }
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{1,2}"
+_DAY = r"(?:on )?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+# "..., the KNB reported November 3." -> "When did the KNB report this?"
+_REPORTED = re.compile(
+    rf"\b((?:the )?[A-Z][\w.&-]*(?: [A-Z][\w.&-]*){{0,3}}) (reported|announced|said|confirmed|revealed) "
+    rf"(?:on )?(?:{_MONTH}|{_DAY})\b"
+)
+_BASE = {"reported": "report", "announced": "announce", "said": "say", "confirmed": "confirm", "revealed": "reveal"}
 _NOT_VERBS = {"said", "told"}  # "X said ..." makes "Who said ...?", which every article answers
 _SUBJECT_WORD = re.compile(r"^(?:[A-Z][\w'’.&-]*[\w'’.)]|[A-Z]|\([A-Z][\w.&-]*\)|and|of|the|for|de|'s)$")
 _FUNCTION_WORDS = {
@@ -99,7 +108,7 @@ def questions_for(article: Article) -> list[str]:
     then its title."""
     out: list[str] = []
     for sentence in lead_sentences(article):
-        for question in (active_question(sentence), passive_question(sentence)):
+        for question in (active_question(sentence), passive_question(sentence), when_question(sentence)):
             if question and question.lower() not in {q.lower() for q in out}:
                 out.append(question)
     title = title_question(article.title)
@@ -136,6 +145,17 @@ def passive_question(sentence: str) -> str | None:
     if tail and len(tail) <= 6:
         question += " " + " ".join(tail)
     return _finish(question)
+
+
+def when_question(sentence: str) -> str | None:
+    """"... in Astana and Almaty, the KNB reported November 3." -> "When did the KNB report this?"."""
+    match = _REPORTED.search(sentence)
+    if not match:
+        return None
+    subject = match.group(1)
+    if subject.split()[0] in {"He", "She", "It", "They", "We", "I"}:
+        return None
+    return _finish(f"When did {subject} {_BASE[match.group(2)]} this")
 
 
 def active_question(sentence: str) -> str | None:

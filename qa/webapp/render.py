@@ -402,14 +402,15 @@ def status_html(
     return f'<div class="status">{busy}<dl>{cells}</dl></div>'
 
 
-def banner_html(activity: str, *, index_exists: bool) -> str:
-    """Above the chat: what the index is doing, so a first question during the first build is not a surprise."""
+def banner_html(activity: str, *, starting: bool) -> str:
+    """Above the chat: what the index is doing, so a first question during the first build is not a surprise.
+    ``starting``: the page's start-up sync and model loading are still running (or there is no index yet)."""
     if not activity:
         return ""
-    if index_exists:
-        note = "Answers come from the current index until the sync finishes."
-    else:
+    if starting:
         note = "You can ask already: the answer comes as soon as the index is ready."
+    else:
+        note = "Answers come from the current index until the sync finishes."
     return f'<div class="banner" role="status"><strong>{esc(activity)}</strong> <span>{note}</span></div>'
 
 
