@@ -173,7 +173,7 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
         return gr.Dropdown(choices=service.article_choices(), value=None)
 
     def after(outcome: Outcome):
-        return render.log_html(outcome.lines, ok=outcome.ok), status_now(), article_choices()
+        return render.log_html(outcome.lines, ok=outcome.ok), status_now(), article_choices(), header_now()
 
     def with_progress(action):
         """Run an index action in a thread and show the service's progress line under the buttons meanwhile."""
@@ -183,7 +183,7 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
         while worker.is_alive():
             worker.join(PROGRESS_S)
             if worker.is_alive():
-                yield render.log_html([service.activity or "Working…"]), gr.skip(), gr.skip()
+                yield render.log_html([service.activity or "Working…"]), gr.skip(), gr.skip(), gr.skip()
         yield after(result[0] if result else Outcome(["the action failed; see the server log"], ok=False))
 
     def resync():
@@ -193,7 +193,7 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
         files = [(Path(p).name, Path(p)) for p in (paths or [])]
         for update in with_progress(lambda: service.add_files(files)):
             yield (*update, gr.skip())
-        yield gr.skip(), gr.skip(), gr.skip(), None
+        yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), None
 
     def ask_remove(article_id: str | None):
         """The first click on Remove: say what will go, and ask for a second click to confirm."""
@@ -326,7 +326,7 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
         chat.follow(follow, [turns], [chat, focus], show_progress="hidden", **private)
         sources.cite(open_source, None, [viewer, side], show_progress="hidden", **private)
 
-        index_outputs = [sync_log, status, remove_choice]
+        index_outputs = [sync_log, status, remove_choice, header]
         on_log = {"concurrency_id": "sync", "show_progress": "hidden", **private}
         busy = {"fn": lambda: gr.Button(value="Syncing…", interactive=False), "inputs": None,
                 "outputs": resync_button, "queue": False, **private}
