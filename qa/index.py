@@ -211,8 +211,9 @@ class LoadedGeneration:
         return first, last
 
     def cited_sentence(self, article_id: str, start: int, end: int) -> tuple[int, int, str]:
-        """(sentence_start, sentence_end, sentence text) for a citation of ``[start, end)``: two small queries,
-        whatever the article's size."""
+        """(sentence_start, sentence_end, sentence text) for a citation of ``[start, end)``: an indexed lookup of
+        the sentences and a substr(), so only the sentence reaches Python (SQLite still reads the stored text once:
+        about 50 ms for a 50 MB article, against seconds for the whole text and its sentence list)."""
         first, last = self.sentence_bounds(article_id, start, end)
         return first, last, self.text_slice(article_id, first, last)
 
