@@ -144,11 +144,12 @@ def _is_complete_cached(path: Path) -> str:
         key = (str(path), tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in path.rglob("*"))))
     except OSError:
         return is_complete(path)
-    if key not in _complete_cache:
+    verdict = _complete_cache.get(key)
+    if verdict is None:
         if len(_complete_cache) > 64:
             _complete_cache.clear()
-        _complete_cache[key] = is_complete(path)
-    return _complete_cache[key]
+        verdict = _complete_cache[key] = is_complete(path)
+    return verdict
 
 
 def locate(index_dir: Path) -> Live:
