@@ -573,7 +573,10 @@ def test_several_arrest_stories_show_cards_and_a_chosen_story_is_followed(browse
         shot(page, "stories")
         seed_card.locator(".follow-story").click()
         expect(page.locator("#chat .turn").last.locator(".about")).to_contain_text("about: Kazakhstan busts suspects")
+        expect(seed_card.locator(".follow-story")).to_have_text("Following this story")
+        expect(seed_card).to_be_visible()  # still in view after the re-render, even behind "Show N more"
         shot(page, "story-chosen")
+        assert_accessible(page, "stories")
         follow_up = ask(page, "in which cities?")
         expect(follow_up.locator(".cite-id").first).to_contain_text(SEED_ID)  # answered from the chosen story
         shot(page, "story-followed")

@@ -232,6 +232,11 @@ def test_a_story_card_choice_shows_about_even_when_the_answer_had_no_focus():
     answer = Answer("who was arrested?", "Several stories answer this (5).", True, 0.9, stories=STORIES)
     out = render.conversation_html([{"question": "who?", "answer": answer}], {"ids": ["kz.txt"], "title": "Kazakhstan"})
     assert "about: <span class=\"about-title\">Kazakhstan</span>" in out
+    assert out.count('class="story chosen"') == 1 and out.count("Following this story") == 1
+    assert "<details" in out and '<details class="more-stories" open>' not in out  # kz.txt is among the best four
+    later = render.conversation_html([{"question": "who?", "answer": answer}], {"ids": ["tech/271.txt"], "title": "US"})
+    assert '<details class="more-stories" open>' in later  # the chosen story stays in view after the re-render
+    assert 'aria-pressed="true"' in later.split("<details")[1]
 
 
 def test_copy_button_carries_the_answer_and_its_quoted_source():

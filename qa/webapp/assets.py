@@ -194,6 +194,8 @@ CSS = """
 .follow-story { align-self: flex-start; margin-top: 6px; font: inherit; font-size: .85rem; font-weight: 600;
   padding: 5px 12px; border-radius: 8px; cursor: pointer; color: #fff; background: #4338ca; border: 0; }
 .follow-story:hover { background: #3730a3; }
+.story.chosen { border: 2px solid #4338ca; }
+.story.chosen .follow-story { background: #166534; }
 .more-stories summary { cursor: pointer; margin-top: 10px; font-weight: 600; color: #3730a3; }
 .answer-text { font-size: 1.4rem; font-weight: 650; line-height: 1.35; overflow-wrap: anywhere; }
 .answer-meta { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin: 8px 0 4px;

@@ -172,31 +172,37 @@ def understood_html(answer: Answer) -> str:
     return f'<div class="understood">Read as: “{esc(read)}”</div>'
 
 
-def story_card(story: Story) -> str:
-    """One story's answer: the answer, its article, how sure, the quote, and a button to follow the story."""
+def story_card(story: Story, *, chosen: bool = False) -> str:
+    """One story's answer: the answer, its article, how sure, the quote, and a button to follow the story
+    (marked as followed once chosen)."""
     words = confidence_words(story.confidence, True)
     title = story.title or (story.citations[0].title if story.citations else "") or (story.article_ids or ("",))[0]
     date = story.date or (story.citations[0].date if story.citations else None)
     quote = citation_html(story.citations[0]) if story.citations else ""
     ids = esc(json.dumps(list(story.article_ids)))
+    button = "Following this story" if chosen else "Follow this story"
     return (
-        '<div class="story">'
+        f'<div class="story{" chosen" if chosen else ""}">'
         f'<div class="story-answer">{esc(story.text)}</div>'
         f'<div class="story-meta"><span class="story-title">{esc(title)}</span>'
         + (f'<span class="story-date">{esc(date)}</span>' if date else "")
         + f'<span class="percent">{words.lower()}, {percent(story.confidence)}</span></div>'
         + quote
-        + f'<button type="button" class="follow-story" data-ids="{ids}" data-title="{esc(title)}">'
-        "Follow this story</button></div>"
+        + f'<button type="button" class="follow-story" data-ids="{ids}" data-title="{esc(title)}" '
+        f'aria-pressed="{"true" if chosen else "false"}">{button}</button></div>'
+
     )
 
 
-def stories_html(answer: Answer) -> str:
-    """Several stories answer the question: the best few as cards, the rest behind "Show N more"."""
-    cards = [story_card(s) for s in answer.stories]
+def stories_html(answer: Answer, chosen: Sequence[str] = ()) -> str:
+    """Several stories answer the question: the best few as cards, the rest behind "Show N more" (left open when
+    the story ``chosen`` for the next question is among them)."""
+    picked = [bool(chosen) and set(s.article_ids) & set(chosen) != set() for s in answer.stories]
+    cards = [story_card(s, chosen=p) for s, p in zip(answer.stories, picked)]
     shown, rest = cards[:STORY_CARDS], cards[STORY_CARDS:]
+    is_open = " open" if any(picked[STORY_CARDS:]) else ""
     more = (
-        f'<details class="more-stories"><summary>Show {len(rest)} more</summary>{"".join(rest)}</details>'
+        f'<details class="more-stories"{is_open}><summary>Show {len(rest)} more</summary>{"".join(rest)}</details>'
         if rest else ""
     )
     said = "Several stories answer this" in answer.text  # the backend says so in the answer; never twice
@@ -207,13 +213,14 @@ def stories_html(answer: Answer) -> str:
     )
 
 
-def answer_html(answer: Answer) -> str:
+def answer_html(answer: Answer, chosen: Sequence[str] = ()) -> str:
+    """``chosen``: the article ids of the story card the user chose for the next question, if any."""
     if answer.stories:
         return (
             '<div class="answer found several">'
             f'<div class="answer-head"><div class="answer-text">{esc(answer.text)}</div>{copy_button(answer)}</div>'
             + understood_html(answer)
-            + stories_html(answer)
+            + stories_html(answer, chosen)
             + "</div>"
         )
     if not answer.found:
@@ -286,13 +293,16 @@ def focus_line(turn: dict, *, latest: bool, focus: dict | None = None) -> str:
     return about_html(turn.get("about", ""), clear=latest) if answer.focus else ""
 
 
-def turn_html(question: str, answer: Answer | None = None, error: str | None = None, *, line: str = "") -> str:
+def turn_html(
+    question: str, answer: Answer | None = None, error: str | None = None, *, line: str = "",
+    chosen: Sequence[str] = (),
+) -> str:
     if error:
         body = f'<div class="answer error"><div class="answer-text">Could not answer</div><p>{esc(error)}</p></div>'
     elif answer is None:
         body = '<div class="answer pending"><span class="dots"></span> Searching the articles…</div>'
     else:
-        body = answer_html(answer)
+        body = answer_html(answer, chosen)
     return f'<div class="turn"><div class="question"><span>{esc(question)}</span></div>{body}{line}</div>'
 
 
@@ -301,9 +311,11 @@ def conversation_html(turns: Iterable[dict], focus: dict | None = None) -> str:
     title of the answer's focus)}. ``focus`` is what the page passes with the next question: None (the engine
     takes it from the history), {"ids": []} (cleared) or {"ids": [...], "title": ...} (a story the user chose)."""
     turns = list(turns)
+    chosen = [str(i) for i in (focus or {}).get("ids") or []]
     rendered = [
         turn_html(t["question"], t.get("answer"), t.get("error"),
-                  line=focus_line(t, latest=i == len(turns) - 1, focus=focus))
+                  line=focus_line(t, latest=i == len(turns) - 1, focus=focus),
+                  chosen=chosen if i == len(turns) - 1 else ())
         for i, t in enumerate(turns)
     ]
     if not rendered:
