@@ -573,6 +573,8 @@ def test_api_ask_and_search_through_gradio_client(service):
         assert all(text[p["start"] : p["end"]] == p["text"] for p in passages)
         with pytest.raises(Exception, match="type a question"):
             client.predict("  ", [], api_name="/ask")
+        focused = client.predict("who was arrested?", [], ["kazakhstan.txt"], api_name="/ask")
+        assert focused["citations"][0]["article_id"] == "kazakhstan.txt"
     finally:
         demo.close()
     time.sleep(0.1)

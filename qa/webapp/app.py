@@ -213,12 +213,15 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
         return "", gr.Row(visible=False)
 
     # -- API for gradio_client -----------------------------------------------------------------------------
-    def ask(question: str, history: list[dict] | None = None) -> dict:
+    def ask(question: str, history: list[dict] | None = None, focus: list[str] | None = None) -> dict:
         """Answer a question from the articles. history: earlier {"question", "answer"} turns, oldest first.
-        Returns the answer with its citations (article, character offsets, sentence), alternatives and passages."""
+        focus: article ids to answer from first (a story's article_ids); None takes it from the history, [] clears it.
+        Returns the answer with its citations (article, character offsets, sentence), alternatives, passages and,
+        when several stories answer it, stories."""
         try:
             turns = [turn for turn in history or [] if isinstance(turn, dict)]
-            return service.ask(question, turns).to_dict()
+            chosen = None if focus is None else [str(i) for i in focus]
+            return service.ask(question, turns, focus=chosen).to_dict()
         except QAError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
 
