@@ -7,8 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
+from qa.answer_types import agrees, expected_type
 from qa.calibration import Calibration
-from qa.conversation import QUESTION_WORDS, Turn, as_turns, chat_focus, context_query, leans_on_chat
+from qa.conversation import (
+    QUESTION_WORDS,
+    Turn,
+    as_turns,
+    chat_focus,
+    context_query,
+    last_exchange,
+    leans_on_chat,
+    reader_question,
+    repeats,
+)
 from qa.text import normalize_answer
 from qa.types import Answer, Citation, Passage, Span, Story
 
@@ -38,6 +49,12 @@ def distinct_answers(answers: list[Answer]) -> list[Answer]:
     return kept
 
 
+@dataclass(frozen=True)
+class _Scoring:
+    calibration: Calibration
+    threshold: float
+
+
 @dataclass
 class _Group:
     key: str
@@ -52,10 +69,10 @@ class Answerer:
         self,
         retriever,
         reader,
-        sentences_of: Callable[[str], list[tuple[int, int]]],
-        article_text: Callable[[str], str],
+        cited_sentence: Callable[[str, int, int], tuple[int, int, str]],
         *,
         calibration: Calibration,
+        follow_up_calibration: Calibration | None = None,
         top_k_passages: int = 5,
         threshold: float | None = None,
         max_alternatives: int = 3,
@@ -63,11 +80,14 @@ class Answerer:
     ):
         self.retriever = retriever
         self._reader = reader
-        self._sentences_of = sentences_of
-        self._article_text = article_text
+        self._cited_sentence = cited_sentence  # (article id, start, end) -> (sentence start, end, text)
         self.calibration = calibration
         self.top_k_passages = top_k_passages
         self.threshold = calibration.threshold if threshold is None else threshold
+        self._standalone = _Scoring(calibration, self.threshold)
+        # A follow-up says less than a standalone question, so its margins run lower: it has its own calibration.
+        follow = follow_up_calibration
+        self._follow_up = _Scoring(follow, follow.threshold if threshold is None else threshold) if follow else self._standalone
         self.max_alternatives = max_alternatives
         self.story_sentences = story_sentences
 
@@ -107,8 +127,13 @@ class Answerer:
         follow-up the story does not answer is declined, not answered from another story."""
         query = context_query(question, turns)
         passages = self.retriever.search_within(query, focus, self.top_k_passages)
-        answer = self._read(question, passages)
-        return replace(answer, understood_as=query, focus=focus, follow_up=True)
+        asked = reader_question(question, turns)
+        previous = last_exchange(turns)
+        spans = self._reader_spans(question, passages, asked=asked)
+        if previous is not None:
+            spans = [span for span in spans if not repeats(span.text, previous)]
+        answer = self._answer_from(question, spans, passages, self._follow_up)
+        return replace(answer, understood_as=asked, focus=focus, follow_up=True)
 
     def _ask_collection(self, question: str, terms: list[str], passages: list[Passage]) -> Answer:
         spans = self._reader_spans(question, passages)
@@ -119,7 +144,10 @@ class Answerer:
             if extra:
                 spans += self._reader_spans(question, extra)
                 passages = passages + extra
-            stories = self._stories(question, spans)
+            # Only articles that speak of the question's subject tell a story that answers it.
+            rarest = max(terms, key=self.retriever.terms.idf)
+            on_subject = [sp for sp in spans if rarest in self.retriever.article_terms(sp.passage.article_id)]
+            stories = self._stories(question, on_subject)
             if len(stories) >= 2:
                 best = stories[0]
                 return Answer(
@@ -134,23 +162,27 @@ class Answerer:
                     understood_as=question,
                 )
         answer = self._answer_from(question, spans, passages)
-        focus = tuple(dict.fromkeys(c.article_id for c in answer.citations)) if answer.found else ()
-        return replace(answer, understood_as=question, focus=focus)
+        # The chat is about the story the answer came from; when it was declined, the story of the best guess, so
+        # that "in which cities?" after a declined "who was arrested for selling drugs online?" still has one.
+        cited = answer.citations if answer.found else (answer.alternatives[0].citations if answer.alternatives else [])
+        return replace(answer, understood_as=question, focus=tuple(dict.fromkeys(c.article_id for c in cited)))
 
-    def _read(self, question: str, passages: list[Passage]) -> Answer:
-        return self._answer_from(question, self._reader_spans(question, passages), passages)
-
-    def _reader_spans(self, question: str, passages: list[Passage]) -> list[Span]:
+    def _reader_spans(self, question: str, passages: list[Passage], *, asked: str | None = None) -> list[Span]:
+        """The reader's candidate spans for ``question`` (worded as ``asked`` for the reader), keeping only those of
+        the type of answer the question wants."""
         if not passages:
             return []
         # Many candidates, so that distinct answers survive grouping as alternatives.
-        return self._reader.read(question, passages, top_k=3 * len(passages), allow_no_answer=False)
+        spans = self._reader.read(asked or question, passages, top_k=3 * len(passages), allow_no_answer=False)
+        wanted = expected_type(question)
+        return [span for span in spans if agrees(wanted, span.text)]
 
-    def _answer_from(self, question: str, spans: list[Span], passages: list[Passage]) -> Answer:
-        groups = self._group(spans)
+    def _answer_from(self, question: str, spans: list[Span], passages: list[Passage], scoring: "_Scoring | None" = None) -> Answer:
+        scoring = scoring or self._standalone
+        groups = self._group(spans, scoring)
         if not groups:
             return Answer(question=question, text=NOT_FOUND, found=False, confidence=0.0, passages=passages)
-        answers = distinct_answers([self._answer(question, group, passages) for group in groups])
+        answers = distinct_answers([self._answer(question, group, passages, scoring) for group in groups])
         best = answers[0]
         # Alternatives are other answers within the same story, never another story's answer to the question.
         story = {c.article_id for c in best.citations}
@@ -178,7 +210,7 @@ class Answerer:
         """One story per article (near-duplicates that give the same answer merge), each with its best confident
         answer; best first."""
         best_in: dict[str, _Group] = {}
-        for group in self._group(spans):
+        for group in self._group(spans, self._standalone):
             for span in group.spans:
                 best_in.setdefault(span.passage.article_id, group)
         stories: dict[str, tuple[_Group, list[str]]] = {}
@@ -197,14 +229,14 @@ class Answerer:
         out.sort(key=lambda story: -story.confidence)
         return out[:MAX_STORIES]
 
-    def _group(self, spans: list[Span]) -> list[_Group]:
+    def _group(self, spans: list[Span], scoring: "_Scoring") -> list[_Group]:
         """One group per distinct answer text; the same words found in several articles cite them all."""
         groups: dict[str, _Group] = {}
         for span in spans:
             key = normalize_answer(span.text) or span.text.strip().lower()
             if not key:
                 continue
-            confidence = self.calibration.confidence(span)
+            confidence = scoring.calibration.confidence(span)
             group = groups.get(key)
             if group is None:
                 groups[key] = _Group(key, [span], confidence)
@@ -213,10 +245,10 @@ class Answerer:
                     group.spans.append(span)
                 group.confidence = max(group.confidence, confidence)
         for group in groups.values():
-            group.spans.sort(key=lambda s: -self.calibration.confidence(s))
+            group.spans.sort(key=lambda s: -scoring.calibration.confidence(s))
         return sorted(groups.values(), key=lambda g: -g.confidence)
 
-    def _answer(self, question: str, group: _Group, passages: list[Passage]) -> Answer:
+    def _answer(self, question: str, group: _Group, passages: list[Passage], scoring: "_Scoring | None" = None) -> Answer:
         """Citations quote exactly the answer's text: a grouped variant such as "the KNB" for "KNB" is cited at
         the answer's own characters inside it; a variant that does not contain them is not cited."""
         text = group.spans[0].text
@@ -230,25 +262,19 @@ class Answerer:
             if key not in seen:
                 seen.add(key)
                 citations.append(self._cite(span.passage, start, start + len(text)))
-        found = group.confidence >= self.threshold
+        found = group.confidence >= (scoring or self._standalone).threshold
         return Answer(question, text, found, round(group.confidence, 4), citations, [], passages)
 
     def _cite(self, passage: Passage, span_start: int, span_end: int) -> Citation:
-        article_id = passage.article_id
-        text = self._article_text(article_id)
-        # The sentence holding the span's first character through the one holding its last (answers may cross).
-        sentence_start, sentence_end = span_start, span_end
-        for start, end in self._sentences_of(article_id):
-            if start <= span_start < end:
-                sentence_start = min(sentence_start, start)
-            if start < span_end <= end:
-                sentence_end = max(sentence_end, end)
+        # The sentence holding the span's first character through the one holding its last (answers may cross),
+        # read without loading the whole article.
+        sentence_start, sentence_end, sentence = self._cited_sentence(passage.article_id, span_start, span_end)
         return Citation(
-            article_id=article_id,
+            article_id=passage.article_id,
             title=passage.title,
             start=span_start,
             end=span_end,
-            sentence=text[sentence_start:sentence_end],
+            sentence=sentence,
             sentence_start=sentence_start,
             sentence_end=sentence_end,
             url=passage.url,

@@ -44,11 +44,15 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     @classmethod
-    def load(cls, folder: str | Path | None) -> "Calibration":
+    def load(cls, folder: str | Path | None, entry: str | None = None) -> "Calibration":
+        """The reader's calibration; ``entry`` names a more specific one in the same file (e.g. "follow_up"), used
+        when present, else the main one."""
         path = Path(folder) / "calibration.json" if folder else None
         if path is None or not path.is_file():
             return cls()
         data = json.loads(path.read_text())
+        if entry and isinstance(data.get(entry), dict):
+            data = data[entry]
         return cls(tuple(data["weights"]), float(data["bias"]), float(data["threshold"]), data.get("fitted_on", ""))
 
     def save(self, folder: str | Path, extra: dict | None = None) -> None:

@@ -274,10 +274,15 @@ def _shared() -> Path:
                    "(reliability diagram; not with --no-answers) and FILE-latency.png.")
 @JSON_OPTION
 def eval_command(questions_file, index_dir, no_answers, details, report_file, as_json) -> None:
-    """Score retrieval and answers on a JSONL question file (format in the README)."""
+    """Score a JSONL file of questions, conversations or ambiguous questions (formats in the README)."""
+    from qa.chat_evaluation import file_kind
     from qa.evaluation import evaluate, load_questions
 
     engine = _engine(index_dir)
+    kind = file_kind(questions_file)
+    if kind != "questions":
+        _eval_chat(engine, kind, questions_file, details, report_file, as_json)
+        return
     result = evaluate(engine, load_questions(questions_file), with_answers=not no_answers)
     if report_file is not None:
         from qa.report import RunInfo, write_report
@@ -303,6 +308,24 @@ def eval_command(questions_file, index_dir, no_answers, details, report_file, as
                    f"ask p50 {result.ask_p50_ms:.0f} ms p95 {result.ask_p95_ms:.0f} ms")
     else:
         click.echo(f"latency:   search p50 {result.search_p50_ms:.0f} ms p95 {result.search_p95_ms:.0f} ms")
+
+
+def _eval_chat(engine, kind: str, path: Path, details: bool, report_file: Path | None, as_json: bool) -> None:
+    from qa.chat_evaluation import evaluate_ambiguous, evaluate_conversations
+    from qa.chat_report import summary_lines, write_chat_report
+
+    result = evaluate_conversations(engine, path) if kind == "conversations" else evaluate_ambiguous(engine, path)
+    if report_file is not None:
+        click.echo(f"wrote {write_chat_report(result, path, report_file)}", err=True)
+    if as_json:
+        data = result.to_dict()
+        if not details:
+            data.pop("per_turn", None)
+            data.pop("per_question", None)
+        _dump(data)
+        return
+    for line in summary_lines(result):
+        click.echo(line)
 
 
 @main.command("serve")

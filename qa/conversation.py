@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from qa.errors import QAError
+from qa.text import normalize_answer
 from qa.types import Answer
 
 # Words that point back to an earlier turn: "where did it happen?", "what did they take?", "who made that decision?"
@@ -25,6 +27,12 @@ QUESTION_WORDS = frozenset({
     "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "much", "many", "long", "old", "does",
     "did", "do", "is", "are", "was", "were", "will", "would", "can", "could", "has", "have", "had", "name", "called",
     "kind", "type", "s", "be", "being", "been",
+})  # fmt: skip
+
+
+_FUNCTION_WORDS = frozenset({
+    "the", "a", "an", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "as", "than", "so",
+    "next", "first", "last", "now", "again", "else", "other", "there", "get", "got",
 })  # fmt: skip
 
 
@@ -62,7 +70,7 @@ def as_turns(history: Iterable | None) -> list[Turn]:
             question, answer = item
             turns.append(Turn(str(question), str(answer or "")))
         else:
-            raise TypeError(f"a history item must be an Answer, a dict or a (question, answer) pair, not {item!r}")
+            raise QAError(f"a history item must be an Answer, a dict or a (question, answer) pair, not {type(item).__name__}")
     return [t for t in turns if t.question.strip()]
 
 
@@ -72,7 +80,7 @@ def _ids(value) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, (list, tuple)):
-        raise TypeError(f"article ids must be a list of strings, not {type(value).__name__}")
+        raise QAError(f"article_ids and focus in the history must be lists of article ids, not {type(value).__name__}")
     return tuple(str(v) for v in value)
 
 
@@ -91,16 +99,52 @@ def words(question: str) -> list[str]:
 
 
 def leans_on_chat(question: str) -> bool:
-    """Said the way a follow-up is said: a pronoun that points back, an elliptical opener, or almost no words."""
+    """Said the way a follow-up is said: a pronoun that points back, an elliptical opener, or at most one word
+    that says what it is about ("what is the buyer called?", "in which city?")."""
     tokens = [w.split("'")[0] for w in words(question)]
-    content = [w for w in tokens if w not in QUESTION_WORDS]
+    content = [w for w in tokens if w not in QUESTION_WORDS and w not in _FUNCTION_WORDS]
     return bool(set(tokens) & _ANAPHORA) or bool(_FOLLOW_UP_OPENER.match(question.strip())) or len(content) <= 1
+
+
+def last_exchange(turns: Sequence[Turn]) -> Turn | None:
+    """The exchange a follow-up leans on: the latest one that was answered (a declined turn says nothing of what
+    "it" is), else the latest."""
+    for turn in reversed(turns):
+        if turn.answer:
+            return turn
+    return turns[-1] if turns else None
 
 
 def context_query(question: str, turns: Sequence[Turn]) -> str:
     """The question with the chat's last exchange beside it, so that "where did it happen?" finds the passages
     about what "it" was."""
-    if not turns:
+    previous = last_exchange(turns)
+    if previous is None:
         return question
-    previous = turns[-1]
     return " ".join(part for part in (question, previous.question, previous.answer) if part)
+
+
+def reader_question(question: str, turns: Sequence[Turn]) -> str:
+    """What the reader is asked for a follow-up: the question first (its wording decides the answer's type), the
+    last exchange after it in brackets to say what "it" and "they" are. Chosen over the question alone and over the
+    exchange put first by scripts/calibrate_follow_ups.py's synthetic SQuAD follow-ups."""
+    previous = last_exchange(turns)
+    if previous is None:
+        return question
+    return f"{question} ({exchange_text(previous)})"
+
+
+def exchange_text(turn: Turn) -> str:
+    return " ".join(part for part in (turn.question, turn.answer) if part)
+
+
+def repeats(answer: str, previous: Turn) -> bool:
+    """A follow-up asks for something new: an answer made of the last exchange's words, or half made of the last
+    answer's ("Real Madrid's Bernabeu stadium" again for "who were they playing?"), is the reader echoing the
+    context, not answering."""
+    words = normalize_answer(answer).split()
+    if not words:
+        return False
+    said = set(normalize_answer(exchange_text(previous)).split())
+    last = set(normalize_answer(previous.answer).split())
+    return all(w in said for w in words) or sum(w in last for w in words) * 2 >= len(words)

@@ -162,15 +162,16 @@ class Engine:
         from qa.calibration import Calibration
         from qa.retriever import Retriever
 
+        question = valid_question(question)
         # One generation for the whole question: passages and citations can never come from two.
         generation = self.generation()
         reader = self.reader
         answerer = Answerer(
             Retriever(generation, self.embedder, self.settings),
             reader,
-            generation.sentences,
-            lambda article_id: generation.article(article_id).text,
+            generation.cited_sentence,
             calibration=Calibration.load(getattr(reader, "name", None)),
+            follow_up_calibration=Calibration.load(getattr(reader, "name", None), "follow_up"),
             top_k_passages=self.settings.reader_top_k_passages,
             threshold=self.settings.answer_threshold,
         )

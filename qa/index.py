@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import EmbedderMismatch, IndexCorrupt
+from qa.errors import EmbedderMismatch
 from qa.errors import generation_damaged as damaged
 from qa.generations import connect_readonly, generation_number, read_manifest
 from qa.integrity import check_files, failures

@@ -21,7 +21,7 @@ import numpy as np
 
 from qa.articles import SkipFile, content_hash, parse_source, read_source, scan_sources, source_id
 from qa.chunking import chunk_article
-from qa.errors import ArticlesNotFound, EmbedderMismatch, IndexCorrupt, IndexWriteFailed
+from qa.errors import ArticlesNotFound, IndexCorrupt, IndexWriteFailed
 from qa.generations import (
     FORMAT_VERSION,
     SCHEMA,

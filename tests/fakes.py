@@ -25,3 +25,34 @@ class PhraseReader:
                     start = passage.start + at
                     spans.append(Span(phrase, start, start + len(phrase), 0.9, passage, logit=margin, null_logit=0.0))
         return sorted(spans, key=lambda s: -s.logit)[: top_k * len(passages)]
+
+
+class StaticRetriever:
+    """A retriever that always returns the same passages and knows no terms (no question is open to stories)."""
+
+    def __init__(self, passages):
+        self.passages = list(passages)
+        self.terms = _NoTerms()
+
+    def search(self, query, k):
+        return self.passages[:k]
+
+    def search_within(self, query, article_ids, k):
+        return [p for p in self.passages if p.article_id in article_ids][:k]
+
+    def coverage(self, terms, article_ids):
+        return 1.0
+
+    def article_terms(self, article_id):
+        return frozenset()
+
+    def articles_with_all(self, terms):
+        return set()
+
+
+class _NoTerms:
+    def terms(self, text):
+        return []
+
+    def idf(self, term):
+        return 1.0

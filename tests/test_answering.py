@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings as hsettings, strategies as st
 
-from qa.answering import NOT_FOUND, Answerer, Turn, as_turns, distinct_answers, is_follow_up, retrieval_query
+from qa.answering import NOT_FOUND, Answerer, distinct_answers
+from qa.conversation import Turn, as_turns, context_query
 from qa.calibration import Calibration, fit_logistic
 from qa.engine import Engine
 from qa.types import Answer, Citation, Passage, Span
-from tests.fakes import PhraseReader
+from tests.fakes import PhraseReader, StaticRetriever
 from tests.conftest import SEED, story, write
 
 
@@ -94,13 +95,10 @@ def test_overlapping_chunks_give_one_citation_per_span(engine, articles, setting
     assert answer.text == "Ann Smith" and len(answer.citations) == 1
 
 
-def test_follow_up_detection_and_retrieval_query():
-    assert is_follow_up("where did it happen?") and is_follow_up("and in Almaty?") and is_follow_up("why?")
-    assert not is_follow_up("who is the director of Spamhaus?")
+def test_context_query_puts_the_last_exchange_beside_the_question():
     turns = [Turn("who was arrested?", "At least 12 suspected members")]
-    assert retrieval_query("where did it happen?", turns) == "where did it happen? who was arrested? At least 12 suspected members"
-    assert retrieval_query("who runs Spamhaus?", turns) == "who runs Spamhaus?"
-    assert retrieval_query("where did it happen?", []) == "where did it happen?"
+    assert context_query("where did it happen?", turns) == "where did it happen? who was arrested? At least 12 suspected members"
+    assert context_query("where did it happen?", []) == "where did it happen?"
 
 
 def test_history_accepts_answers_dicts_and_pairs():
@@ -156,7 +154,7 @@ def test_property_citations_are_exact_slices_of_the_article(text, data):
             return [span]
 
     answerer = Answerer(
-        lambda q, k: [passage], OneSpan(), lambda aid: [(offset, offset + len(text))], lambda aid: article,
+        StaticRetriever([passage]), OneSpan(), lambda aid, start, end: (offset, offset + len(text), text),
         calibration=Calibration(),
     )
     answer = answerer.ask("question?")

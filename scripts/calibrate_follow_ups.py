@@ -1,0 +1,180 @@
+"""Fit the confidence calibration for follow-up questions, read inside the story a chat is about.
+
+A follow-up ("which bank was it?") says less than a question asked on its own, so the reader's margins are lower and
+the calibration fitted for standalone questions declines right answers. This fits a second one on follow-ups
+synthesised from SQuAD 1.1 dev (never the project's eval files): for a dev question, another question of the same
+article and its gold answer become the chat's last exchange, and the words the question shares with that exchange
+(or the article's title) are replaced by a pronoun, as people do ("Which NFL team represented the NFC at Super Bowl
+50?" after a question about Super Bowl 50 -> "Which NFL team represented the NFC at it?"). The question is read the
+way ask() reads a follow-up (``qa.conversation.reader_question``) among paragraphs of its own article, ranked by
+MiniLM cosine to the question with the last exchange beside it: once with the gold paragraph (label 1 if the best
+span is right, F1 >= 0.5), once without it and once with it minus its answer sentences (label 0). A logistic
+regression over the same features as the main calibration; the threshold maximises the mean of "right answers
+given" and "absent answers declined".
+
+    .venv/bin/python scripts/calibrate_follow_ups.py [--reader DIR] [--questions 1500]
+
+Adds a "follow_up" entry to calibration.json in the reader folder and prints the fit's figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+_WORD = re.compile(r"\w+(?:'\w+)?")
+
+
+def as_follow_up(question: str, context: str, rng: random.Random) -> str | None:
+    """``question`` with its longest run of words found in ``context`` (at least one content word) replaced by a
+    pronoun; None when it shares nothing worth replacing."""
+    from qa.conversation import QUESTION_WORDS
+
+    words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(question)]
+    known = set(w.lower() for w in _WORD.findall(context))
+    best = None
+    for i in range(len(words)):
+        for j in range(i, len(words)):
+            run = [w for _, _, w in words[i : j + 1]]
+            if not all(w in known for w in run):
+                break
+            content = [w for w in run if w not in QUESTION_WORDS and len(w) > 2]
+            if content and (best is None or j - i > best[1] - best[0]):
+                best = (i, j)
+    if best is None or best[0] == 0:  # the question word itself
+        return None
+    start, end = words[best[0]][0], words[best[1]][1]
+    pronoun = "they" if words[best[1]][2].endswith("s") and rng.random() < 0.5 else rng.choice(["it", "that", "this"])
+    follow_up = question[:start] + pronoun + question[end:]
+    return follow_up if len(_WORD.findall(follow_up)) >= 3 else None
+
+
+def main() -> None:
+    from calibrate_reader import expected_calibration_error, without_answer_sentences
+
+    from qa.calibration import Calibration, fit_logistic, span_features
+    from qa.conversation import Turn, context_query, reader_question
+    from qa.embedders import SentenceTransformerEmbedder
+    from qa.reader.factory import DEFAULT_READER_DIR, make_reader
+    from qa.reader.squad import best_over_golds, f1_score, load_squad
+    from qa.types import Passage
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reader", default=str(DEFAULT_READER_DIR))
+    parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "data" / "squad" / "dev-v1.1.json.gz")
+    parser.add_argument("--questions", type=int, default=1500)
+    parser.add_argument("--pool", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--dry-run", action="store_true", help="print the fit, write nothing")
+    args = parser.parse_args()
+
+    questions = load_squad(args.squad)
+    rng = random.Random(args.seed)
+    by_title: dict[str, list] = {}
+    paragraphs: dict[str, list[str]] = {}
+    for q in questions:
+        by_title.setdefault(q.title, []).append(q)
+        if q.context not in paragraphs.setdefault(q.title, []):
+            paragraphs[q.title].append(q.context)
+
+    sample = []  # (question, follow-up wording, previous question, previous answer)
+    for q in rng.sample(questions, len(questions)):
+        if len(sample) >= args.questions:
+            break
+        previous = rng.choice([p for p in by_title[q.title] if p.id != q.id] or [q])
+        if previous.id == q.id:
+            continue
+        history = f"{previous.question} {previous.answers[0]} {q.title.replace('_', ' ')}"
+        follow_up = as_follow_up(q.question, history, rng)
+        if follow_up:
+            sample.append((q, follow_up, previous.question, previous.answers[0]))
+
+    embedder = SentenceTransformerEmbedder()
+    keys = sorted({(q.title, c) for q, *_ in sample for c in paragraphs[q.title]})
+    vectors = embedder.embed([f"{t}\n{c}" for t, c in keys], batch_size=64)
+    index = {key: row for row, key in enumerate(keys)}
+    queries = [context_query(f, [Turn(pq, pa)]) for q, f, pq, pa in sample]
+    query_vectors = embedder.embed(queries, batch_size=64)
+    near_misses = [without_answer_sentences(q) for q, *_ in sample]
+    near_vectors = embedder.embed([f"{q.title}\n{m}" if m else q.title for (q, *_), m in zip(sample, near_misses)],
+                                  batch_size=64)
+
+    items, golds = [], []
+    for qi, (q, follow_up, pq, pa) in enumerate(sample):
+        asked = reader_question(follow_up, [Turn(pq, pa)])
+        others = [c for c in paragraphs[q.title] if c != q.context]
+        rng.shuffle(others)
+
+        def pool(contexts):
+            scored = [Passage(q.title, q.title, c, 0, len(c), float(vectors[index[(q.title, c)]] @ query_vectors[qi]))
+                      for c in contexts]
+            return sorted(scored, key=lambda p: -p.score)
+
+        items.append((asked, pool([q.context] + others[: args.pool - 1])))
+        golds.append(q.answers)
+        if others:
+            items.append((asked, pool(others[: args.pool])))
+            golds.append(None)
+        if near_misses[qi]:
+            near = Passage(q.title, q.title, near_misses[qi], 0, len(near_misses[qi]),
+                           float(near_vectors[qi] @ query_vectors[qi]))
+            items.append((asked, [near] + pool(others[: args.pool - 1])[: args.pool - 1]))
+            golds.append(None)
+
+    reader = make_reader(args.reader, batch_size=64)
+    spans = reader.read_many(items, top_k=1, allow_no_answer=False)
+    features, labels, positive_pool = [], [], []
+    for found, gold in zip(spans, golds):
+        if not found:
+            continue
+        features.append(span_features(found[0]))
+        labels.append(int(gold is not None and best_over_golds(f1_score, found[0].text, gold) >= 0.5))
+        positive_pool.append(gold is not None)
+    x, y, positive_pool = np.asarray(features), np.asarray(labels), np.asarray(positive_pool)
+    weights, bias = fit_logistic(x, y)
+    fitted = Calibration(tuple(float(w) for w in weights), bias, 0.5, "")
+    confidence = np.asarray([fitted.confidence_from_features(f) for f in features])
+
+    def rates(threshold: float) -> tuple[float, float]:
+        given = ((confidence >= threshold) & (y == 1)).sum() / max(1, (y == 1).sum())
+        declined = ((confidence < threshold) & ~positive_pool).sum() / max(1, (~positive_pool).sum())
+        return float(given), float(declined)
+
+    threshold = max(np.linspace(0.05, 0.95, 91), key=lambda t: sum(rates(t)))
+    given, declined = rates(threshold)
+    figures = {
+        "reads": int(len(y)),
+        "ece": round(expected_calibration_error(confidence, y), 4),
+        "right_answers_given": round(given, 4),
+        "absent_answers_declined": round(declined, 4),
+        "best_span_right_share": round(float(y[positive_pool].mean()), 4),
+    }
+    entry = {
+        "weights": list(fitted.weights),
+        "bias": fitted.bias,
+        "threshold": round(float(threshold), 3),
+        "fitted_on": f"SQuAD 1.1 dev, {len(sample)} synthesised follow-ups (seed {args.seed}), pools of {args.pool} "
+        "paragraphs of their article with the gold one, without it, and with it minus its answer sentences",
+        "figures": figures,
+    }
+    print(json.dumps({k: entry[k] for k in ("weights", "bias", "threshold", "figures")}))
+    print("examples:", [f for _, f, _, _ in sample[:5]])
+    if not args.dry_run:
+        path = Path(args.reader) / "calibration.json"
+        data = json.loads(path.read_text())
+        data["follow_up"] = entry
+        path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

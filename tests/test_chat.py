@@ -1,0 +1,210 @@
+"""The chat as a spec: a conversation keeps its story in focus, a new question releases it, and a question several
+stories answer is answered story by story. Fake embedder and reader, real index."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa.chat_evaluation import evaluate_ambiguous, evaluate_conversations, file_kind, shown_answer
+from qa.conversation import Turn, as_turns, chat_focus, leans_on_chat, reader_question
+from qa.errors import QAError
+from qa.types import Answer, Citation, Story
+from tests.conftest import story, write
+from tests.fakes import PhraseReader
+
+STRIKE = story(
+    "Rail strike in Leeds",
+    "Train drivers walked out in Leeds on Friday.",
+    "The union said the strike was about pay.",
+    "Services will resume in Bradford next week.",
+)
+STORM = story(
+    "Storm closes Dover port",
+    "A storm closed the port of Dover on Monday.",
+    "Ferries to Calais were cancelled by the operator.",
+)
+MOGUL = story("Tycoon held", "The tycoon Yoshi Tsu was arrested in Tokyo for fraud.", "He denies wrongdoing.")
+HACKER = story("Hacker held", "The hacker Nick Jay was arrested in October.", "He faces trial.")
+RING = story("Drug ring", "Twelve suspected members were arrested in Astana.", "The agency said so.")
+PHRASES = {
+    "Train drivers": 6.0, "Leeds": 5.0, "Friday": 5.5, "pay": 5.0, "Bradford": 5.0,
+    "Dover": 6.0, "Monday": 5.0, "Calais": 5.5, "the operator": 5.0,
+    "Yoshi Tsu": 6.0, "Nick Jay": 6.0, "Twelve suspected members": 6.0,
+}  # fmt: skip
+
+
+@pytest.fixture
+def chat(engine, articles):
+    write(articles, "strike.txt", STRIKE)
+    write(articles, "storm.txt", STORM)
+    engine.sync(articles)
+    engine._reader = PhraseReader(PHRASES)
+    return engine
+
+
+def test_a_follow_up_is_answered_from_the_story_in_focus(chat):
+    first = chat.ask("who walked out in Leeds?")
+    assert first.found and first.focus == ("strike.txt",)
+    follow = chat.ask("when did they do it?", history=[first])
+    assert follow.follow_up and follow.focus == ("strike.txt",)
+    assert {c.article_id for c in follow.citations} == {"strike.txt"}
+    assert all(p.article_id == "strike.txt" for p in follow.passages)
+    # what the reader was asked carries the last exchange, and the Answer says so
+    assert follow.understood_as.startswith("when did they do it?") and "who walked out in Leeds?" in follow.understood_as
+
+
+def test_a_follow_up_the_story_does_not_answer_is_declined_not_answered_from_another_story(chat, engine):
+    # Every phrase of the strike story reads as a weak answer; the storm story holds strong ones.
+    engine._reader = PhraseReader({"Train drivers": -9.0, "Leeds": -9.0, "Friday": -9.0, "Dover": 6.0, "Calais": 6.0})
+    follow = chat.ask("and where did they go next?", focus=["strike.txt"])
+    assert follow.follow_up and not follow.found and follow.focus == ("strike.txt",)  # the story stays in focus
+    assert follow.passages and all(p.article_id == "strike.txt" for p in follow.passages)
+    assert {c.article_id for a in follow.alternatives for c in a.citations} <= {"strike.txt"}
+
+
+def test_a_self_contained_question_releases_the_focus(chat):
+    first = chat.ask("who walked out in Leeds?")
+    other = chat.ask("which port did the storm close on Monday?", history=[first])
+    assert not other.follow_up and other.text == "Dover"
+    assert other.focus == ("storm.txt",)
+
+
+def test_a_declined_follow_up_keeps_the_focus_for_the_turn_after(chat):
+    first = chat.ask("who walked out in Leeds?")
+    declined = Answer("what is their names?", "The articles don't say.", False, 0.1, focus=first.focus)
+    after = chat.ask("when did it happen?", history=[first, declined])
+    assert after.follow_up and {c.article_id for c in after.citations} == {"strike.txt"}
+
+
+def test_an_explicit_focus_is_used_and_an_empty_one_clears_it(chat):
+    chosen = chat.ask("when did it happen?", focus=["storm.txt"])
+    assert chosen.follow_up and chosen.focus == ("storm.txt",)
+    assert {c.article_id for c in chosen.citations} == {"storm.txt"}
+    first = chat.ask("who walked out in Leeds?")
+    cleared = chat.ask("which port did the storm close?", history=[first], focus=())
+    assert not cleared.follow_up and cleared.text == "Dover"
+
+
+@pytest.fixture
+def arrests(engine, articles):
+    for name, text in {"mogul.txt": MOGUL, "hacker.txt": HACKER, "ring.txt": RING, "storm.txt": STORM}.items():
+        write(articles, name, text)
+    engine.sync(articles)
+    engine._reader = PhraseReader(PHRASES)
+    return engine
+
+
+def test_a_question_several_stories_answer_is_answered_story_by_story(arrests):
+    answer = arrests.ask("who was arrested?")
+    assert answer.found and answer.text == "Several stories answer this (3)."
+    assert sorted(s.text for s in answer.stories) == ["Nick Jay", "Twelve suspected members", "Yoshi Tsu"]
+    for s in answer.stories:  # each story cites its own article, exactly
+        (citation,) = s.citations
+        assert s.article_ids == (citation.article_id,)
+        assert arrests.article(citation.article_id).text[citation.start : citation.end] == s.text
+    assert answer.stories == sorted(answer.stories, key=lambda s: -s.confidence)
+    assert answer.focus == ()  # no single story in focus until the person picks one
+    assert answer.alternatives == []
+
+
+def test_picking_a_story_focuses_the_chat_on_it(arrests):
+    answer = arrests.ask("who was arrested?")
+    ring = next(s for s in answer.stories if s.text == "Twelve suspected members")
+    follow = arrests.ask("who said so?", history=[answer], focus=ring.article_ids)
+    assert follow.follow_up and all(p.article_id == "ring.txt" for p in follow.passages)
+
+
+def test_a_specific_question_is_one_answer_with_alternatives_from_its_own_story_only(arrests):
+    answer = arrests.ask("which tycoon was arrested in Tokyo for fraud?")
+    assert not answer.stories and answer.text == "Yoshi Tsu"
+    assert all(c.article_id == "mogul.txt" for a in answer.alternatives for c in a.citations)
+
+
+def test_history_items_are_checked_with_a_clear_message():
+    turns = as_turns([{"question": "q", "answer": "a", "article_ids": ["x.txt"]}, ("q2", "a2")])
+    assert chat_focus(turns) == ("x.txt",)
+    with pytest.raises(QAError, match="lists of article ids"):
+        as_turns([{"question": "q", "article_ids": 7}])
+    with pytest.raises(QAError, match="history item"):
+        as_turns([42])
+
+
+def test_follow_up_wording():
+    assert leans_on_chat("where did it happen?") and leans_on_chat("in which cities?") and leans_on_chat("and when?")
+    assert leans_on_chat("who said that?") and leans_on_chat("why?")
+    assert not leans_on_chat("which Japanese tycoon was arrested for fraud?")
+    assert reader_question("who said that?", [Turn("how are dealers paid?", "crypto-currency")]) == (
+        "who said that? (how are dealers paid? crypto-currency)"
+    )
+
+
+class ScriptedEngine:
+    """Answers from a script, recording the history each question was asked with."""
+
+    def __init__(self, answers: dict[str, Answer], ids=("a.txt", "b.txt")):
+        self.answers, self.ids, self.histories = answers, list(ids), []
+
+    def ask(self, question, history=None):
+        self.histories.append(list(history or []))
+        return self.answers[question]
+
+    def article_ids(self):
+        return self.ids
+
+    def articles_containing(self, snippet):
+        return []
+
+
+def cite(article_id: str) -> Citation:
+    return Citation(article_id, "", 0, 1, "", 0, 1)
+
+
+def test_conversation_scores_turns_follow_ups_and_declines(tmp_path):
+    path = tmp_path / "chats.jsonl"
+    chat = {"id": "c1", "turns": [
+        {"question": "q1", "answers": ["Ryanair"], "doc": "a.txt"},
+        {"question": "q2", "answers": ["$4bn"], "doc": "a.txt"},
+        {"question": "q3", "answers": [], "doc": "a.txt"},
+        {"question": "q4", "answers": ["2008"], "doc": "a.txt"},
+    ]}  # fmt: skip
+    path.write_text(json.dumps(chat) + "\n")
+    answers = {
+        "q1": Answer("q1", "Ryanair", True, 0.9, [cite("a.txt")]),
+        "q2": Answer("q2", "$4bn deal", True, 0.8, [cite("a.txt")], follow_up=True),  # F1 2/3
+        "q3": Answer("q3", "The articles don't say.", False, 0.1, follow_up=True),
+        "q4": Answer("q4", "The articles don't say.", False, 0.2, follow_up=True),  # declined answerable: 0
+    }
+    engine = ScriptedEngine(answers)
+    result = evaluate_conversations(engine, path)
+    assert file_kind(path) == "conversations"
+    assert result.turns == 4 and result.answerable_turns == 3 and result.unanswerable_turns == 1
+    assert result.turn_f1 == pytest.approx(100 * (1 + 2 / 3 + 0) / 3)
+    assert result.follow_up_f1 == pytest.approx(100 * (2 / 3) / 2)
+    assert result.first_turn_f1 == 100 and result.declined_share == 1.0
+    assert result.answered_share == pytest.approx(2 / 3)
+    # each turn was asked with the system's own earlier answers (after the warm-up question)
+    assert [len(h) for h in engine.histories[1:]] == [0, 1, 2, 3]
+    assert engine.histories[-1][0] is answers["q1"]
+
+
+def test_ambiguous_questions_score_story_recall(tmp_path):
+    path = tmp_path / "amb.jsonl"
+    item = {"id": "a1", "question": "who was arrested?", "stories": [
+        {"doc": "a.txt", "answers": ["Yoshi Tsu"]}, {"doc": "b.txt", "answers": ["Nick Jay"]},
+        {"doc": "c.txt", "answers": ["Twelve suspected members"]},
+    ]}  # fmt: skip
+    path.write_text(json.dumps(item) + "\n")
+    stories = [
+        Story("Yoshi Tsu", 0.9, [cite("a.txt")], ("a.txt",)),
+        Story("Nick Jay", 0.8, [cite("a.txt")], ("a.txt",)),  # right words, wrong article: not recalled
+        Story("suspected members", 0.7, [cite("c.txt")], ("c.txt",)),  # F1 0.8 in its own article: recalled
+    ]
+    answer = Answer("who was arrested?", "Several stories answer this (3).", True, 0.9, stories[0].citations,
+                    stories=stories)
+    engine = ScriptedEngine({"who was arrested?": answer}, ids=("a.txt", "b.txt", "c.txt"))
+    result = evaluate_ambiguous(engine, path)
+    assert file_kind(path) == "ambiguous"
+    assert result.story_recall == pytest.approx(2 / 3) and result.questions_with_two_stories == 1
+    assert shown_answer(answer) == "Yoshi Tsu"
