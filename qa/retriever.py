@@ -105,10 +105,11 @@ class Retriever:
         chunk_ids = self.terms.postings(rarest)
         return [c for c, a in self._article_of(chunk_ids).items() if a in articles]
 
-    def sentences_with(self, question: str, terms: Sequence[str], *, per_article: int = 2, limit: int = 64,
+    def sentences_with(self, question: str, terms: Sequence[str], *, per_article: int = 1, limit: int = 64,
                        min_coverage: float = 0.6) -> list[Passage]:
         """Sentences that hold most of the question's information (``min_coverage`` of its IDF-weighted terms,
-        the rarest always), as short passages: the earliest ``per_article`` of each article (news says the main
+        the rarest always), each with the sentence before it, as short passages: the earliest ``per_article`` of
+        each article (news says the main
         thing first; the title line is skipped, a headline names no one), articles whose best chunk is closest to
         the question first, at most ``limit`` in all. A sentence costs a fraction of a chunk to read, so a
         question that many articles answer can be read in all of them."""
@@ -129,7 +130,8 @@ class Retriever:
         for article_id in sorted(spans, key=lambda a: -closest.get(a, 0.0)):
             article = self.generation.article(article_id)
             taken = 0
-            for start, end in self.generation.sentences(article_id):
+            sentences = self.generation.sentences(article_id)
+            for i, (start, end) in enumerate(sentences):
                 if taken >= per_article or len(out) >= limit:
                     break
                 text = article.text[start:end]
@@ -139,8 +141,11 @@ class Retriever:
                 if rarest not in held or sum(w for t, w in weights.items() if t in held) / total < min_coverage:
                     continue
                 taken += 1
-                out.append(Passage(article_id, article.title, text, start, end, closest.get(article_id, 0.0),
-                                   -1, article.url, article.date, article.author))
+                # With the sentence before it (unless that is the headline): who "he" is, what "the groups" are.
+                if i > 0 and article.text[sentences[i - 1][0] : sentences[i - 1][1]].strip() != article.title.strip():
+                    start = sentences[i - 1][0]
+                out.append(Passage(article_id, article.title, article.text[start:end], start, end,
+                                   closest.get(article_id, 0.0), -1, article.url, article.date, article.author))
             if len(out) >= limit:
                 break
         return out
