@@ -51,6 +51,18 @@ def distinct_answers(answers: list[Answer]) -> list[Answer]:
     return kept
 
 
+def _with_chosen_story(history: list, turns: list[Turn], focus: tuple[str, ...]) -> list[Turn]:
+    """After a story-by-story answer, the story the person chose is what the chat's last exchange said: "in which
+    cities?" after choosing the "12 suspected members" card reads with that answer beside it."""
+    last = history[-1] if history else None
+    if not (turns and focus and isinstance(last, Answer) and last.stories and turns[-1].question == last.question):
+        return turns
+    chosen = next((s for s in last.stories if set(s.article_ids) & set(focus)), None)
+    if chosen is None:
+        return turns
+    return [*turns[:-1], replace(turns[-1], answer=chosen.text, article_ids=chosen.article_ids)]
+
+
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "dame", "prof"})
 
 
@@ -118,8 +130,10 @@ class Answerer:
 
     def ask(self, question: str, history: Iterable | None = None, *, focus: Sequence[str] | None = None) -> Answer:
         question = " ".join(question.split())
+        history = list(history or [])
         turns = as_turns(history)
         focus_ids = chat_focus(turns) if focus is None else tuple(dict.fromkeys(str(a) for a in focus))
+        turns = _with_chosen_story(history, turns, focus_ids)
         if not question:
             return Answer(question, NOT_FOUND, False, 0.0, focus=focus_ids)
         terms = self._question_terms(question)

@@ -114,6 +114,8 @@ def test_picking_a_story_focuses_the_chat_on_it(arrests):
     ring = next(s for s in answer.stories if s.text == "Twelve suspected members")
     follow = arrests.ask("who said so?", history=[answer], focus=ring.article_ids)
     assert follow.follow_up and all(p.article_id == "ring.txt" for p in follow.passages)
+    # read with the chosen story's answer as the last exchange
+    assert follow.understood_as == "who said so? (who was arrested? Twelve suspected members)"
 
 
 def test_a_specific_question_is_one_answer_with_alternatives_from_its_own_story_only(arrests):
