@@ -210,3 +210,34 @@ def test_ambiguous_questions_score_story_recall(tmp_path):
     assert file_kind(path) == "ambiguous"
     assert result.story_recall == pytest.approx(2 / 3) and result.questions_with_two_stories == 1
     assert shown_answer(answer) == "Yoshi Tsu"
+
+
+def test_a_question_reads_one_generation_even_when_a_writer_publishes_meanwhile(articles, settings, embedder):
+    """Passages and citations come from the generation the question started on. Here a writer publishes a
+    generation without the article after ask() has resolved its generation and before it retrieves (when it
+    fetches the reader): the answer still cites the article, from the generation it read. (Before, ask() resolved
+    the generation twice and retrieved from the newer one while citing from the older.)"""
+    from qa.engine import Engine
+
+    write(articles, "strike.txt", STRIKE)
+    write(articles, "storm.txt", STORM)
+    writer = Engine(settings=settings, embedder=embedder)
+    writer.sync(articles)
+
+    class PublishingEngine(Engine):
+        @property
+        def reader(self):
+            if (articles / "strike.txt").exists():
+                (articles / "strike.txt").unlink()
+                writer.sync(articles)
+            return PhraseReader({"Train drivers": 6.0, "Dover": 1.0})
+
+    engine = PublishingEngine(settings=settings, embedder=embedder)
+    before = engine.generation().number
+    answer = engine.ask("who walked out in Leeds?")
+    assert engine.generation().number == before + 1  # the writer did publish during the question
+    assert answer.found and answer.text == "Train drivers"
+    (citation,) = answer.citations
+    assert citation.article_id == "strike.txt" and citation.sentence == "Train drivers walked out in Leeds on Friday."
+    assert {p.article_id for p in answer.passages} <= {"strike.txt", "storm.txt"}
+    assert "strike.txt" not in engine.article_ids()  # gone from the live generation, cited from the one read
