@@ -16,6 +16,7 @@ from qa.conversation import (
     as_turns,
     chat_focus,
     context_query,
+    exchange_text,
     last_exchange,
     leans_on_chat,
     reader_question,
@@ -134,6 +135,8 @@ class Answerer:
         turns = as_turns(history)
         focus_ids = chat_focus(turns) if focus is None else tuple(dict.fromkeys(str(a) for a in focus))
         turns = _with_chosen_story(history, turns, focus_ids)
+        if focus is None and not focus_ids and turns:
+            focus_ids = self._focus_of_text_history(turns)
         if not question:
             return Answer(question, NOT_FOUND, False, 0.0, focus=focus_ids)
         terms = self._question_terms(question)
@@ -141,6 +144,15 @@ class Answerer:
         if focus_ids and (leans_on_chat(question) or self._about_focus(terms, focus_ids, passages)):
             return self._ask_in_focus(question, turns, focus_ids)
         return self._ask_collection(question, terms, passages[: self.top_k_passages])
+
+    def _focus_of_text_history(self, turns: Sequence[Turn]) -> tuple[str, ...]:
+        """A history given as text only ({"question", "answer"} from an API client) names no articles: the story
+        is the article that best matches its last answered exchange."""
+        previous = last_exchange(turns)
+        if previous is None or not previous.answer:
+            return ()
+        found = self.retriever.search(exchange_text(previous), 1)
+        return (found[0].article_id,) if found else ()
 
     # -- deciding ------------------------------------------------------------------------------------------------
     def _question_terms(self, question: str) -> list[str]:

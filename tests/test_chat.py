@@ -78,6 +78,13 @@ def test_a_declined_follow_up_keeps_the_focus_for_the_turn_after(chat):
     assert after.follow_up and {c.article_id for c in after.citations} == {"strike.txt"}
 
 
+def test_a_history_of_text_only_finds_its_story(chat):
+    """API clients send {"question", "answer"} without article ids: the story is found from the exchange."""
+    follow = chat.ask("when did they do it?", history=[{"question": "who walked out?", "answer": "Train drivers"}])
+    assert follow.follow_up and follow.focus == ("strike.txt",)
+    assert {c.article_id for c in follow.citations} == {"strike.txt"}
+
+
 def test_an_explicit_focus_is_used_and_an_empty_one_clears_it(chat):
     chosen = chat.ask("when did it happen?", focus=["storm.txt"])
     assert chosen.follow_up and chosen.focus == ("storm.txt",)
