@@ -13,4 +13,5 @@ if [ ! -f "$QA_AXE_DIR/node_modules/axe-core/axe.min.js" ] && command -v npm >/d
     mkdir -p "$QA_AXE_DIR" && npm install --no-save --silent --prefix "$QA_AXE_DIR" axe-core@4 >/dev/null
 fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
-exec .venv/bin/python -m pytest "$@"
+# Plain `pytest` skips the slow tests (pyproject addopts); this command, and so CI, runs everything.
+exec .venv/bin/python -m pytest -m "slow or not slow" "$@"
