@@ -12,7 +12,7 @@ from typing import Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from qa.errors import ConfigError
-from qa.precision import autocast, resolve_precision
+from qa.precision import SAMPLE_TEXT, autocast, choose_precision
 from qa.settings import BUNDLED_MINILM, Settings
 
 
@@ -51,7 +51,11 @@ def resolve_model_path(name: str) -> str:
 
 
 class SentenceTransformerEmbedder:
-    """Any sentence-transformers model; loads lazily, encodes in bf16 where the CPU supports it."""
+    """Any sentence-transformers model; loads lazily. With precision 'auto' it encodes in bf16 or fp32, whichever a
+    timed check on this machine found faster (see qa.precision)."""
+
+    # The timed check: one batch of chunk-sized texts, as the build encodes them.
+    CHECK_BATCH = 8
 
     def __init__(self, model: str = BUNDLED_MINILM, *, precision: str = "auto", threads: int = 0):
         self.name = model
@@ -60,13 +64,24 @@ class SentenceTransformerEmbedder:
         self._model = None
         self._lock = threading.Lock()
         self._fingerprint: str | None = None
+        self._resolved: str | None = None
 
     def load(self):
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    self._model = self._load()
+                    model = self._load()
+                    # Chosen before the model is published, so no other thread encodes during the timed check.
+                    self._resolved = self._choose_precision(model)
+                    self._model = model
         return self._model
+
+    def _choose_precision(self, model) -> str:
+        if self._precision in {"fp32", "bf16"}:
+            return self._precision
+        batch = [f"{i}. {SAMPLE_TEXT}" for i in range(self.CHECK_BATCH)]
+        runs = {p: (lambda p=p: self._encode(batch, model=model, precision=p)) for p in ("fp32", "bf16")}
+        return choose_precision("embedder", f"{self.fingerprint}|batch {self.CHECK_BATCH}", runs)
 
     def _load(self):
         import torch
@@ -81,7 +96,9 @@ class SentenceTransformerEmbedder:
 
     @property
     def precision(self) -> str:
-        return resolve_precision(self._precision)
+        """The precision it encodes in: the forced one, or the one the timed check chose (loads the model)."""
+        self.load()
+        return self._resolved or "fp32"
 
     @property
     def dimension(self) -> int:
@@ -162,12 +179,13 @@ class SentenceTransformerEmbedder:
     def _workers(self) -> int:
         return max(1, min(self._threads or os.cpu_count() or 1, 8))
 
-    def _encode(self, batch: list[str]) -> np.ndarray:
+    def _encode(self, batch: list[str], *, model=None, precision: str | None = None) -> np.ndarray:
         """One batch through the model, padded to a multiple of 16 tokens (bf16 kernels prefer aligned shapes).
         Autocast and inference mode are per thread, so they are entered here."""
         import torch
 
-        model = self.load()
+        model = model or self.load()
+        precision = precision or self._resolved or "fp32"
         prepare = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
         features = prepare(batch)
         width = features["input_ids"].shape[1]
@@ -175,16 +193,12 @@ class SentenceTransformerEmbedder:
         if pad and width + pad <= model.max_seq_length:
             for key, value in list(features.items()):
                 if torch.is_tensor(value) and value.dim() == 2 and value.shape[1] == width:
-                    fill = self._pad_id if key == "input_ids" else 0
+                    fill = int(model.tokenizer.pad_token_id or 0) if key == "input_ids" else 0
                     features[key] = torch.nn.functional.pad(value, (0, pad), value=fill)
-        with torch.inference_mode(), autocast(self.precision):
+        with torch.inference_mode(), autocast(precision):
             vectors = model.forward(features)["sentence_embedding"].float()
         # Normalise in fp32: bf16 matmuls leave rows a hair off unit length.
         return torch.nn.functional.normalize(vectors, dim=1).numpy()
-
-    @property
-    def _pad_id(self) -> int:
-        return int(self.load().tokenizer.pad_token_id or 0)
 
 
 class HashingEmbedder:

@@ -284,17 +284,27 @@ def bench_haystack(folder: Path, questions: list[EvalQuestion], engine, settings
 
 
 # -- report -----------------------------------------------------------------------------------------------------------
+def our_precision(cache_path, cpu_name, read_cache) -> str:
+    """A forced QA_PRECISION, or what 'auto' measured on this CPU for each model (qa.precision's cache)."""
+    setting = Settings().precision
+    if setting != "auto":
+        return setting
+    choices = [f"{key.split('|')[0]} {entry.get('precision')}" for key, entry in read_cache(cache_path()).items()
+               if f"|{cpu_name()}|" in key]
+    return f"auto ({', '.join(choices) or 'not measured yet'})"
+
+
 def machine_info(threads: int) -> dict:
     import torch
 
-    from qa.precision import resolve_precision
+    from qa.precision import cache_path, cpu_name, read_cache
 
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     packages = ["haystack-ai", "transformers-haystack", "sentence-transformers-haystack", "transformers",
                 "sentence-transformers", "torch", "numpy"]
     return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": threads, "python": platform.python_version(),
-            "our_precision": resolve_precision(Settings().precision), "haystack_precision": "fp32",
+            "our_precision": our_precision(cache_path, cpu_name, read_cache), "haystack_precision": "fp32",
             "versions": {name: version(name) for name in packages}}
 
 

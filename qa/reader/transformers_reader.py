@@ -8,6 +8,8 @@ window's logits into character spans and merge them per question. Batching works
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import inspect
 import math
 import threading
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.precision import resolve_device, resolve_precision
+from qa.precision import SAMPLE_QUESTION, SAMPLE_TEXT, choose_precision, resolve_device, resolve_precision
 from qa.reader.decode import balance_quotes, best_spans
 from qa.types import Passage, Span
 
@@ -121,12 +123,29 @@ class TransformersReader:
         # weights once saved 15% of reading time over autocast's per-call casts, at the same SQuAD F1 (84.38 vs 84.41
         # on 1,000 dev questions).
         model = AutoModelForQuestionAnswering.from_pretrained(source, dtype=torch.float32, **options)
-        if self._resolved_precision == "bf16":
-            model.to(torch.bfloat16)
         model.to(self._device)
         model.eval()
-        self._tokenizer = tokenizer
+        self._tokenizer = tokenizer  # the model is published last: other threads wait in load() until then
+        if self.precision == "auto" and self._device == "cpu":
+            model, self._resolved_precision = self._choose_precision(model, local if local.is_dir() else None)
+        elif self._resolved_precision == "bf16":
+            model.to(torch.bfloat16)
         self._model = model
+
+    def _choose_precision(self, model, folder: Path | None):
+        """fp32 or bf16 weights, whichever reads a question over 5 chunk-sized passages faster here (measured once
+        per CPU, torch version and weights; see qa.precision). Returns the model to keep and its precision."""
+        import torch
+
+        models = {"fp32": model, "bf16": copy.deepcopy(model).to(torch.bfloat16)}
+        passages = [
+            Passage(article_id=f"check/{i}", title="", text=f"{i}. {SAMPLE_TEXT}", start=0, end=len(SAMPLE_TEXT) + 3,
+                    score=0.5)
+            for i in range(5)
+        ]
+        runs = {p: (lambda m=m: self._read_many([(SAMPLE_QUESTION, passages)], 3, True, m)) for p, m in models.items()}
+        chosen = choose_precision("reader", f"{_weights_fingerprint(self.name, folder)}|5 passages", runs)
+        return models[chosen], chosen
 
     def read(
         self,
@@ -147,14 +166,17 @@ class TransformersReader:
     ) -> list[list[Span]]:
         """``read`` for several questions at once, batching windows across them; one span list per item."""
         self.load()
-        accepted = _forward_inputs(self._model)
+        return self._read_many(items, top_k, allow_no_answer, self._model)
+
+    def _read_many(self, items, top_k: int, allow_no_answer: bool, model) -> list[list[Span]]:
+        accepted = _forward_inputs(model)
         windows = [
             w for i, (question, passages) in enumerate(items) for w in self._windows(i, question, passages, accepted)
         ]
         # Per question: (article_id, start, end) -> (rank key, span); the best occurrence of a span wins.
         found: list[dict[tuple, tuple[tuple, Span]]] = [{} for _ in items]
         for batch in self._batches(windows):
-            for window, start_logits, end_logits in zip(batch, *self._logits(batch, accepted)):
+            for window, start_logits, end_logits in zip(batch, *self._logits(batch, accepted, model)):
                 passage = items[window.item][1][window.passage]
                 decoded = best_spans(
                     start_logits,
@@ -240,7 +262,7 @@ class TransformersReader:
         ordered = sorted(windows, key=lambda w: -w.length)
         return [ordered[i : i + self.batch_size] for i in range(0, len(ordered), self.batch_size)]
 
-    def _logits(self, batch: list[_Window], accepted: frozenset[str]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def _logits(self, batch: list[_Window], accepted: frozenset[str], model) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Start and end logits of each window, padding removed."""
         import torch
 
@@ -258,7 +280,21 @@ class TransformersReader:
                 arrays[name][row, spans[-1]] = window.inputs.get(name, 1)  # a missing attention_mask is all ones
         inputs = {name: torch.from_numpy(array.astype(np.int64)).to(self._device) for name, array in arrays.items()}
         with torch.inference_mode():
-            output = self._model(**inputs)
+            output = model(**inputs)
         start = output.start_logits.float().cpu().numpy()
         end = output.end_logits.float().cpu().numpy()
         return [start[r, s] for r, s in enumerate(spans)], [end[r, s] for r, s in enumerate(spans)]
+
+
+def _weights_fingerprint(name: str, folder: Path | None) -> str:
+    """A hash of a local model's weights and config (so retrained weights are measured again); a hub id itself."""
+    if folder is None:
+        return name
+    digest = hashlib.sha256()
+    for file in sorted(folder.iterdir()):
+        if file.suffix in {".safetensors", ".bin"} or file.name == "config.json":
+            digest.update(file.name.encode())
+            with file.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()[:16]
