@@ -1,0 +1,135 @@
+"""Near-miss unanswerable questions from SQuAD 1.1 dev, and how often the reader declines them.
+
+A near miss is a dev question with one name, number, year or ordinal swapped for another of the same kind taken from
+another paragraph of the same article ("Super Bowl 50" -> "Super Bowl 49", "Denver" -> "Carolina"): the paragraph is
+still on topic but no longer answers it, which is what a question about a later edition of an event, or about the
+wrong person, looks like to the reader. The swap is kept only when the new words are nowhere in the question's own
+paragraph and the old ones are. Each near miss is read as ask() reads, among up to 4 other paragraphs of the same
+article, and declined when its calibrated confidence is under the threshold; the original questions are read the
+same way as a control (answered and right). Built from dev articles only, never from train (the reader's).
+
+    .venv/bin/python scripts/adversarial_squad.py [--questions 1000] [--out bench-results/adversarial_dev.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+_NUMBER = re.compile(r"\b\d{1,4}(?:st|nd|rd|th)?\b")
+_NAME = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][a-z]+(?:\s+(?:of\s+|the\s+)?[A-Z][a-z]+)*")
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def near_miss(question: str, paragraph: str, others: list[str], rng: random.Random) -> tuple[str, str, str] | None:
+    """(new question, what was swapped out, what was swapped in), or None when nothing can be swapped safely."""
+    choices = []
+    for match in _NUMBER.finditer(question):
+        old = match.group()
+        if old not in paragraph:
+            continue
+        if old[-2:].isalpha():  # an ordinal: the next or previous edition
+            n = int(old[:-2])
+            candidates = [_ordinal(m) for m in (n + 1, n - 1) if m > 0]
+        else:
+            candidates = sorted({m.group() for text in others for m in _NUMBER.finditer(text)} - {old})
+            candidates = [c for c in candidates if len(c) == len(old) and not c[-2:].isalpha()]
+        candidates = [c for c in candidates if not re.search(rf"\b{re.escape(c)}\b", paragraph)]
+        if candidates:
+            choices.append((match.start(), match.end(), old, rng.choice(candidates)))
+    for match in _NAME.finditer(question):
+        old = match.group()
+        if match.start() == 0 or old not in paragraph:
+            continue
+        candidates = sorted({m.group() for text in others for m in _NAME.finditer(text)} - {old})
+        candidates = [c for c in candidates if c not in paragraph and c not in question and len(c.split()) == len(old.split())]
+        if candidates:
+            choices.append((match.start(), match.end(), old, rng.choice(candidates)))
+    if not choices:
+        return None
+    start, end, old, new = rng.choice(choices)
+    return question[:start] + new + question[end:], old, new
+
+
+def main() -> None:
+    from qa.calibration import Calibration
+    from qa.embedders import SentenceTransformerEmbedder
+    from qa.reader.factory import DEFAULT_READER_DIR, make_reader
+    from qa.reader.squad import best_over_golds, f1_score, load_squad
+    from qa.types import Passage
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reader", default=str(DEFAULT_READER_DIR))
+    parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "data" / "squad" / "dev-v1.1.json.gz")
+    parser.add_argument("--questions", type=int, default=1000)
+    parser.add_argument("--pool", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "adversarial_dev.jsonl")
+    args = parser.parse_args()
+
+    questions = load_squad(args.squad)
+    rng = random.Random(args.seed)
+    paragraphs: dict[str, list[str]] = {}
+    for q in questions:
+        if q.context not in paragraphs.setdefault(q.title, []):
+            paragraphs[q.title].append(q.context)
+    made = []
+    for q in rng.sample(questions, len(questions)):
+        if len(made) >= args.questions:
+            break
+        others = [c for c in paragraphs[q.title] if c != q.context]
+        swapped = near_miss(q.question, q.context, others, rng)
+        if swapped:
+            made.append((q, *swapped, others))
+
+    embedder = SentenceTransformerEmbedder()
+    texts = sorted({c for q, *_ in made for c in [q.context, *paragraphs[q.title]]})
+    row = {text: i for i, text in enumerate(texts)}
+    vectors = embedder.embed(texts, batch_size=64)
+    asked = [new for _, new, _, _, _ in made] + [q.question for q, *_ in made]
+    query_vectors = embedder.embed(asked, batch_size=64)
+    items = []
+    for i, (q, new, _, _, others) in enumerate(made):
+        pool = [q.context] + rng.sample(others, min(len(others), args.pool - 1))
+        for j, text in ((i, new), (i + len(made), q.question)):
+            passages = [Passage(q.title, q.title, c, 0, len(c), float(vectors[row[c]] @ query_vectors[j])) for c in pool]
+            items.append((text, sorted(passages, key=lambda p: -p.score)))
+    reader = make_reader(args.reader, batch_size=64)
+    calibration = Calibration.load(args.reader)
+    read = reader.read_many(items, top_k=1, allow_no_answer=False)
+    declined = answered_right = 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", encoding="utf-8") as out:
+        for i, (q, new, old, swapped_in, _) in enumerate(made):
+            near, original = read[2 * i], read[2 * i + 1]
+            near_confidence = calibration.confidence(near[0]) if near else 0.0
+            original_confidence = calibration.confidence(original[0]) if original else 0.0
+            declined += near_confidence < calibration.threshold
+            right = bool(original) and best_over_golds(f1_score, original[0].text, q.answers) >= 0.5
+            answered_right += right and original_confidence >= calibration.threshold
+            out.write(json.dumps({"id": q.id, "question": new, "original": q.question, "swapped": [old, swapped_in],
+                                  "answers": [], "near_miss_confidence": round(near_confidence, 4),
+                                  "best_guess": near[0].text if near else ""}) + "\n")
+    n = max(1, len(made))
+    print(json.dumps({
+        "near_misses": len(made),
+        "declined": round(declined / n, 4),
+        "originals_answered_right": round(answered_right / n, 4),
+        "threshold": calibration.threshold,
+        "written": str(args.out),
+    }))
+
+
+if __name__ == "__main__":
+    main()
