@@ -39,3 +39,7 @@ class ArticlesNotFound(QAError):
 
 class IndexWriteFailed(QAError):
     """A new generation could not be written (a full disk, a read-only folder); the previous one stays live."""
+
+
+class StoreUnavailable(QAError):
+    """An external vector store (a Milvus server) cannot be reached or refused a request."""

@@ -132,7 +132,7 @@ class LoadedGeneration:
             return []
         try:
             vectors = self.store.vectors(np.asarray(ranked, dtype=np.int64))
-        except RuntimeError as exc:  # a chunk id the vector file does not hold
+        except (RuntimeError, KeyError) as exc:  # a chunk id the vector store does not hold
             raise damaged(self.path, f"vectors: {exc}") from exc
         cosines = vectors @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
         return self.passages_for(ranked, cosines.tolist())

@@ -20,7 +20,14 @@ class Settings:
     index_dir: Path = Path("indexes/default")
     # A sentence-transformers model id or local path; the default resolves to the bundled copy.
     embedder: str = BUNDLED_MINILM
+    # Vector store (qa/store.py): faiss-flat (exact), auto (exact below ann_threshold vectors, FAISS IVF above),
+    # faiss-ann (IVF at any size), milvus (a Milvus server or milvus-lite file at milvus_uri).
     store: str = "faiss-flat"
+    # Where exact search gets slower than an IVF probe of equal quality is worth it (scripts/bench_stores.py).
+    ann_threshold: int = 50_000
+    ann_nprobe: int = 32  # inverted lists searched per query: recall against speed
+    # A Milvus server (http://host:19530) or a milvus-lite file (a path ending .db); used when store is milvus.
+    milvus_uri: str = ""
     # 'auto' uses bf16 where the CPU has native bf16 instructions; 'fp32' forces full precision.
     precision: str = "auto"
     # Chunk size in the embedder's own tokens; chunks never exceed the embedder's max sequence length.
@@ -69,6 +76,7 @@ class Settings:
                 raise ConfigError(f"{name} must be at least 1 (got {getattr(self, name)})")
         if self.answer_threshold is not None and not 0.0 <= self.answer_threshold <= 1.0:
             raise ConfigError(f"answer_threshold must be between 0 and 1 (got {self.answer_threshold})")
+        _check_store(self)
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be between 1 and 65535 (got {self.port})")
 
@@ -89,6 +97,27 @@ class Settings:
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **changes)
+
+
+def _check_store(settings: Settings) -> None:
+    from qa.store import STORE_NAMES
+
+    if settings.store not in STORE_NAMES:
+        raise ConfigError(f"store must be one of {', '.join(STORE_NAMES)} (got {settings.store!r}); set QA_STORE")
+    if settings.ann_threshold < 0:
+        raise ConfigError(f"ann_threshold must be 0 or more (got {settings.ann_threshold}); set QA_ANN_THRESHOLD")
+    if settings.ann_nprobe < 1:
+        raise ConfigError(f"ann_nprobe must be at least 1 (got {settings.ann_nprobe}); set QA_ANN_NPROBE")
+    uri = settings.milvus_uri.strip()
+    if settings.store == "milvus" and not uri:
+        raise ConfigError(
+            "QA_STORE=milvus needs QA_MILVUS_URI: a server (http://host:19530) or a milvus-lite file (path ending .db)"
+        )
+    if uri and not (uri.startswith(("http://", "https://", "tcp://")) or uri.endswith(".db")):
+        raise ConfigError(
+            f"milvus_uri {uri!r} is neither a server address (http://host:19530) nor a milvus-lite file ending in "
+            ".db; set QA_MILVUS_URI"
+        )
 
 
 def _parse(f: dataclasses.Field, raw: str):

@@ -1,17 +1,29 @@
-"""Vector stores: chunk id -> vector, inner-product search. FAISS IndexIDMap2 over a flat index by default."""
+"""Vector stores: chunk id -> vector, inner-product search. The Protocol every backend keeps (checked by
+tests/test_store_contract.py), the default exact FAISS store, and the factory keyed by ``Settings.store``.
+
+Backends: ``faiss-flat`` (exact, this module), ``faiss-ann`` / ``auto`` (qa/stores/faiss_ann.py: exact below
+``ann_threshold`` vectors, FAISS IVF above), ``milvus`` (qa/stores/milvus.py: a Milvus server or milvus-lite file).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from qa.errors import ConfigError, IndexCorrupt, generation_damaged
 
+if TYPE_CHECKING:
+    from qa.settings import Settings
+
 
 @runtime_checkable
 class VectorStore(Protocol):
+    """Ids are chunk ids (int64 >= 0, never reused). Adding an id the store holds is a ValueError; removing an
+    unknown id is not an error (``remove`` returns how many it removed); ``vectors`` of an unknown id is a KeyError.
+    A store's contents reach disk only through ``save(generation_folder)``."""
+
     name: str
     dimension: int
 
@@ -22,12 +34,36 @@ class VectorStore(Protocol):
     def remove(self, ids: np.ndarray) -> int: ...
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, ids), each of shape (len(queries), k); missing results have id -1."""
+        """(scores, ids), each of shape (len(queries), min(k, len(self))), best first; id -1 pads a row that found
+        fewer (callers skip negative ids)."""
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of these ids, shape (len(ids), dimension)."""
 
     def save(self, path: Path) -> None: ...
+
+
+def check_new(ids: np.ndarray, vectors: np.ndarray, dimension: int, present) -> tuple[np.ndarray, np.ndarray]:
+    """Validate an add(): shapes, non-negative distinct ids, none already stored (``present(ids)`` -> bool mask)."""
+    ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.shape != (len(ids), dimension):
+        raise ValueError(f"expected vectors of shape ({len(ids)}, {dimension}), got {vectors.shape}")
+    if len(ids) and ids.min() < 0:
+        raise ValueError("chunk ids must not be negative")
+    if len(np.unique(ids)) != len(ids):
+        raise ValueError("the same chunk id appears twice in one add()")
+    clash = ids[present(ids)] if len(ids) else ids
+    if len(clash):
+        raise ValueError(f"chunk ids already in the store: {clash[:5].tolist()} (ids are never reused)")
+    return ids, vectors
+
+
+def idmap_ids(index) -> np.ndarray:
+    """The ids an IndexIDMap(2) holds."""
+    import faiss
+
+    return faiss.vector_to_array(index.id_map).astype(np.int64)
 
 
 class FaissFlatStore:
@@ -45,13 +81,13 @@ class FaissFlatStore:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    def _present(self, ids: np.ndarray) -> np.ndarray:
+        return np.isin(ids, idmap_ids(self._index)) if len(self) else np.zeros(len(ids), bool)
+
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        if len(ids) == 0:
-            return
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if vectors.shape != (len(ids), self.dimension):
-            raise ValueError(f"expected vectors of shape ({len(ids)}, {self.dimension}), got {vectors.shape}")
-        self._index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+        ids, vectors = check_new(ids, vectors, self.dimension, self._present)
+        if len(ids):
+            self._index.add_with_ids(vectors, ids)
 
     def remove(self, ids: np.ndarray) -> int:
         import faiss
@@ -62,16 +98,12 @@ class FaissFlatStore:
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
-        k = max(1, min(k, len(self))) if len(self) else 1
         if len(self) == 0:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
-        return self._index.search(queries, k)
+        return self._index.search(queries, max(1, min(k, len(self))))
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(ids), self.dimension), dtype=np.float32)
-        for row, chunk_id in enumerate(ids):
-            out[row] = self._index.reconstruct(int(chunk_id))
-        return out
+        return reconstruct(self._index, ids, self.dimension)
 
     def save(self, path: Path) -> None:
         import faiss
@@ -79,36 +111,76 @@ class FaissFlatStore:
         faiss.write_index(self._index, str(path / self.filename))
 
     @classmethod
-    def load(cls, path: Path, dimension: int) -> "FaissFlatStore":
-        import faiss
-
-        try:
-            index = faiss.read_index(str(path / cls.filename))
-        except RuntimeError as exc:
-            raise generation_damaged(path, f"{cls.filename}: cannot be read, {exc}".replace("\n", " ")) from exc
-        if index.d != dimension:
-            raise IndexCorrupt(f"{path} holds {index.d}-d vectors, expected {dimension}; rebuild with `qa index --rebuild`")
-        return cls(dimension, index)
+    def load(cls, path: Path, dimension: int, settings: "Settings | None" = None) -> "FaissFlatStore":
+        return cls(dimension, read_faiss(path, cls.filename, dimension))
 
 
-_STORES = {FaissFlatStore.name: FaissFlatStore}
-
-
-def new_store(name: str, dimension: int) -> VectorStore:
+def reconstruct(index, ids: np.ndarray, dimension: int) -> np.ndarray:
+    """Stored vectors by chunk id in one call; an id the index does not hold is a KeyError naming it."""
+    ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+    if not len(ids):
+        return np.zeros((0, dimension), np.float32)
     try:
-        return _STORES[name](dimension)
-    except KeyError:
-        raise ConfigError(f"unknown vector store {name!r}; choose one of {sorted(_STORES)} (QA_STORE)") from None
+        return index.reconstruct_batch(ids)
+    except RuntimeError:
+        for chunk_id in ids:
+            try:
+                index.reconstruct(int(chunk_id))
+            except RuntimeError:
+                raise KeyError(f"chunk id {int(chunk_id)} is not in the vector store") from None
+        raise
 
 
-def load_store(name: str, path: Path, dimension: int) -> VectorStore:
+def read_faiss(path: Path, filename: str, dimension: int, flags: int = 0):
+    """Read a FAISS index file of a generation; an unreadable file or another dimension is a damaged generation."""
+    import faiss
+
     try:
-        cls = _STORES[name]
-    except KeyError:
+        index = faiss.read_index(str(path / filename), flags)
+    except RuntimeError as exc:
+        raise generation_damaged(path, f"{filename}: cannot be read, {exc}".replace("\n", " ")) from exc
+    if index.d != dimension:
+        raise IndexCorrupt(f"{path} holds {index.d}-d vectors, expected {dimension}; rebuild with `qa index --rebuild`")
+    return index
+
+
+def _backend(name: str):
+    """The class of a store name as recorded in a manifest (imported on demand: milvus needs pymilvus)."""
+    if name == FaissFlatStore.name:
+        return FaissFlatStore
+    if name == "faiss-ann":
+        from qa.stores.faiss_ann import FaissAnnStore
+
+        return FaissAnnStore
+    if name == "milvus":
+        from qa.stores.milvus import MilvusStore
+
+        return MilvusStore
+    return None
+
+
+STORE_NAMES = ("faiss-flat", "faiss-ann", "auto", "milvus")  # what Settings.store accepts
+
+
+def new_store(name: str, dimension: int, settings: "Settings | None" = None) -> VectorStore:
+    """An empty store. ``auto`` is the ANN store with the exact/approximate switch at ``settings.ann_threshold``."""
+    from qa.settings import Settings
+
+    settings = settings or Settings.from_env()
+    cls = _backend("faiss-ann" if name == "auto" else name)
+    if cls is None:
+        raise ConfigError(f"unknown vector store {name!r}; choose one of {', '.join(STORE_NAMES)} (QA_STORE)")
+    return cls.create(dimension, settings) if hasattr(cls, "create") else cls(dimension)
+
+
+def load_store(name: str, path: Path, dimension: int, settings: "Settings | None" = None) -> VectorStore:
+    """The store of generation folder ``path``; ``name`` is the manifest's, whatever QA_STORE says now."""
+    cls = _backend(name)
+    if cls is None:
         raise ConfigError(f"this index uses store {name!r}, which this version does not know") from None
-    return cls.load(path, dimension)
+    return cls.load(path, dimension, settings)
 
 
 def store_filename(name: str) -> str:
     """The file a store of this name keeps its vectors in, inside a generation folder ('' if unknown)."""
-    return getattr(_STORES.get(name), "filename", "")
+    return getattr(_backend(name), "filename", "")

@@ -128,7 +128,7 @@ class Transaction:
         if live.name is not None and not self.rebuild and self._load_base(self.index_dir / live.name):
             return
         self.db.executescript(SCHEMA)
-        self.store = new_store(self.settings.store, self.identity["dimension"])
+        self.store = new_store(self.settings.store, self.identity["dimension"], self.settings)
         self.next_chunk_id = 0
 
     def _fresh_db(self) -> None:
@@ -172,11 +172,11 @@ class Transaction:
             store_file = store_filename(manifest["store"])
             store_problem = f"{store_file}: {bad[store_file]}" if store_file in bad else None
             if store_problem is None:
-                self.store = load_store(manifest["store"], base, self.identity["dimension"])
+                self.store = load_store(manifest["store"], base, self.identity["dimension"], self.settings)
         except IndexCorrupt as exc:
             store_problem = damage_detail(exc)
         if store_problem is not None:
-            self.store = new_store(manifest["store"], self.identity["dimension"])
+            self.store = new_store(manifest["store"], self.identity["dimension"], self.settings)
             self.reembed_all = self.dirty = True
             self.report.notes.append(
                 f"{base.name} failed its checks ({store_problem}); re-embedding every article from its metadata"
