@@ -381,3 +381,52 @@ def test_every_store_setting_is_a_backend():
 def test_bad_store_settings_say_what_to_set(values, message):
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(values)
+
+
+# -- through the engine: sync, search, edit, delete, verify with each store -----------------------------------------
+FLOOD = "Floods hit the valley\n\nHeavy rain flooded the valley on Tuesday. Two hundred families left home."
+MARKET = "Markets rally\n\nShares rose sharply in London. The FTSE gained three percent."
+
+
+def _engine_round_trip(tmp_path: Path, **store_settings) -> None:
+    from qa.embedders import HashingEmbedder
+    from qa.engine import Engine
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "flood.txt").write_text(FLOOD)
+    (articles / "market.txt").write_text(MARKET)
+    settings = Settings(index_dir=tmp_path / "index", articles_dir=articles, embedder="hashing", **store_settings)
+    embedder = HashingEmbedder(dimension=64)
+    with Engine(settings=settings, embedder=embedder) as engine:
+        engine.sync(articles)
+        assert engine.search("rain flooded valley", k=1)[0].article_id == "flood.txt"
+        first = engine.generation()
+        (articles / "market.txt").write_text(MARKET.replace("three", "four"))
+        (articles / "flood.txt").unlink()
+        report = engine.sync(articles)
+        assert report.updated == ["market.txt"] and report.removed == ["flood.txt"]
+        hits = engine.search("rain flooded valley FTSE gained percent", k=10)
+        assert {p.article_id for p in hits} == {"market.txt"} and any("four" in p.text for p in hits)
+        assert engine.status().chunks == len(engine.generation().store)
+        # The previous generation still answers as it was (readers keep it during a sync).
+        question = embedder.embed(["rain flooded valley"])
+        old = first.hybrid_search("rain flooded valley", question, 1, mode="dense", weights=(1, 0), depth=50)
+        assert old[0].article_id == "flood.txt"
+        _, checks = engine.verify(full=True)
+        assert checks and all(c.ok for c in checks), checks
+        assert engine.generation().manifest["store"] == ("faiss-ann" if store_settings["store"] == "auto" else store_settings["store"])
+
+
+@pytest.mark.parametrize("store", ["faiss-flat", "faiss-ann", "auto"])
+def test_engine_syncs_searches_and_verifies_with_faiss_stores(tmp_path, store):
+    _engine_round_trip(tmp_path, store=store)
+
+
+def test_engine_syncs_searches_and_verifies_with_milvus_lite(tmp_path, lite_uri):
+    _engine_round_trip(tmp_path, store="milvus", milvus_uri=lite_uri)
+
+
+@pytest.mark.slow
+def test_engine_syncs_searches_and_verifies_with_a_milvus_server(tmp_path, milvus_server):
+    _engine_round_trip(tmp_path, store="milvus", milvus_uri=milvus_server)
