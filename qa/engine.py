@@ -65,7 +65,24 @@ class Engine:
             with self._load_lock:
                 if self._embedder is None:
                     self._embedder = make_embedder(self.settings)
-        return self._embedder
+        return self._batching("embedder", self._embedder)
+
+    def _batching(self, kind: str, model):
+        """``model`` itself, or with micro-batching on (QA_MICRO_BATCH_MS, or ``micro_batch_ms`` set on the engine,
+        as the web app does) one wrapper per model whose worker thread owns it (see qa.batching)."""
+        from qa import batching
+
+        window = getattr(self, "micro_batch_ms", None)
+        window = batching.micro_batch_ms() if window is None else window
+        if not window:
+            return model
+        with self._load_lock:
+            wrappers = self.__dict__.setdefault("_wrappers", {})
+            wrapper = wrappers.get(kind)
+            if wrapper is None or wrapper.inner is not model:
+                make = batching.BatchingEmbedder if kind == "embedder" else batching.BatchingReader
+                wrapper = wrappers[kind] = make(model, window)
+        return wrapper
 
     # -- writing ---------------------------------------------------------------------------------------------
     def sync(self, folder: str | Path | None = None, *, rebuild: bool = False, progress: bool | None = None) -> SyncReport:
@@ -143,15 +160,14 @@ class Engine:
             from qa.reader.factory import make_reader
 
             with self._load_lock:
-                if self._reader is not None:
-                    return self._reader
-                self._reader = make_reader(
-                    self.settings.reader,
-                    precision=self.settings.precision,
-                    device=self.settings.reader_device,
-                    max_answer_tokens=self.settings.reader_max_answer_tokens,
-                )
-        return self._reader
+                if self._reader is None:
+                    self._reader = make_reader(
+                        self.settings.reader,
+                        precision=self.settings.precision,
+                        device=self.settings.reader_device,
+                        max_answer_tokens=self.settings.reader_max_answer_tokens,
+                    )
+        return self._batching("reader", self._reader)
 
     def ask(self, question: str, history=None, *, focus=None) -> Answer:
         """Answer a question from the articles, with citations; ``history`` (earlier Answers, or

@@ -380,11 +380,15 @@ def launch(settings: Settings, *, block: bool = True):
     """Start the page on settings.host:settings.port (127.0.0.1:7860 unless set). Blocks until interrupted
     unless ``block`` is False, then returns the running gr.Blocks (call .close() to stop it)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from qa.batching import ASK_CONCURRENCY, WEB_MICRO_BATCH_MS, micro_batch_ms
+
     engine = Engine(settings=settings)
+    # Concurrent questions share batched model calls (qa.batching); QA_MICRO_BATCH_MS=0 answers one at a time.
+    engine.micro_batch_ms = micro_batch_ms() if os.environ.get("QA_MICRO_BATCH_MS") else WEB_MICRO_BATCH_MS
     service = ChatService(settings, engine=engine)
     service.start()
     demo = build_app(engine, settings, service=service)
-    demo.queue(default_concurrency_limit=1)
+    demo.queue(default_concurrency_limit=ASK_CONCURRENCY if engine.micro_batch_ms else 1)
     demo.launch(
         server_name=settings.host,
         server_port=settings.port,

@@ -3,8 +3,10 @@
 Two engines share one index folder. The answering engine serves questions; the writer engine runs syncs with its
 own embedder, so a long sync never holds up a question (questions read the previous generation until the new
 one is published) and the two never call one Hugging Face tokenizer from two threads at once, which fast
-tokenizers do not allow. Calls into the answering engine are serialised by a lock: on two cores running them in
-parallel gains nothing, and it keeps a generation from being swapped out under a question still reading it.
+tokenizers do not allow. Questions (``ask``, ``search``) run concurrently: the web app turns on micro-batching
+(qa.batching), so one worker thread owns each model and concurrent questions share its batches, and each question
+holds its own generation, which stays open until the last question reading it is done. The other calls into the
+answering engine are serialised by a lock.
 """
 
 from __future__ import annotations
@@ -135,22 +137,20 @@ class ChatService:
         focus = None if focus is None else tuple(str(i) for i in focus)
         if self.preparing.is_set() and not self.engine.status().exists:
             self.prepared.wait(wait_s)
-        with self._answering:
-            try:
-                return self.engine.ask(question, history=history, focus=focus)
-            except IndexNotFound:
-                raise self._no_index() from None
+        try:  # no lock: concurrent questions share the models' batches (see the module docstring)
+            return self.engine.ask(question, history=history, focus=focus)
+        except IndexNotFound:
+            raise self._no_index() from None
 
     def search(self, question: str, k: int | None = None) -> list[Passage]:
         question = " ".join((question or "").split())[:MAX_QUESTION_CHARS]  # the API's search stays lenient
         if not question:
             raise QAError("type a question first")
         k = max(1, min(int(k or self.settings.search_k), 50))
-        with self._answering:
-            try:
-                return self.engine.search(question, k)
-            except IndexNotFound:
-                raise self._no_index() from None
+        try:
+            return self.engine.search(question, k)
+        except IndexNotFound:
+            raise self._no_index() from None
 
     def article(self, article_id: str) -> Article | None:
         with self._answering:
