@@ -26,7 +26,7 @@ class Settings:
     # Where exact search gets slower than an IVF probe of equal quality is worth it (scripts/bench_stores.py).
     ann_threshold: int = 50_000
     ann_nprobe: int = 32  # inverted lists searched per query: recall against speed
-    ann_mmap: str = "auto"  # memory-map an IVF file: auto (when over half the free memory), always, never
+    ann_mmap: bool = True  # open faiss-ann files memory-mapped (zero-copy; an index larger than RAM still opens)
     # A Milvus server (http://host:19530) or a milvus-lite file (a path ending .db); used when store is milvus.
     milvus_uri: str = ""
     # 'auto' uses bf16 where the CPU has native bf16 instructions; 'fp32' forces full precision.
@@ -109,8 +109,6 @@ def _check_store(settings: Settings) -> None:
         raise ConfigError(f"ann_threshold must be 0 or more (got {settings.ann_threshold}); set QA_ANN_THRESHOLD")
     if settings.ann_nprobe < 1:
         raise ConfigError(f"ann_nprobe must be at least 1 (got {settings.ann_nprobe}); set QA_ANN_NPROBE")
-    if settings.ann_mmap not in {"auto", "always", "never"}:
-        raise ConfigError(f"ann_mmap must be auto, always or never (got {settings.ann_mmap!r}); set QA_ANN_MMAP")
     uri = settings.milvus_uri.strip()
     if settings.store == "milvus" and not uri:
         raise ConfigError(

@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 import gc
 import platform
-import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,13 +39,6 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -100,26 +93,48 @@ def bench_store(label: str, settings: Settings, ids, vectors, queries, truth, wo
     staging.rename(final)
     del store
     gc.collect()
-    before = rss_mb()
-    start = time.perf_counter()
-    loaded = load_store(new_store_name(settings), final, vectors.shape[1], settings)
-    opened = time.perf_counter() - start
-    memory = rss_mb() - before
-    if settings.store == "milvus":
-        import qa.stores.milvus as milvus
+    rows = []
+    # The IVF is built once and opened both ways: read into memory, and memory-mapped.
+    modes = [("", False), (", mapped", True)] if settings.store == "faiss-ann" else [("", settings.ann_mmap)]
+    for suffix, mode in modes:
+        opening = settings.replace(ann_mmap=mode)
+        memory = open_memory_mb(final, new_store_name(settings), vectors.shape[1], opening)
+        start = time.perf_counter()
+        loaded = load_store(new_store_name(settings), final, vectors.shape[1], opening)
+        opened = time.perf_counter() - start
+        if settings.store == "milvus":
+            import qa.stores.milvus as milvus
 
-        milvus.FRESH_S = -1.0  # measure settled reads (Bounded); Strong ones are measured below
-    times, found = timed_searches(loaded.search, queries)
-    row = {
-        "store": label, "build_s": build, "open_s": opened, "open_rss_mb": memory, "disk_mb": folder_mb(final),
-        "p50_ms": 1000 * statistics.median(times), "p95_ms": 1000 * float(np.percentile(times, 95)),
-        "recall10": recall_at(found, truth),
-    }
-    if settings.store == "milvus":
-        milvus.FRESH_S = 1e12
-        strong, _ = timed_searches(loaded.search, queries[:50])
-        row["note"] = f"Strong consistency p50 {1000 * statistics.median(strong):.1f} ms"
-    return row
+            milvus.FRESH_S = -1.0  # measure settled reads (Bounded); Strong ones are measured below
+        times, found = timed_searches(loaded.search, queries)
+        row = {
+            "store": label + suffix, "build_s": build, "open_s": opened, "open_rss_mb": memory,
+            "disk_mb": folder_mb(final), "p50_ms": 1000 * statistics.median(times),
+            "p95_ms": 1000 * float(np.percentile(times, 95)), "recall10": recall_at(found, truth),
+        }
+        if settings.store == "milvus":
+            milvus.FRESH_S = 1e12
+            strong, _ = timed_searches(loaded.search, queries[:50])
+            row["note"] = f"Strong consistency p50 {1000 * statistics.median(strong):.1f} ms"
+        rows.append(row)
+        del loaded
+    return rows
+
+
+def open_memory_mb(folder: Path, name: str, dimension: int, settings: Settings) -> float:
+    """Resident memory a fresh process gains by opening the generation (after importing everything it needs)."""
+    if name == "milvus":
+        return float("nan")  # the server holds the vectors
+    code = (
+        "import sys, faiss; sys.path.insert(0, sys.argv[1]); from pathlib import Path; from qa.settings import Settings;"
+        "from qa.store import load_store; import qa.stores.faiss_ann;"
+        "rss = lambda: int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1]) / 1024;"
+        "before = rss(); store = load_store(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]),"
+        " Settings(store=sys.argv[2], ann_mmap=sys.argv[5] == '1')); print(rss() - before)"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    args = [sys.executable, "-c", code, root, name, str(folder), str(dimension), "1" if settings.ann_mmap else "0"]
+    return float(subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip())
 
 
 def new_store_name(settings: Settings) -> str:
@@ -201,7 +216,8 @@ def main() -> None:
                 (f"faiss-ann IVF nprobe{args.nprobe}", Settings(store="faiss-ann", ann_nprobe=args.nprobe)),
             ]
             for label, settings in configs:
-                rows.append({"n": n, "data": kind, **bench_store(label, settings, ids, vectors, queries, truth, work)})
+                for row in bench_store(label, settings, ids, vectors, queries, truth, work):
+                    rows.append({"n": n, "data": kind, **row})
                 print(f"  {n:,} {kind} {label}: done", flush=True)
             if not args.no_hnsw:
                 rows.append({"n": n, "data": kind, **bench_hnsw(vectors, queries, truth)})
@@ -214,16 +230,16 @@ def main() -> None:
             for n, kind in cases:
                 vectors, queries, truth = data[n, kind]
                 settings = Settings(store="milvus", milvus_uri=uri)
-                row = bench_store("milvus server HNSW ef64", settings, np.arange(n, dtype=np.int64), vectors, queries,
-                                  truth, work)
-                rows.append({"n": n, "data": kind, **row})
+                for row in bench_store("milvus server HNSW ef64", settings, np.arange(n, dtype=np.int64), vectors,
+                                       queries, truth, work):
+                    rows.append({"n": n, "data": kind, **row})
                 print(f"  {n:,} {kind} milvus: done", flush=True)
     finally:
         if server is not None:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
     print()
-    print("| vectors | data | store | build s | open s | RSS at open MB | on disk MB | search p50 ms | p95 ms | recall@10 |")
+    print("| vectors | data | store | build s | open s | memory at open MB | on disk MB | search p50 ms | p95 ms | recall@10 |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(

@@ -232,18 +232,17 @@ class TestFaissFlat(StoreContractTests):
 
 
 class TestFaissAnn(StoreContractTests):
-    """Approximate at every size (threshold 0), files memory-mapped: the contract holds because small IVFs are
-    probed whole."""
+    """Approximate at every size (threshold 0): the contract holds because small IVFs are probed whole."""
 
     def settings_for(self, tmp_path):
-        return Settings(store="faiss-ann", ann_mmap="always")
+        return Settings(store="faiss-ann")
 
     def test_saved_file_is_an_ivf_opened_memory_mapped(self, store, folder, settings):
         self.filled(store, 400)
         loaded = self.reopen(store, folder, settings)
         assert loaded.approximate and loaded._path is not None  # mapped, read-only until a write
         assert type(loaded._index).__name__ == "IndexIVFFlat"
-        assert type(faiss_lists(loaded)).__name__ == "OnDiskInvertedLists"
+        assert type(faiss_lists(loaded)).__name__ == "ArrayInvertedLists"  # mapped zero-copy, not OnDisk lists
         loaded.remove(np.asarray([5]))  # the first write reads the file into memory
         assert loaded._path is None and len(loaded) == 399
 
@@ -267,7 +266,6 @@ class TestFaissAuto(StoreContractTests):
         below.add(np.asarray([10_000]), unit_vectors(1, seed=20))
         above = load_store(store.name, self.save(below, folder, 2), DIM, settings)
         assert above.approximate and len(above) == 100
-        assert type(faiss_lists(above)).__name__ == "ArrayInvertedLists"  # ann_mmap auto: a small file is read
         above.remove(ids[:40])  # 60 left: above half the threshold, stays approximate
         still = load_store(store.name, self.save(above, folder, 3), DIM, settings)
         assert still.approximate
@@ -385,7 +383,7 @@ def test_every_store_setting_is_a_backend():
         ({"QA_STORE": "milvus", "QA_MILVUS_URI": "localhost"}, "neither a server address"),
         ({"QA_ANN_THRESHOLD": "-5"}, "ann_threshold must be 0 or more"),
         ({"QA_ANN_NPROBE": "0"}, "ann_nprobe must be at least 1"),
-        ({"QA_ANN_MMAP": "yes"}, "ann_mmap must be auto, always or never"),
+        ({"QA_ANN_MMAP": "maybe"}, "QA_ANN_MMAP='maybe' is not a valid bool"),
     ],
 )
 def test_bad_store_settings_say_what_to_set(values, message):
