@@ -82,10 +82,18 @@ def _question(question: str) -> str:
 @INDEX_OPTION
 @click.option("--rebuild", is_flag=True, help="Re-embed everything into a fresh generation.")
 @click.option("--watch", is_flag=True, help="Keep syncing as files change, until interrupted.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Embed new chunks on a Ray cluster (needs the [ray] extra): ADDRESS (host:port, 'auto'), or "
+                   "alone (put it after ARTICLES_DIR) for a local one on every core.")
 @JSON_OPTION
-def index_command(articles_dir, index_dir, rebuild, watch, as_json) -> None:
+def index_command(articles_dir, index_dir, rebuild, watch, as_json, ray_address) -> None:
     """Sync ARTICLES_DIR (default: QA_ARTICLES_DIR or seeds/) into the index."""
     engine = _engine(index_dir)
+    if ray_address is not None:
+        from qa.engine import Engine
+        from qa.ray_build import ray_embedder
+
+        engine = Engine(settings=engine.settings, embedder=ray_embedder(engine.settings, ray_address))
     folder = articles_dir or engine.settings.articles_dir
 
     def show(report) -> None:

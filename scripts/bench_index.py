@@ -2,6 +2,7 @@
 retrieval quality (bf16 index vs fp32 vectors). All figures come from one run; timings are medians or ratios.
 
     .venv/bin/python scripts/bench_index.py [--corpus ../shared/corpora/bbc] [--questions ../shared/eval/bbc_dev.jsonl]
+    .venv/bin/python scripts/bench_index.py --ray [ADDRESS]   # single-process build vs `qa index --ray` build
 
 Writes bench-results/index.json and prints a Markdown table.
 """
@@ -45,13 +46,54 @@ def retrieval_metrics(ranks: list[int | None]) -> dict:
     }
 
 
+def ray_vs_single(args) -> None:
+    """Full builds of the same corpus with the real embedder: single process, then embedding on Ray (started
+    before timing, as a cluster would be); throughput ratio = single-process seconds / Ray seconds."""
+    from qa.embedders import SentenceTransformerEmbedder
+    from qa.engine import Engine
+    from qa.precision import cpu_name
+    from qa.ray_build import RayEmbedder, connect
+    from qa.settings import Settings
+
+    work = Path(tempfile.mkdtemp(prefix="qa-bench-ray-"))
+    settings = Settings(index_dir=work / "single", articles_dir=args.corpus)
+    embedder = SentenceTransformerEmbedder(settings.embedder, precision=settings.precision)
+    embedder.load()
+    started = time.perf_counter()
+    report = Engine(settings=settings, embedder=embedder).sync(args.corpus, progress=False)
+    single_s = time.perf_counter() - started
+
+    cpus = connect(args.ray)
+    remote = RayEmbedder(embedder, model=settings.embedder, precision=settings.precision, address=args.ray,
+                         batch_size=settings.embed_batch_size * 2)
+    started = time.perf_counter()
+    ray_report = Engine(settings=settings.replace(index_dir=work / "ray"), embedder=remote).sync(args.corpus,
+                                                                                              progress=False)
+    ray_s = time.perf_counter() - started
+    results = {
+        "corpus": str(args.corpus), "cpu": cpu_name(), "ray_cpus": cpus, "chunks": report.chunks_embedded,
+        "ray_chunks": ray_report.chunks_embedded, "ray_remote_texts": remote.remote_texts,
+        "precision": embedder.precision, "single_process_seconds": round(single_s, 2),
+        "ray_seconds": round(ray_s, 2), "ray_throughput_ratio": round(single_s / ray_s, 3),
+    }
+    out = args.out.with_name("index-ray.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(results, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpora" / "bbc")
     parser.add_argument("--questions", type=Path, default=ROOT.parent / "shared" / "eval" / "bbc_dev.jsonl")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "index.json")
     parser.add_argument("--search-repeats", type=int, default=3)
+    parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                        help="instead: a normal build and a `qa index --ray` build of the corpus, and their ratio")
     args = parser.parse_args()
+    if args.ray is not None:
+        return ray_vs_single(args)
 
     import torch
     from sentence_transformers import SentenceTransformer

@@ -2,7 +2,7 @@
 # Set everything up if needed and run the whole test suite (slow tests included). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh test
+bash scripts/setup.sh test,ray  # ray: ~16 s to install, ~15 s of tests (tests/test_ray_build.py)
 # The browser tests drive Debian's Chromium (Playwright's own browser download needs the network).
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
