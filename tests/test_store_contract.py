@@ -438,3 +438,20 @@ def test_engine_syncs_searches_and_verifies_with_milvus_lite(tmp_path, lite_uri)
 @pytest.mark.slow
 def test_engine_syncs_searches_and_verifies_with_a_milvus_server(tmp_path, milvus_server):
     _engine_round_trip(tmp_path, store="milvus", milvus_uri=milvus_server)
+
+
+def test_an_unreachable_milvus_server_is_one_clean_error(tmp_path):
+    pytest.importorskip("pymilvus", reason="pymilvus is not installed: bash scripts/setup.sh test")
+    from qa.embedders import HashingEmbedder
+    from qa.engine import Engine
+    from qa.errors import StoreUnavailable
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "flood.txt").write_text(FLOOD)
+    uri = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    settings = Settings(index_dir=tmp_path / "index", embedder="hashing", store="milvus", milvus_uri=uri)
+    with Engine(settings=settings, embedder=HashingEmbedder(dimension=64)) as engine:
+        with pytest.raises(StoreUnavailable, match=f"the Milvus store at {uri} failed a request.*QA_MILVUS_URI"):
+            engine.sync(articles)
+    assert not list((tmp_path / "index").glob("gen-*"))  # nothing published, no staging folder left

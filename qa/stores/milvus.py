@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import time
 import uuid
 from pathlib import Path
@@ -306,8 +307,10 @@ class MilvusStore:
 
 
 def _index_key(index_dir: Path) -> str:
-    """Names this index's collections, so that several indexes can share one server."""
-    return hashlib.sha256(str(Path(index_dir).resolve()).encode()).hexdigest()[:10]
+    """Names this index's collections, so that several indexes can share one server. The host is part of it: two
+    machines with an index at the same path must not collect each other's collections as garbage."""
+    where = f"{socket.gethostname()}:{Path(index_dir).resolve()}"
+    return hashlib.sha256(where.encode()).hexdigest()[:10]
 
 
 def _safe_uri(uri: str) -> str:
