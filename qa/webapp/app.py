@@ -389,6 +389,9 @@ def launch(settings: Settings, *, block: bool = True):
     service.start()
     demo = build_app(engine, settings, service=service)
     demo.queue(default_concurrency_limit=ASK_CONCURRENCY if engine.micro_batch_ms else 1)
+    for fn in demo.fns.values():  # index actions (re-sync, upload, remove) still run one at a time
+        if fn.concurrency_id == "sync":
+            fn.concurrency_limit = 1
     demo.launch(
         server_name=settings.host,
         server_port=settings.port,
