@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -93,11 +94,18 @@ def cache_path() -> Path:
     return Path(base) / "precision.json"
 
 
+def cpu_id() -> str:
+    """The CPU's model name and a hash of its flags: virtual machines often report only "AMD EPYC", which covers
+    generations with and without bf16 instructions."""
+    flags = " ".join(sorted(_cpuinfo().get("flags", "").split()))
+    return f"{cpu_name()} [{hashlib.sha256(flags.encode()).hexdigest()[:8]}]"
+
+
 def cache_key(kind: str, fingerprint: str) -> str:
     """What a measurement depends on: the CPU, the torch build, which model and what it was timed on."""
     import torch
 
-    return f"{kind}|{cpu_name()}|torch {torch.__version__}|{fingerprint}"
+    return f"{kind}|{cpu_id()}|torch {torch.__version__}|{fingerprint}"
 
 
 def read_cache(path: Path) -> dict[str, dict]:

@@ -290,7 +290,7 @@ def our_precision(cache_path, cpu_name, read_cache) -> str:
     if setting != "auto":
         return setting
     choices = [f"{key.split('|')[0]} {entry.get('precision')}" for key, entry in read_cache(cache_path()).items()
-               if f"|{cpu_name()}|" in key]
+               if f"|{cpu_name()} [" in key]
     return f"auto ({', '.join(choices) or 'not measured yet'})"
 
 

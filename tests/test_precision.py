@@ -115,7 +115,8 @@ def test_a_choice_is_measured_once_then_read_from_the_cache(tmp_path, monkeypatc
 
 def test_the_key_names_the_cpu_torch_and_model():
     key = precision.cache_key("reader", "abc123")
-    assert key.startswith("reader|") and precision.cpu_name() in key and torch.__version__ in key and "abc123" in key
+    assert key.startswith("reader|") and precision.cpu_id() in key and torch.__version__ in key and "abc123" in key
+    assert precision.cpu_id().startswith(precision.cpu_name())
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", ""])
