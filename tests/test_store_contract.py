@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import socket
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -455,3 +456,61 @@ def test_an_unreachable_milvus_server_is_one_clean_error(tmp_path):
         with pytest.raises(StoreUnavailable, match=f"the Milvus store at {uri} failed a request.*QA_MILVUS_URI"):
             engine.sync(articles)
     assert not list((tmp_path / "index").glob("gen-*"))  # nothing published, no staging folder left
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_milvus_sync_leaves_the_index_usable_and_the_next_sync_repairs(tmp_path, milvus_server):
+    """`qa index` killed with SIGKILL at random moments while it writes to a real Milvus server."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+
+    from qa.embedders import HashingEmbedder
+    from qa.engine import Engine
+
+    rng = random.Random(7)
+    folder, index_dir = tmp_path / "articles", tmp_path / "index"
+    folder.mkdir()
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, QA_EMBEDDER="hashing", PYTHONPATH=str(root), QA_STORE="milvus", QA_MILVUS_URI=milvus_server)
+    settings = Settings(index_dir=index_dir, embedder="hashing", store="milvus", milvus_uri=milvus_server)
+
+    def write_some(round_: int) -> None:
+        for i in rng.sample(range(60), 20):
+            text = " ".join(f"The river valley report {i} says sentence {j} happened in round {round_}." for j in range(12))
+            (folder / f"a{i:02d}.txt").write_text(f"Report {i}\n\n{text}")
+
+    def index() -> subprocess.Popen:
+        command = [sys.executable, "-m", "qa", "index", str(folder), "--index", str(index_dir)]
+        return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def consistent() -> int:
+        with Engine(settings=settings, embedder=HashingEmbedder()) as engine:
+            generation = engine.generation()
+            articles, chunks = generation.counts()
+            assert len(generation.store) == chunks
+            assert engine.search("river valley report", k=3)
+            return articles
+
+    write_some(0)
+    assert index().wait(120) == 0
+    write_some(1)
+    started = time.monotonic()
+    assert index().wait(120) == 0
+    duration = time.monotonic() - started  # of one uninterrupted incremental sync like those below
+    kills = 0
+    for round_ in range(2, 7):
+        write_some(round_)
+        process = index()
+        time.sleep(rng.uniform(0.1, duration * 0.9))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait(60)
+        consistent()
+    assert kills >= 4  # (nearly) every round really was interrupted
+    final = index()
+    assert final.wait(120) == 0, final.stderr.read()
+    assert consistent() == len(list(folder.glob("*.txt")))

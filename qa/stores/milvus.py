@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 NEVER = 2**62  # 'removed' of a row no generation has removed
 BATCH = 1000  # rows per insert/upsert/query request (keeps gRPC messages well under their size limit)
 MAX_TOPK = 16384  # Milvus's limit on k
+CONNECT_ATTEMPTS = 3
 # HNSW on a server (segments under ~1k rows are searched exactly anyway); milvus-lite builds what it supports.
 SERVER_INDEX = {"index_type": "HNSW", "metric_type": "IP", "params": {"M": 16, "efConstruction": 128}}
 SERVER_SEARCH = {"metric_type": "IP", "params": {"ef": 64}}
@@ -93,7 +94,14 @@ class MilvusStore:
     def _connect(self):
         if self._client is None:
             from pymilvus import MilvusClient
+            from pymilvus.exceptions import MilvusException
 
+            for attempt in range(1, CONNECT_ATTEMPTS):  # a busy server may miss a handshake: try again first
+                try:
+                    self._client = MilvusClient(uri=self.uri, timeout=10)
+                    return self._client
+                except MilvusException:
+                    time.sleep(0.5 * attempt)
             self._client = self._call(lambda: MilvusClient(uri=self.uri, timeout=10))
         return self._client
 
