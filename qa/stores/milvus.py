@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import socket
 import time
@@ -83,7 +84,10 @@ class MilvusStore:
         store = cls(dimension, uri, collection=collection, view=view, count=count)
         store.written = float(record.get("written", 0.0))
         client = store._connect()
-        held = store._visible_count() if store._call(lambda: client.has_collection(collection)) else 0
+        exists = store._call(lambda: client.has_collection(collection))
+        if exists:
+            store._ensure_loaded()
+        held = store._visible_count() if exists else 0
         if held != count:
             raise generation_damaged(
                 path, f"{cls.filename}: collection {collection} at {uri} holds {held} rows for this generation, "
@@ -96,6 +100,8 @@ class MilvusStore:
             from pymilvus import MilvusClient
             from pymilvus.exceptions import MilvusException
 
+            # Every failure becomes one StoreUnavailable line; pymilvus would also log each one with a traceback.
+            logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
             for attempt in range(1, CONNECT_ATTEMPTS):  # a busy server may miss a handshake: try again first
                 try:
                     self._client = MilvusClient(uri=self.uri, timeout=10)
@@ -104,6 +110,13 @@ class MilvusStore:
                     time.sleep(0.5 * attempt)
             self._client = self._call(lambda: MilvusClient(uri=self.uri, timeout=10))
         return self._client
+
+    def _ensure_loaded(self) -> None:
+        """A collection is searchable only while loaded: milvus-lite forgets that between processes, and a server
+        may have released it. Loading a loaded collection is a no-op."""
+        state = self._call(lambda: self._client.get_load_state(self.collection))
+        if "Loaded" not in str(state.get("state", "")) or "NotLoad" in str(state.get("state", "")):
+            self._call(lambda: self._client.load_collection(self.collection))
 
     def _call(self, request):
         """One Milvus request; a server that is down or refuses it is one clean error, not a gRPC traceback."""
@@ -233,6 +246,7 @@ class MilvusStore:
             self.collection = f"qa_{_index_key(index_dir)}_{uuid.uuid4().hex[:12]}"
         if not self._call(lambda: client.has_collection(self.collection)):
             self._create_collection()
+        self._ensure_loaded()
         self._repair(number)
         self._mark_removed(number)
         rows = [
