@@ -307,6 +307,15 @@ class MilvusContract(StoreContractTests):
         with pytest.raises(KeyError):
             second.vectors(np.asarray([700]))
 
+    def test_a_released_collection_is_loaded_again_on_open(self, store, folder, settings):
+        """milvus-lite forgets loaded collections between processes; a server may release one."""
+        ids, vectors = self.filled(store, 6)
+        first = self.save(store, folder, 1)
+        loaded = load_store(store.name, first, DIM, settings)
+        loaded._connect().release_collection(loaded.collection)
+        again = load_store(store.name, first, DIM, settings)
+        assert again.search(vectors[:1], 1)[1][0, 0] == ids[0]
+
     def test_a_generation_whose_rows_are_gone_is_damaged(self, store, folder, settings):
         self.filled(store, 5)
         first = self.save(store, folder, 1)
