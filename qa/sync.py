@@ -53,6 +53,7 @@ TITLE_RESERVE_TOKENS = 40  # room kept for the title prefix when titles are embe
 class _Pending:
     chunk_id: int
     text: str  # what is embedded: optional title prefix + the chunk text
+    vector: np.ndarray | None = None  # already embedded elsewhere (a Ray cluster, by prepare())
 
 
 class Transaction:
@@ -64,6 +65,7 @@ class Transaction:
         self.progress = progress
         self.report = SyncReport()
         self._pending: list[_Pending] = []
+        self._prepared: dict[str, tuple] = {}  # article id -> (sentence spans, chunks), from prepare()
         self._started = time.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -238,20 +240,17 @@ class Transaction:
         self.db.execute("UPDATE chunks SET article_id = ? WHERE article_id = ?", (article.id, old_id))
         self.db.execute("UPDATE sentences SET article_id = ? WHERE article_id = ?", (article.id, old_id))
 
+    def prepare(self, articles: list[Article]) -> None:
+        """Split and embed many new articles at once where the embedder can do it elsewhere (a Ray cluster:
+        ``segment_many`` gives each article's sentences, chunks and their vectors); ``add`` takes them as they are."""
+        segment_many = getattr(self.embedder, "segment_many", None)
+        if segment_many is not None and articles:
+            self._prepared.update(segment_many(articles, self.settings))
+
     def add(self, article: Article, source: str | None) -> None:
         self.dirty = True
-        regions = content_regions(article.text, article.boilerplate)
-        spans = sentences(article.text, regions)
-        max_tokens = self.embedder.max_tokens - (TITLE_RESERVE_TOKENS if self.settings.embed_titles else 0)
-        chunks = chunk_article(
-            article,
-            count_tokens=self.embedder.count_tokens,
-            token_spans=self.embedder.token_spans,
-            target_tokens=self.settings.chunk_tokens,
-            max_tokens=max(8, max_tokens),
-            overlap=self.settings.chunk_overlap_sentences,
-            sentence_spans=spans,
-        )
+        prepared = self._prepared.pop(article.id, None)
+        spans, chunks, vectors = prepared if prepared is not None else (*segment(article, self.embedder, self.settings), None)
         self.db.execute(
             "INSERT INTO articles (id, source, content_hash, title, url, date, author, text, boilerplate, sentences, "
             "indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -273,17 +272,14 @@ class Transaction:
             "INSERT INTO sentences (article_id, start, end) VALUES (?, ?, ?)", ((article.id, a, b) for a, b in spans)
         )
         self._added.add(article.id)
-        title = " ".join(article.title.split()[:24])
-        for chunk in chunks:
+        for i, (chunk, text) in enumerate(zip(chunks, embedded_texts(article, chunks, self.settings))):
             chunk_id = self.next_chunk_id
             self.next_chunk_id += 1
             self.db.execute(
                 "INSERT INTO chunks (id, article_id, ordinal, start, end) VALUES (?, ?, ?, ?, ?)",
                 (chunk_id, article.id, chunk.ordinal, chunk.start, chunk.end),
             )
-            # The title tells the embedder what a chunk is about; skip it where the chunk already opens with it.
-            prefix = self.settings.embed_titles and title and not chunk.text.lstrip().startswith(title[:40])
-            self._pending.append(_Pending(chunk_id, f"{title}\n{chunk.text}" if prefix else chunk.text))
+            self._pending.append(_Pending(chunk_id, text, None if vectors is None else vectors[i]))
 
     def set_source(self, source: str, file_hash: str) -> None:
         self.dirty = True
@@ -304,8 +300,9 @@ class Transaction:
         if self.reembed_all:
             self._reembed_the_rest()
         if self._pending:
-            texts = [p.text for p in self._pending]
-            vectors = self._embed(texts)
+            todo = [p for p in self._pending if p.vector is None]
+            embedded = iter(self._embed([p.text for p in todo]) if todo else ())
+            vectors = np.vstack([p.vector if p.vector is not None else next(embedded) for p in self._pending])
             self.store.add(np.asarray([p.chunk_id for p in self._pending], dtype=np.int64), vectors)
         self.report.chunks_embedded = len(self._pending)
         self.db.commit()
@@ -485,9 +482,37 @@ def _apply_and_commit(txn, wanted, indexed, vanished) -> SyncReport:
     return txn.commit()
 
 
+def segment(article: Article, embedder, settings: Settings) -> tuple[list[tuple[int, int]], list]:
+    """An article's sentence spans and its chunks, as every index build makes them."""
+    spans = sentences(article.text, content_regions(article.text, article.boilerplate))
+    max_tokens = embedder.max_tokens - (TITLE_RESERVE_TOKENS if settings.embed_titles else 0)
+    chunks = chunk_article(
+        article,
+        count_tokens=embedder.count_tokens,
+        token_spans=embedder.token_spans,
+        target_tokens=settings.chunk_tokens,
+        max_tokens=max(8, max_tokens),
+        overlap=settings.chunk_overlap_sentences,
+        sentence_spans=spans,
+    )
+    return spans, chunks
+
+
+def embedded_texts(article: Article, chunks: list, settings: Settings) -> list[str]:
+    """What is embedded for each chunk: the title tells the embedder what a chunk is about, except where the chunk
+    already opens with it (the passage text itself is unchanged)."""
+    title = " ".join(article.title.split()[:24])
+    out = []
+    for chunk in chunks:
+        prefix = settings.embed_titles and title and not chunk.text.lstrip().startswith(title[:40])
+        out.append(f"{title}\n{chunk.text}" if prefix else chunk.text)
+    return out
+
+
 def _apply(txn: Transaction, wanted: dict, indexed: dict, vanished: list[str]) -> None:
     report = txn.report
     vanished_by_hash = {indexed[aid][0]: aid for aid in vanished}
+    to_add: list[tuple[Article, str | None]] = []  # added after the loop, so that they can be split all at once
     for aid in vanished:
         report.removed.append(aid)
     for aid, (article, source) in sorted(wanted.items()):
@@ -510,6 +535,9 @@ def _apply(txn: Transaction, wanted: dict, indexed: dict, vanished: list[str]) -
             report.updated.append(aid)
         else:
             report.added.append(aid)
+        to_add.append((article, source))
+    txn.prepare([article for article, _ in to_add])
+    for article, source in to_add:
         txn.add(article, source)
     for aid in vanished:
         txn.remove(aid)

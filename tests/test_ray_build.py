@@ -63,6 +63,23 @@ def test_a_ray_build_equals_a_normal_build(local_ray, archive, tmp_path):
     assert np.array_equal(ray_vectors, vectors)
 
 
+def test_the_articles_are_split_and_embedded_on_the_actors_as_a_local_build_does_it(local_ray, archive, tmp_path):
+    from qa.articles import parse_source
+    from qa.sync import embedded_texts, segment
+
+    settings = Settings(index_dir=tmp_path / "index", articles_dir=archive, embedder="hashing")
+    embedder = ray_build.ray_embedder(settings, ray_build.LOCAL)
+    articles = [a for path in sorted(archive.rglob("*.txt"))
+                for a in parse_source(str(path.relative_to(archive)), path.read_bytes()).articles]
+    assert len(articles) >= ray_build.MIN_REMOTE_ARTICLES
+    split = embedder.segment_many(articles, settings)
+    assert embedder.remote_articles == len(articles)
+    for article in articles:
+        spans, chunks, vectors = split[article.id]
+        assert (spans, chunks) == segment(article, embedder.inner, settings)
+        assert np.array_equal(vectors, embedder.inner.embed(embedded_texts(article, chunks, settings)))
+
+
 def test_the_chunks_really_went_to_the_actors(local_ray, archive, tmp_path):
     settings = Settings(index_dir=tmp_path / "index", articles_dir=archive, embedder="hashing")
     embedder = ray_build.ray_embedder(settings, ray_build.LOCAL)
