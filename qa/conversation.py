@@ -127,7 +127,7 @@ def context_query(question: str, turns: Sequence[Turn]) -> str:
 def reader_question(question: str, turns: Sequence[Turn]) -> str:
     """What the reader is asked for a follow-up: the question first (its wording decides the answer's type), the
     last exchange after it in brackets to say what "it" and "they" are. Chosen over the question alone and over the
-    exchange put first by scripts/calibrate_follow_ups.py's synthetic SQuAD follow-ups."""
+    exchange put first by their turn F1 on the conversation dev file (qa eval conversations_dev.jsonl)."""
     previous = last_exchange(turns)
     if previous is None:
         return question

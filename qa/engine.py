@@ -54,6 +54,7 @@ class Engine:
         self._generation: LoadedGeneration | None = None
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
+        self._calibrations: dict = {}
 
     @property
     def index_dir(self) -> Path:
@@ -175,7 +176,6 @@ class Engine:
         ``focus``: article ids the chat is about (a story card the user chose); None takes the focus from the
         history, an empty sequence clears it."""
         from qa.answering import Answerer
-        from qa.calibration import Calibration
         from qa.retriever import Retriever
 
         question = valid_question(question)
@@ -186,12 +186,21 @@ class Engine:
             Retriever(generation, self.embedder, self.settings),
             reader,
             generation.cited_sentence,
-            calibration=Calibration.load(getattr(reader, "name", None)),
-            follow_up_calibration=Calibration.load(getattr(reader, "name", None), "follow_up"),
+            calibration=self._calibration(reader, None),
+            follow_up_calibration=self._calibration(reader, "follow_up"),
             top_k_passages=self.settings.reader_top_k_passages,
             threshold=self.settings.answer_threshold,
         )
         return answerer.ask(question, history, focus=focus)
+
+    def _calibration(self, reader, entry: str | None):
+        """The reader's calibration (``entry``: a named one in the same file), read from disk once, not per question."""
+        from qa.calibration import Calibration
+
+        key = (getattr(reader, "name", None), entry)
+        if key not in self._calibrations:
+            self._calibrations[key] = Calibration.load(key[0], entry)
+        return self._calibrations[key]
 
     def article(self, article_id: str) -> Article | None:
         return self.generation().article(article_id)

@@ -41,6 +41,19 @@ def check_embedder(manifest: dict, identity: dict, path: Path) -> None:
         )
 
 
+def article_from_row(row) -> Article:
+    """An ``articles`` table row as the Article it stores."""
+    return Article(
+        id=row["id"],
+        text=row["text"],
+        title=row["title"] or "",
+        url=row["url"],
+        date=row["date"],
+        author=row["author"],
+        boilerplate=tuple(tuple(span) for span in json.loads(row["boilerplate"])),
+    )
+
+
 @dataclass
 class LoadedGeneration:
     path: Path
@@ -180,16 +193,7 @@ class LoadedGeneration:
         rows = self._rows("SELECT * FROM articles WHERE id = ?", (article_id,))
         if not rows:
             return None
-        row = rows[0]
-        return Article(
-            id=row["id"],
-            text=row["text"],
-            title=row["title"] or "",
-            url=row["url"],
-            date=row["date"],
-            author=row["author"],
-            boilerplate=tuple(tuple(span) for span in json.loads(row["boilerplate"])),
-        )
+        return article_from_row(rows[0])
 
     def text_slice(self, article_id: str, start: int, end: int) -> str:
         """``article(article_id).text[start:end]`` without loading the whole text ('' for an unknown id)."""

@@ -50,21 +50,6 @@ class Retriever:
         chunk_ids = self._chunks_of(article_ids)
         return self._ranked(query, chunk_ids, k)
 
-    def best_passage_per_article(self, query: str, chunk_ids: Iterable[int], limit: int) -> list[Passage]:
-        """Of the given chunks, the one closest to the query in each article; the ``limit`` best articles."""
-        ids = np.unique(np.fromiter(chunk_ids, dtype=np.int64))
-        if not len(ids):
-            return []
-        cosines = self._cosines(query, ids)
-        articles = self._article_of(ids)
-        best: dict[str, tuple[float, int]] = {}
-        for chunk_id, cosine in zip(ids.tolist(), cosines.tolist()):
-            article_id = articles.get(chunk_id)
-            if article_id is not None and (article_id not in best or cosine > best[article_id][0]):
-                best[article_id] = (cosine, chunk_id)
-        top = sorted(best.values(), key=lambda pair: -pair[0])[:limit]
-        return self.generation.passages_for([c for _, c in top], [s for s, _ in top])
-
     def article_terms(self, article_id: str) -> frozenset[str]:
         terms = self._article_terms.get(article_id)
         if terms is None:
@@ -82,35 +67,30 @@ class Retriever:
         total = sum(weights.values()) or 1.0
         return sum(w for t, w in weights.items() if t in held) / total
 
+    def articles_with(self, term: str) -> set[str]:
+        """The articles holding ``term`` in some chunk."""
+        return set(self._article_of(self.terms.postings(term)).values())
+
     def articles_with_all(self, terms: Sequence[str]) -> set[str]:
         """The articles holding every one of these terms (each in some chunk)."""
         if not terms:
             return set()
         held: set[str] | None = None
         for term in sorted(terms, key=lambda t: -self.terms.idf(t)):  # rarest first: the sets only shrink
-            chunk_ids = self.terms.postings(term)
-            if len(chunk_ids) > MAX_POSTINGS:
+            if len(self.terms.postings(term)) > MAX_POSTINGS:
                 continue  # in nearly every article: it tells nothing, and mapping it would cost
-            articles = set(self._article_of(chunk_ids).values())
+            articles = self.articles_with(term)
             held = articles if held is None else held & articles
             if not held:
                 break
         return held or set()
 
-    def chunks_with(self, terms: Sequence[str], articles: set[str]) -> list[int]:
-        """Chunks of these articles that hold the question's rarest term: where each article talks about it."""
-        if not terms or not articles:
-            return []
-        rarest = max(terms, key=self.terms.idf)
-        chunk_ids = self.terms.postings(rarest)
-        return [c for c, a in self._article_of(chunk_ids).items() if a in articles]
-
     def sentences_with(self, question: str, terms: Sequence[str], *, per_article: int = 1, limit: int = 64,
                        min_coverage: float = 0.6) -> list[Passage]:
         """Sentences that hold most of the question's information (``min_coverage`` of its IDF-weighted terms,
         the rarest always), each with the sentence before it, as short passages: the earliest ``per_article`` of
-        each article (news says the main
-        thing first; the title line is skipped, a headline names no one), articles whose best chunk is closest to
+        each article (news says the main thing first; the title line is skipped, a headline names no one), articles
+        whose best chunk is closest to
         the question first, at most ``limit`` in all. A sentence costs a fraction of a chunk to read, so a
         question that many articles answer can be read in all of them."""
         if not terms:
@@ -121,11 +101,12 @@ class Retriever:
         chunk_ids = self.terms.postings(rarest)
         if len(chunk_ids) > MAX_POSTINGS:
             return []
-        chunks = self.generation.passages_for(chunk_ids.tolist(), [0.0] * len(chunk_ids))
-        closest = {p.article_id: p.score for p in self.best_passage_per_article(question, chunk_ids, len(chunks))}
+        chunks = self.generation.passages_for(chunk_ids.tolist(), self._cosines(question, chunk_ids).tolist())
+        closest: dict[str, float] = {}  # each article's best chunk cosine: its sentences carry it as their score
         spans: dict[str, list[tuple[int, int]]] = {}
         for chunk in chunks:
             spans.setdefault(chunk.article_id, []).append((chunk.start, chunk.end))
+            closest[chunk.article_id] = max(closest.get(chunk.article_id, -1.0), chunk.score)
         out: list[Passage] = []
         for article_id in sorted(spans, key=lambda a: -closest.get(a, 0.0)):
             article = self.generation.article(article_id)

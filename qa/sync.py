@@ -39,7 +39,7 @@ from qa.generations import (
     writer_lock,
 )
 from qa.integrity import check_files, file_records
-from qa.index import check_embedder, embedder_identity
+from qa.index import article_from_row, check_embedder, embedder_identity
 from qa.lexical import BM25Index
 from qa.settings import Settings
 from qa.store import load_store, new_store, store_filename
@@ -341,15 +341,7 @@ class Transaction:
         for row in rows:
             if row["id"] in self._added:
                 continue
-            article = Article(
-                id=row["id"],
-                text=row["text"],
-                title=row["title"] or "",
-                url=row["url"],
-                date=row["date"],
-                author=row["author"],
-                boilerplate=tuple(tuple(span) for span in json.loads(row["boilerplate"])),
-            )
+            article = article_from_row(row)
             self.remove(article.id)
             self.add(article, row["source"])
 

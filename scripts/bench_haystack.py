@@ -36,13 +36,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa.articles import SkipFile, list_sources, parse_source, source_id  # noqa: E402
-from qa.chunking import chunk_article  # noqa: E402
 from qa.evaluation import (  # noqa: E402
     EvalQuestion, all_question_score, article_rank, doc_matches, evaluate, load_questions, percentile,
 )
 from qa.reader.squad import best_over_golds, exact_match, f1_score  # noqa: E402
 from qa.settings import Settings  # noqa: E402
-from qa.sync import TITLE_RESERVE_TOKENS  # noqa: E402
+from qa.sync import embedded_texts, segment  # noqa: E402
 
 READER_DIR = ROOT / "qa" / "models" / "minilm-squad"
 HIT_DEPTH = 30  # evaluate() ranks articles among search(k=30) passages; Haystack's hit@5 uses the same depth
@@ -104,11 +103,10 @@ def stage_corpus(corpus: Path, sources: list[str], work: Path) -> Path:
 
 # -- our chunks as Haystack documents ---------------------------------------------------------------------------------
 def our_chunks_as_documents(folder: Path, embedder, settings: Settings) -> list:
-    """Parse and chunk the folder with the functions our sync uses (qa.sync.Transaction.add), keeping the title
+    """Parse and chunk the folder with the functions our sync uses (qa.sync.segment, embedded_texts), keeping the title
     prefix our embedder sees in meta["embed_title"] so Haystack embeds exactly the same text ("title\\nchunk")."""
     from haystack import Document
 
-    max_tokens = embedder.max_tokens - (TITLE_RESERVE_TOKENS if settings.embed_titles else 0)
     documents = []
     for path in list_sources(folder):
         try:
@@ -116,19 +114,12 @@ def our_chunks_as_documents(folder: Path, embedder, settings: Settings) -> list:
         except SkipFile:
             continue
         for article in parsed.articles:
-            chunks = chunk_article(
-                article,
-                count_tokens=embedder.count_tokens,
-                token_spans=embedder.token_spans,
-                target_tokens=settings.chunk_tokens,
-                max_tokens=max(8, max_tokens),
-                overlap=settings.chunk_overlap_sentences,
-            )
-            title = " ".join(article.title.split()[:24])
-            for chunk in chunks:
-                prefix = settings.embed_titles and title and not chunk.text.lstrip().startswith(title[:40])
+            _, chunks = segment(article, embedder, settings)
+            for chunk, embedded in zip(chunks, embedded_texts(article, chunks, settings)):
+                # embedded is "title\nchunk" where our embedder sees the title, else the chunk alone
+                title = embedded[: len(embedded) - len(chunk.text) - 1] if embedded != chunk.text else None
                 meta = {"article_id": article.id, "title": article.title, "start": chunk.start, "end": chunk.end,
-                        "embed_title": title if prefix else None}
+                        "embed_title": title}
                 documents.append(Document(content=chunk.text, meta=meta))
     return documents
 
@@ -295,7 +286,6 @@ def our_precision(cache_path, cpu_name, read_cache) -> str:
 
 
 def machine_info(threads: int) -> dict:
-    import torch
 
     from qa.precision import cache_path, cpu_name, read_cache
 

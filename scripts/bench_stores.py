@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import platform
 import shutil
 import statistics
 import subprocess
@@ -27,18 +26,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from qa.precision import cpu_name  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.store import load_store, new_store  # noqa: E402
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def unit(x: np.ndarray) -> np.ndarray:

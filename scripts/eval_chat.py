@@ -18,15 +18,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def main() -> None:
-    from reader_card import cpu_name
-
     from qa.chat_evaluation import evaluate_ambiguous, evaluate_conversations
     from qa.engine import Engine
     from qa.evaluation import evaluate, load_questions
+    from qa.precision import cpu_name
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=ROOT / "indexes" / "bbc")

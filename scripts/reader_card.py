@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 from pathlib import Path
 
@@ -18,18 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main() -> None:
-    from qa.precision import cpu_has_fast_bf16
+    from qa.precision import cpu_has_fast_bf16, cpu_name
     from qa.reader.evaluate import evaluate_reader
     from qa.reader.factory import DEFAULT_READER_DIR, make_reader
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.store import FaissFlatStore, check_new, idmap_ids, read_faiss, reconstruct
+from qa.store import FaissFlatStore, check_new, idmap_ids, read_faiss
 
 if TYPE_CHECKING:
     from qa.settings import Settings
@@ -30,7 +30,9 @@ def lists_for(n: int) -> int:
     return max(1, min(n // TRAIN_POINTS_PER_LIST, int(4 * math.sqrt(n))))
 
 
-class FaissAnnStore:
+class FaissAnnStore(FaissFlatStore):
+    """Search, ``vectors()`` and ``len`` are the flat store's: only building, removal and saving differ."""
+
     name = "faiss-ann"
     filename = FaissFlatStore.filename
 
@@ -82,9 +84,6 @@ class FaissAnnStore:
             self._path = None
             self._configure()
 
-    def __len__(self) -> int:
-        return int(self._index.ntotal)
-
     def stored_ids(self) -> np.ndarray:
         if self._ids is None:
             if not self.approximate:
@@ -115,15 +114,6 @@ class FaissAnnStore:
         removed = int(self._index.remove_ids(selector))
         self._ids = self.stored_ids()[~np.isin(self.stored_ids(), ids)]
         return removed
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
-        if len(self) == 0:
-            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
-        return self._index.search(queries, max(1, min(k, len(self))))
-
-    def vectors(self, ids: np.ndarray) -> np.ndarray:
-        return reconstruct(self._index, ids, self.dimension)
 
     def save(self, path: Path) -> None:
         import faiss
