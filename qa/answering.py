@@ -18,7 +18,8 @@ from qa.conversation import (
     context_query,
     exchange_text,
     last_exchange,
-    leans_on_chat,
+    is_bare,
+    points_back,
     reader_question,
     repeats,
 )
@@ -141,7 +142,13 @@ class Answerer:
             return Answer(question, NOT_FOUND, False, 0.0, focus=focus_ids)
         terms = self._question_terms(question)
         passages = self.retriever.search(question, self.top_k_passages * 2)
-        if focus_ids and (leans_on_chat(question) or self._about_focus(terms, focus_ids, passages)):
+        # A bare question stays with the story only if the story speaks of it at all: "who resigned?" after a
+        # chat about a Boeing order is a new question, "what's the show called?" in a story about a show is not.
+        if focus_ids and (
+            points_back(question)
+            or (is_bare(question) and (not terms or self.retriever.coverage(terms, focus_ids) > 0))
+            or self._about_focus(terms, focus_ids, passages)
+        ):
             return self._ask_in_focus(question, turns, focus_ids)
         return self._ask_collection(question, terms, passages[: self.top_k_passages])
 

@@ -98,12 +98,21 @@ def words(question: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", question.lower())
 
 
-def leans_on_chat(question: str) -> bool:
-    """Said the way a follow-up is said: a pronoun that points back, an elliptical opener, or at most one word
-    that says what it is about ("what is the buyer called?", "in which city?")."""
+def points_back(question: str) -> bool:
+    """A pronoun that points back ("who said that?") or an elliptical opener ("and when?", "in which city?")."""
+    tokens = {w.split("'")[0] for w in words(question)}
+    return bool(tokens & _ANAPHORA) or bool(_FOLLOW_UP_OPENER.match(question.strip()))
+
+
+def is_bare(question: str) -> bool:
+    """At most one word that says what the question is about ("what is the buyer called?", "who resigned?")."""
     tokens = [w.split("'")[0] for w in words(question)]
-    content = [w for w in tokens if w not in QUESTION_WORDS and w not in _FUNCTION_WORDS]
-    return bool(set(tokens) & _ANAPHORA) or bool(_FOLLOW_UP_OPENER.match(question.strip())) or len(content) <= 1
+    return len([w for w in tokens if w not in QUESTION_WORDS and w not in _FUNCTION_WORDS]) <= 1
+
+
+def leans_on_chat(question: str) -> bool:
+    """Said the way a follow-up is said: it points back, or it is bare."""
+    return points_back(question) or is_bare(question)
 
 
 def last_exchange(turns: Sequence[Turn]) -> Turn | None:

@@ -248,3 +248,13 @@ def test_a_question_reads_one_generation_even_when_a_writer_publishes_meanwhile(
     assert citation.article_id == "strike.txt" and citation.sentence == "Train drivers walked out in Leeds on Friday."
     assert {p.article_id for p in answer.passages} <= {"strike.txt", "storm.txt"}
     assert "strike.txt" not in engine.article_ids()  # gone from the live generation, cited from the one read
+
+
+def test_a_bare_question_the_story_never_speaks_of_is_a_new_question(chat):
+    first = chat.ask("who walked out in Leeds?")
+    # "port" is nowhere in the strike story: "which port?" is asked of the whole collection
+    other = chat.ask("which port?", history=[first])
+    assert not other.follow_up and other.text == "Dover"
+    # a bare question the story does speak of stays with it
+    pay = chat.ask("what about pay?", history=[first])
+    assert pay.follow_up and pay.focus == ("strike.txt",)
