@@ -1,0 +1,62 @@
+"""Use the web chat as a person would: type a question, three follow-ups, an ambiguous one and one the articles
+don't answer into the real page in Debian's Chromium; print how long each answer took to show and what it says, and
+save a screenshot of each (to --shots).
+
+    .venv/bin/python app.py --articles /tmp/corpus --index indexes/bbc --port 7861 &   # BBC plus the seed
+    .venv/bin/python scripts/walk_chat.py http://127.0.0.1:7861/
+"""
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+QUESTIONS = [
+    "which airline ordered 70 new Boeing planes?",
+    "how much is the deal worth?",
+    "and when?",
+    "who said that?",
+    "who resigned?",
+    "who won the 2010 world cup?",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url")
+    parser.add_argument("--shots", type=Path, default=Path("/tmp/qa-walk"))
+    args = parser.parse_args()
+    args.shots.mkdir(parents=True, exist_ok=True)
+    times = []
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = b.new_page(viewport={"width": 1400, "height": 950})
+        page.goto(args.url, wait_until="domcontentloaded")
+        page.wait_for_selector("#question textarea", timeout=120000)
+        for i, q in enumerate(QUESTIONS):
+            done = page.locator("#chat .turn .answer:not(.pending)")
+            before = done.count()
+            t = time.perf_counter()
+            page.fill("#question textarea", q)
+            page.click("#ask")
+            page.wait_for_function(
+                f"document.querySelectorAll('#chat .turn .answer:not(.pending)').length > {before}", timeout=300000
+            )
+            ms = 1000 * (time.perf_counter() - t)
+            times.append(ms)
+            ans = page.locator("#chat .turn").nth(before)
+            text = ans.inner_text().replace("\n", " | ")[:400]
+            print(f"{q!r}: {ms:.0f} ms :: {text}", flush=True)
+            ans.scroll_into_view_if_needed()
+            page.screenshot(path=str(args.shots / f"{i}.png"))
+        b.close()
+    print(f"median {statistics.median(times):.0f} ms over {len(times)} questions")
+
+
+if __name__ == "__main__":
+    main()
