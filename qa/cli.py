@@ -91,7 +91,7 @@ def index_command(articles_dir, index_dir, rebuild, watch, as_json, ray_address)
     engine = _engine(index_dir)
     if ray_address is not None:
         from qa.engine import Engine
-        from qa.ray_build import ray_embedder
+        from qa.ingest.ray_build import ray_embedder
 
         engine = Engine(settings=engine.settings, embedder=ray_embedder(engine.settings, ray_address))
     folder = articles_dir or engine.settings.articles_dir
@@ -109,7 +109,7 @@ def index_command(articles_dir, index_dir, rebuild, watch, as_json, ray_address)
     if not watch:
         show(engine.sync(folder, rebuild=rebuild))
         return
-    from qa.watch import watch as watch_folder
+    from qa.ingest.watch import watch as watch_folder
 
     if rebuild:
         show(engine.sync(folder, rebuild=True))
@@ -145,8 +145,8 @@ def search_command(question, k, index_dir, as_json) -> None:
 @JSON_OPTION
 def status_command(index_dir, verify, as_json) -> None:
     """What the index holds, and whether its files are intact (exit status 1 when they are not)."""
-    from qa.index import damaged
-    from qa.integrity import failures
+    from qa.store.index import damaged
+    from qa.store.integrity import failures
 
     engine = _engine(index_dir)
     status = engine.status()
@@ -219,8 +219,8 @@ def ask_command(question, index_dir, as_json) -> None:
               help="'auto' uses a CUDA GPU when present.")
 def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed, init_from, precision, device) -> None:
     """Fine-tune the extractive reader on SQuAD 1.1 (resumable; checkpoints every 10 minutes)."""
-    from qa.reader.factory import DEFAULT_READER_DIR
-    from qa.reader.train import TrainConfig, train
+    from qa.answer.reader.factory import DEFAULT_READER_DIR
+    from qa.train.reader import TrainConfig, train
 
     squad_train = squad_train or _shared() / "data" / "squad" / "train-v1.1.json.gz"
     if not squad_train.exists():
@@ -251,8 +251,8 @@ def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed
 @JSON_OPTION
 def eval_reader_command(reader_name, squad_dev, limit, precision, device, as_json) -> None:
     """Score a reader on SQuAD 1.1 dev with the official EM/F1 normalisation."""
-    from qa.reader.evaluate import evaluate_reader
-    from qa.reader.factory import make_reader
+    from qa.eval.reader import evaluate_reader
+    from qa.answer.reader.factory import make_reader
 
     squad_dev = squad_dev or _shared() / "data" / "squad" / "dev-v1.1.json.gz"
     if not squad_dev.exists():
@@ -283,8 +283,8 @@ def _shared() -> Path:
 @JSON_OPTION
 def eval_command(questions_file, index_dir, no_answers, details, report_file, as_json) -> None:
     """Score a JSONL file of questions, conversations or ambiguous questions (formats in the README)."""
-    from qa.chat_evaluation import file_kind
-    from qa.evaluation import evaluate, load_questions
+    from qa.eval.chat import file_kind
+    from qa.eval.questions import evaluate, load_questions
 
     engine = _engine(index_dir)
     kind = file_kind(questions_file)
@@ -293,7 +293,7 @@ def eval_command(questions_file, index_dir, no_answers, details, report_file, as
         return
     result = evaluate(engine, load_questions(questions_file), with_answers=not no_answers)
     if report_file is not None:
-        from qa.report import RunInfo, write_report
+        from qa.eval.report import RunInfo, write_report
 
         info = RunInfo.from_engine(engine, questions_file, with_answers=not no_answers)
         for written in write_report(result, info, report_file):
@@ -319,8 +319,8 @@ def eval_command(questions_file, index_dir, no_answers, details, report_file, as
 
 
 def _eval_chat(engine, kind: str, path: Path, details: bool, report_file: Path | None, as_json: bool) -> None:
-    from qa.chat_evaluation import evaluate_ambiguous, evaluate_conversations
-    from qa.chat_report import summary_lines, write_chat_report
+    from qa.eval.chat import evaluate_ambiguous, evaluate_conversations
+    from qa.eval.chat_report import summary_lines, write_chat_report
 
     result = evaluate_conversations(engine, path) if kind == "conversations" else evaluate_ambiguous(engine, path)
     if report_file is not None:

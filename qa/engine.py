@@ -11,11 +11,11 @@ from typing import Iterable
 
 from qa.embedders import Embedder, make_embedder
 from qa.errors import IndexCorrupt, IndexNotFound, QAError
-from qa.generations import Live, damage_detail, locate, read_manifest
-from qa.index import LoadedGeneration, check_embedder, embedder_identity
-from qa.integrity import FileCheck, check_files
+from qa.store.generations import Live, damage_detail, locate, read_manifest
+from qa.store.index import LoadedGeneration, check_embedder, embedder_identity
+from qa.store.integrity import FileCheck, check_files
 from qa.settings import Settings
-from qa.sync import Transaction, delete, sync_folder, upsert
+from qa.ingest.sync import Transaction, delete, sync_folder, upsert
 from qa.types import Answer, Article, IndexStatus, Passage, SyncReport
 
 log = logging.getLogger("qa.engine")
@@ -158,7 +158,7 @@ class Engine:
     @property
     def reader(self):
         if self._reader is None:
-            from qa.reader.factory import make_reader
+            from qa.answer.reader.factory import make_reader
 
             with self._load_lock:
                 if self._reader is None:
@@ -175,8 +175,8 @@ class Engine:
         {"question", "answer", "article_ids"} dicts) lets a follow-up such as "where did it happen?" refer back.
         ``focus``: article ids the chat is about (a story card the user chose); None takes the focus from the
         history, an empty sequence clears it."""
-        from qa.answering import Answerer
-        from qa.retriever import Retriever
+        from qa.answer.answering import Answerer
+        from qa.answer.retriever import Retriever
 
         question = valid_question(question)
         # One generation for the whole question: passages and citations can never come from two.
@@ -195,7 +195,7 @@ class Engine:
 
     def _calibration(self, reader, entry: str | None):
         """The reader's calibration (``entry``: a named one in the same file), read from disk once, not per question."""
-        from qa.calibration import Calibration
+        from qa.answer.calibration import Calibration
 
         key = (getattr(reader, "name", None), entry)
         if key not in self._calibrations:

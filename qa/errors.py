@@ -26,7 +26,7 @@ class IndexCorrupt(QAError):
 
 
 def generation_damaged(path, problem: str) -> IndexCorrupt:
-    """The one wording for a generation that fails a check; damage_detail() in qa.generations reads it back."""
+    """The one wording for a generation that fails a check; damage_detail() in qa.store.generations reads it back."""
     return IndexCorrupt(
         f"index generation {path.name} in {path.parent} is damaged ({problem}); repair it with `qa index` "
         "(or `qa index --rebuild`), and see `qa status --verify`"

@@ -20,7 +20,7 @@ class Settings:
     index_dir: Path = Path("indexes/default")
     # A sentence-transformers model id or local path; the default resolves to the bundled copy.
     embedder: str = BUNDLED_MINILM
-    # Vector store (qa/store.py): faiss-flat (exact), auto (exact below ann_threshold vectors, FAISS IVF above),
+    # Vector store (qa/store/vectors.py): faiss-flat (exact), auto (exact below ann_threshold vectors, FAISS IVF above),
     # faiss-ann (IVF at any size), milvus (a Milvus server or milvus-lite file at milvus_uri).
     store: str = "faiss-flat"
     # Where exact search gets slower than an IVF probe of equal quality is worth it (scripts/bench_stores.py).
@@ -101,7 +101,7 @@ class Settings:
 
 
 def _check_store(settings: Settings) -> None:
-    from qa.store import STORE_NAMES
+    from qa.store.vectors import STORE_NAMES
 
     if settings.store not in STORE_NAMES:
         raise ConfigError(f"store must be one of {', '.join(STORE_NAMES)} (got {settings.store!r}); set QA_STORE")

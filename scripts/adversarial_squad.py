@@ -63,10 +63,10 @@ def near_miss(question: str, paragraph: str, others: list[str], rng: random.Rand
 
 
 def main() -> None:
-    from qa.calibration import Calibration
+    from qa.answer.calibration import Calibration
     from qa.embedders import SentenceTransformerEmbedder
-    from qa.reader.factory import DEFAULT_READER_DIR, make_reader
-    from qa.reader.squad import best_over_golds, f1_score, load_squad
+    from qa.answer.reader.factory import DEFAULT_READER_DIR, make_reader
+    from qa.eval.squad import best_over_golds, f1_score, load_squad
     from qa.types import Passage
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

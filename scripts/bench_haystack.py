@@ -11,7 +11,7 @@ Options: --corpus (default ../shared/corpora/bbc), --questions FILE [FILE ...] (
 Haystack side: SentenceTransformersDocumentEmbedder/TextEmbedder (bundled MiniLM folder) -> InMemoryDocumentStore ->
 InMemoryEmbeddingRetriever (top 5, as many passages as our ask reads) -> TransformersExtractiveReader (our reader's
 folder). Its documents are our chunks, made by our own loading and chunking code, embedded with the same title prefix.
-Our side: qa.engine.Engine (hybrid retrieval, our reader, calibrated threshold) scored by qa.evaluation.evaluate.
+Our side: qa.engine.Engine (hybrid retrieval, our reader, calibrated threshold) scored by qa.eval.questions.evaluate.
 """
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.articles import SkipFile, list_sources, parse_source, source_id  # noqa: E402
-from qa.evaluation import (  # noqa: E402
+from qa.ingest.articles import SkipFile, list_sources, parse_source, source_id  # noqa: E402
+from qa.eval.questions import (  # noqa: E402
     EvalQuestion, all_question_score, article_rank, doc_matches, evaluate, load_questions, percentile,
 )
-from qa.reader.squad import best_over_golds, exact_match, f1_score  # noqa: E402
+from qa.eval.squad import best_over_golds, exact_match, f1_score  # noqa: E402
 from qa.settings import Settings  # noqa: E402
-from qa.sync import embedded_texts, segment  # noqa: E402
+from qa.ingest.sync import embedded_texts, segment  # noqa: E402
 
 READER_DIR = ROOT / "qa" / "models" / "minilm-squad"
 HIT_DEPTH = 30  # evaluate() ranks articles among search(k=30) passages; Haystack's hit@5 uses the same depth
@@ -103,7 +103,7 @@ def stage_corpus(corpus: Path, sources: list[str], work: Path) -> Path:
 
 # -- our chunks as Haystack documents ---------------------------------------------------------------------------------
 def our_chunks_as_documents(folder: Path, embedder, settings: Settings) -> list:
-    """Parse and chunk the folder with the functions our sync uses (qa.sync.segment, embedded_texts), keeping the title
+    """Parse and chunk the folder with the functions our sync uses (qa.ingest.sync.segment, embedded_texts), keeping the title
     prefix our embedder sees in meta["embed_title"] so Haystack embeds exactly the same text ("title\\nchunk")."""
     from haystack import Document
 

@@ -52,7 +52,7 @@ def ray_vs_single(args) -> None:
     from qa.embedders import SentenceTransformerEmbedder
     from qa.engine import Engine
     from qa.precision import cpu_name
-    from qa.ray_build import RayEmbedder, connect
+    from qa.ingest.ray_build import RayEmbedder, connect
     from qa.settings import Settings
 
     work = Path(tempfile.mkdtemp(prefix="qa-bench-ray-"))
@@ -102,7 +102,7 @@ def main() -> None:
     from qa.engine import Engine
     from qa.precision import cpu_name
     from qa.settings import Settings
-    from qa.store import FaissFlatStore
+    from qa.store.vectors import FaissFlatStore
 
     work = Path(tempfile.mkdtemp(prefix="qa-bench-"))
     corpus = work / "bbc"

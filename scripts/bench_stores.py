@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa.precision import cpu_name  # noqa: E402
 from qa.settings import Settings  # noqa: E402
-from qa.store import load_store, new_store  # noqa: E402
+from qa.store.vectors import load_store, new_store  # noqa: E402
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -93,7 +93,7 @@ def bench_store(label: str, settings: Settings, ids, vectors, queries, truth, wo
         loaded = load_store(new_store_name(settings), final, vectors.shape[1], opening)
         opened = time.perf_counter() - start
         if settings.store == "milvus":
-            import qa.stores.milvus as milvus
+            import qa.store.milvus as milvus
 
             milvus.FRESH_S = -1.0  # measure settled reads (Bounded); Strong ones are measured below
         times, found = timed_searches(loaded.search, queries)
@@ -117,7 +117,7 @@ def open_memory_mb(folder: Path, name: str, dimension: int, settings: Settings) 
         return float("nan")  # the server holds the vectors
     code = (
         "import sys, faiss; sys.path.insert(0, sys.argv[1]); from pathlib import Path; from qa.settings import Settings;"
-        "from qa.store import load_store; import qa.stores.faiss_ann;"
+        "from qa.store.vectors import load_store; import qa.store.faiss_ann;"
         "rss = lambda: int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1]) / 1024;"
         "before = rss(); store = load_store(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]),"
         " Settings(store=sys.argv[2], ann_mmap=sys.argv[5] == '1')); print(rss() - before)"

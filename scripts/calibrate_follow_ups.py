@@ -6,7 +6,7 @@ synthesised from SQuAD 1.1 dev (never the project's eval files): for a dev quest
 article and its gold answer become the chat's last exchange, and the words the question shares with that exchange
 (or the article's title) are replaced by a pronoun, as people do ("Which NFL team represented the NFC at Super Bowl
 50?" after a question about Super Bowl 50 -> "Which NFL team represented the NFC at it?"). The question is read the
-way ask() reads a follow-up (``qa.conversation.reader_question``) among paragraphs of its own article, ranked by
+way ask() reads a follow-up (``qa.answer.conversation.reader_question``) among paragraphs of its own article, ranked by
 MiniLM cosine to the question with the last exchange beside it: once with the gold paragraph (label 1 if the best
 span is right, F1 >= 0.5), once without it and once with it minus its answer sentences (label 0). A logistic
 regression over the same features as the main calibration; the threshold maximises the mean of "right answers
@@ -38,7 +38,7 @@ _WORD = re.compile(r"\w+(?:'\w+)?")
 def as_follow_up(question: str, context: str, rng: random.Random) -> str | None:
     """``question`` with its longest run of words found in ``context`` (at least one content word) replaced by a
     pronoun; None when it shares nothing worth replacing."""
-    from qa.conversation import QUESTION_WORDS
+    from qa.answer.conversation import QUESTION_WORDS
 
     words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(question)]
     known = set(w.lower() for w in _WORD.findall(context))
@@ -62,11 +62,11 @@ def as_follow_up(question: str, context: str, rng: random.Random) -> str | None:
 def main() -> None:
     from calibrate_reader import expected_calibration_error, without_answer_sentences
 
-    from qa.calibration import Calibration, fit_logistic, span_features
-    from qa.conversation import Turn, context_query, reader_question
+    from qa.answer.calibration import Calibration, fit_logistic, span_features
+    from qa.answer.conversation import Turn, context_query, reader_question
     from qa.embedders import SentenceTransformerEmbedder
-    from qa.reader.factory import DEFAULT_READER_DIR, make_reader
-    from qa.reader.squad import best_over_golds, f1_score, load_squad
+    from qa.answer.reader.factory import DEFAULT_READER_DIR, make_reader
+    from qa.eval.squad import best_over_golds, f1_score, load_squad
     from qa.types import Passage
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -38,7 +38,7 @@ def expected_calibration_error(confidence: np.ndarray, label: np.ndarray, bins: 
 
 def without_answer_sentences(question) -> str:
     """The question's paragraph minus every sentence that contains a gold answer ('' if little would be left)."""
-    from qa.text import sentences
+    from qa.ingest.text import sentences
 
     context = question.context
     spans = sentences(context)
@@ -51,10 +51,10 @@ def without_answer_sentences(question) -> str:
 
 
 def main() -> None:
-    from qa.calibration import Calibration, fit_logistic, span_features
+    from qa.answer.calibration import Calibration, fit_logistic, span_features
     from qa.embedders import SentenceTransformerEmbedder
-    from qa.reader.factory import DEFAULT_READER_DIR, make_reader
-    from qa.reader.squad import best_over_golds, f1_score, load_squad
+    from qa.answer.reader.factory import DEFAULT_READER_DIR, make_reader
+    from qa.eval.squad import best_over_golds, f1_score, load_squad
     from qa.types import Passage
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

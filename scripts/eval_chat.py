@@ -21,9 +21,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from qa.chat_evaluation import evaluate_ambiguous, evaluate_conversations
+    from qa.eval.chat import evaluate_ambiguous, evaluate_conversations
     from qa.engine import Engine
-    from qa.evaluation import evaluate, load_questions
+    from qa.eval.questions import evaluate, load_questions
     from qa.precision import cpu_name
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

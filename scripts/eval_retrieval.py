@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     from qa.embedders import make_embedder
     from qa.engine import Engine
-    from qa.evaluation import evaluate, load_questions
+    from qa.eval.questions import evaluate, load_questions
     from qa.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

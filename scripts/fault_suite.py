@@ -308,7 +308,7 @@ def _(lab):
 
 @case("second writer while one holds the lock", "one-line 'being updated' error")
 def _(lab):
-    from qa.generations import writer_lock
+    from qa.store.generations import writer_lock
 
     index, articles = lab.case()
     with writer_lock(index):

@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     from qa.precision import cpu_has_fast_bf16, cpu_name
-    from qa.reader.evaluate import evaluate_reader
-    from qa.reader.factory import DEFAULT_READER_DIR, make_reader
+    from qa.eval.reader import evaluate_reader
+    from qa.answer.reader.factory import DEFAULT_READER_DIR, make_reader
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reader", type=Path, default=DEFAULT_READER_DIR)

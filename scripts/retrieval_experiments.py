@@ -38,7 +38,7 @@ def clauses(question: str) -> list[str]:
 
 
 def figures(article_rankings: list[list[str]], golds: list[set[str]]) -> str:
-    from qa.evaluation import article_rank
+    from qa.eval.questions import article_rank
 
     ranks = [article_rank(ranking, gold) for ranking, gold in zip(article_rankings, golds)]
     n = max(1, len(ranks))
@@ -50,10 +50,10 @@ def figures(article_rankings: list[list[str]], golds: list[set[str]]) -> str:
 def main() -> None:
     from qa.embedders import make_embedder
     from qa.engine import Engine
-    from qa.evaluation import gold_articles, load_questions
-    from qa.lexical import BM25Index, reciprocal_rank_fusion
+    from qa.eval.questions import gold_articles, load_questions
+    from qa.store.lexical import BM25Index, reciprocal_rank_fusion
     from qa.settings import Settings
-    from qa.text import sentences
+    from qa.ingest.text import sentences
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path)

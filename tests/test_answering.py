@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings as hsettings, strategies as st
 
-from qa.answering import NOT_FOUND, Answerer, distinct_answers
-from qa.conversation import Turn, as_turns, context_query
-from qa.calibration import Calibration, fit_logistic
+from qa.answer.answering import NOT_FOUND, Answerer, distinct_answers
+from qa.answer.conversation import Turn, as_turns, context_query
+from qa.answer.calibration import Calibration, fit_logistic
 from qa.engine import Engine
 from qa.types import Answer, Citation, Passage, Span
 from tests.fakes import PhraseReader, StaticRetriever

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qa.articles import SkipFile, guess_title_and_author, parse_source
+from qa.ingest.articles import SkipFile, guess_title_and_author, parse_source
 from tests.conftest import BBC, SEED
 
 

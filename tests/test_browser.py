@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from qa.reader.factory import shipped_reader_complete
+from qa.answer.reader.factory import shipped_reader_complete
 from tests.conftest import BBC, ROOT, SEED
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -265,7 +265,7 @@ def test_the_seed_conversation_is_answered_turn_by_turn_with_citations(page):
 def test_examples_fit_the_articles_and_a_clicked_one_is_answered(page):
     from playwright.sync_api import expect
 
-    from qa.articles import parse_source
+    from qa.ingest.articles import parse_source
     from qa.webapp.examples import example_questions
 
     seed = parse_source(SEED_ID, SEED.read_bytes()).articles[0]

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from qa.chat_evaluation import evaluate_ambiguous, evaluate_conversations, file_kind, shown_answer
-from qa.conversation import Turn, as_turns, chat_focus, leans_on_chat, reader_question
+from qa.eval.chat import evaluate_ambiguous, evaluate_conversations, file_kind, shown_answer
+from qa.answer.conversation import Turn, as_turns, chat_focus, leans_on_chat, reader_question
 from qa.errors import QAError
 from qa.types import Answer, Citation, Story
 from tests.conftest import story, write

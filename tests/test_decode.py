@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.reader.decode import balance_quotes, best_spans
+from qa.answer.reader.decode import balance_quotes, best_spans
 
 # Character offsets of "the cat sat on mat" for the context tokens at positions 4..8.
 TEXT = "the cat sat on mat"

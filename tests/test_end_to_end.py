@@ -13,7 +13,7 @@ import pytest
 
 from qa.embedders import SentenceTransformerEmbedder
 from qa.engine import Engine
-from qa.evaluation import evaluate, load_questions
+from qa.eval.questions import evaluate, load_questions
 from qa.settings import Settings
 from tests.conftest import BBC, SEED, SHARED
 

@@ -1,6 +1,6 @@
 """`qa eval` scoring: which article counts as gold, and exact retrieval figures on a tiny index."""
 
-from qa.evaluation import EvalQuestion, article_rank, evaluate, gold_articles
+from qa.eval.questions import EvalQuestion, article_rank, evaluate, gold_articles
 from tests.conftest import story, write
 
 FERRY = story("Ferry strike halts crossings", "Dock workers in Calais walked out on Monday.", "Crossings resume on Friday.")

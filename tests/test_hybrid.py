@@ -7,7 +7,7 @@ import pytest
 
 from qa.engine import Engine
 from qa.errors import ConfigError
-from qa.lexical import BM25Index, reciprocal_rank_fusion
+from qa.store.lexical import BM25Index, reciprocal_rank_fusion
 from tests.conftest import story, write
 
 
@@ -96,7 +96,7 @@ def test_rank_constant_reaches_the_engine(engine, articles, settings, embedder, 
         seen.append((tuple(weights), k))
         return original(rankings, weights, k=k)
 
-    monkeypatch.setattr("qa.index.reciprocal_rank_fusion", spy)
+    monkeypatch.setattr("qa.store.index.reciprocal_rank_fusion", spy)
     Engine(settings=settings.replace(fusion_lexical_weight=0.25, fusion_rank_constant=7), embedder=embedder).search("budget")
     assert seen == [((1.0, 0.25), 7)]
 

@@ -175,7 +175,7 @@ def tiny_reader_dir(tmp_path_factory):
     """A tiny randomly initialised BERT QA model with the shipped reader's tokenizer: loads in milliseconds."""
     from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
 
-    from qa.reader.factory import DEFAULT_READER_DIR
+    from qa.answer.reader.factory import DEFAULT_READER_DIR
 
     folder = tmp_path_factory.mktemp("tiny-reader")
     tokenizer = AutoTokenizer.from_pretrained(str(DEFAULT_READER_DIR), local_files_only=True)
@@ -188,7 +188,7 @@ def tiny_reader_dir(tmp_path_factory):
 
 
 def test_the_reader_measures_once_keeps_the_faster_weights_and_caches(tiny_reader_dir, tmp_path, monkeypatch):
-    from qa.reader.transformers_reader import TransformersReader
+    from qa.answer.reader.transformers_reader import TransformersReader
 
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
     reader = TransformersReader(str(tiny_reader_dir), precision="auto", device="cpu")
@@ -211,7 +211,7 @@ def test_the_reader_measures_once_keeps_the_faster_weights_and_caches(tiny_reade
 
 @pytest.mark.parametrize("forced, dtype", [("fp32", torch.float32), ("bf16", torch.bfloat16)])
 def test_a_forced_reader_precision_is_not_measured(tiny_reader_dir, tmp_path, monkeypatch, forced, dtype):
-    from qa.reader.transformers_reader import TransformersReader
+    from qa.answer.reader.transformers_reader import TransformersReader
 
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(precision, "time_candidates", lambda *a, **k: pytest.fail("a forced precision is not timed"))

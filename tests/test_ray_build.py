@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install -e '.[ray]'")
 
-from qa import ray_build  # noqa: E402
+from qa.ingest import ray_build  # noqa: E402
 from qa.cli import main  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.settings import Settings  # noqa: E402
@@ -64,8 +64,8 @@ def test_a_ray_build_equals_a_normal_build(local_ray, archive, tmp_path):
 
 
 def test_the_articles_are_split_and_embedded_on_the_actors_as_a_local_build_does_it(local_ray, archive, tmp_path):
-    from qa.articles import parse_source
-    from qa.sync import embedded_texts, segment
+    from qa.ingest.articles import parse_source
+    from qa.ingest.sync import embedded_texts, segment
 
     settings = Settings(index_dir=tmp_path / "index", articles_dir=archive, embedder="hashing")
     embedder = ray_build.ray_embedder(settings, ray_build.LOCAL)

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from qa.reader.evaluate import evaluate_reader
-from qa.reader.factory import DEFAULT_READER_DIR
+from qa.eval.reader import evaluate_reader
+from qa.answer.reader.factory import DEFAULT_READER_DIR
 from qa.types import Passage, Span
 
 CONTEXT_1 = "The Denver Broncos defeated the Carolina Panthers at Levi's Stadium in Santa Clara."
@@ -113,7 +113,7 @@ def test_no_questions(tmp_path):
 def test_shipped_reader_on_a_few_dev_questions():
     from pathlib import Path
 
-    from qa.reader.factory import make_reader
+    from qa.answer.reader.factory import make_reader
 
     dev = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad" / "dev-v1.1.json.gz"
     if not (DEFAULT_READER_DIR / "model.safetensors").is_file() or not dev.is_file():

@@ -11,7 +11,7 @@ from qa.embedders import SentenceTransformerEmbedder
 from qa.engine import Engine
 from qa.precision import cpu_has_fast_bf16
 from qa.settings import Settings
-from qa.sync import TITLE_RESERVE_TOKENS
+from qa.ingest.sync import TITLE_RESERVE_TOKENS
 from tests.conftest import SEED
 
 pytestmark = pytest.mark.slow
@@ -53,13 +53,13 @@ def test_bf16_embeddings_match_fp32(minilm):
 
 
 def _shipped_reader_complete() -> bool:
-    from qa.reader.factory import shipped_reader_complete
+    from qa.answer.reader.factory import shipped_reader_complete
 
     return shipped_reader_complete()
 
 
 def _shipped_reader_present() -> bool:
-    from qa.reader.factory import DEFAULT_READER_DIR
+    from qa.answer.reader.factory import DEFAULT_READER_DIR
 
     return (DEFAULT_READER_DIR / "model.safetensors").is_file()
 

@@ -14,7 +14,7 @@ from qa.embedders import HashingEmbedder
 from qa.engine import Engine
 from qa.errors import IndexWriteFailed
 from qa.settings import Settings
-from qa.store import FaissFlatStore
+from qa.store.vectors import FaissFlatStore
 from qa.types import Article
 from qa.webapp.service import ChatService
 from tests.conftest import ROOT, story, write
@@ -60,9 +60,9 @@ def test_links_to_files_or_folders_outside_the_articles_folder_are_skipped_with_
 def test_a_file_over_the_size_limit_is_skipped_before_it_is_read(engine, articles, monkeypatch):
     import tracemalloc
 
-    import qa.articles
+    import qa.ingest.articles
 
-    monkeypatch.setattr(qa.articles, "MAX_FILE_BYTES", 1_000_000)
+    monkeypatch.setattr(qa.ingest.articles, "MAX_FILE_BYTES", 1_000_000)
     write(articles, "flood.txt", FLOOD)
     with open(articles / "huge.txt", "wb") as handle:
         handle.truncate(40_000_000)  # sparse: costs no disk
@@ -198,7 +198,7 @@ def test_a_lost_current_recovers_the_newest_complete_generation_and_deletes_noth
 
 
 def test_clean_leftovers_deletes_no_generation_while_current_is_unusable(three_generations):
-    from qa.generations import clean_leftovers
+    from qa.store.generations import clean_leftovers
 
     index = three_generations
     (index / "gen-000009.tmp").mkdir()

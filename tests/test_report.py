@@ -12,11 +12,11 @@ from urllib.parse import unquote
 import pytest
 from click.testing import CliRunner
 
-import qa.evaluation
-from qa.answering import NOT_FOUND
+import qa.eval.questions
+from qa.answer.answering import NOT_FOUND
 from qa.cli import main
-from qa.evaluation import EvalQuestion, evaluate
-from qa.report import RunInfo, md_cell, write_report
+from qa.eval.questions import EvalQuestion, evaluate
+from qa.eval.report import RunInfo, md_cell, write_report
 from qa.types import Answer, Passage
 from tests.conftest import story, write
 from tests.fakes import PhraseReader
@@ -27,7 +27,7 @@ IMAGE = "Paris ![x](http://e.vil/p.png)"
 
 
 class Clock:
-    """Stands in for the time module in qa.evaluation, so latencies are exact."""
+    """Stands in for the time module in qa.eval.questions, so latencies are exact."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -102,7 +102,7 @@ INFO = RunInfo(
 @pytest.fixture
 def result(monkeypatch):
     clock = Clock()
-    monkeypatch.setattr(qa.evaluation, "time", clock)
+    monkeypatch.setattr(qa.eval.questions, "time", clock)
     return evaluate(ScriptedEngine(SCRIPT, clock), QUESTIONS)
 
 
@@ -181,7 +181,7 @@ def test_report_has_known_figures_escaped_text_and_linked_plots(result, tmp_path
 
 def test_retrieval_only_report_has_no_calibration(monkeypatch, tmp_path):
     clock = Clock()
-    monkeypatch.setattr(qa.evaluation, "time", clock)
+    monkeypatch.setattr(qa.eval.questions, "time", clock)
     result = evaluate(ScriptedEngine(SCRIPT, clock), QUESTIONS, with_answers=False)
     info = RunInfo("q.jsonl", "idx", "today", "hashing (64-d)", "dense")
     write_report(result, info, tmp_path / "r.md")
@@ -209,7 +209,7 @@ def test_md_cell(raw, escaped):
 def test_cli_eval_report_writes_markdown_and_plots(tmp_path, monkeypatch, articles):
     monkeypatch.setenv("QA_EMBEDDER", "hashing")
     monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setattr("qa.reader.factory.make_reader", lambda *a, **k: PhraseReader({"Ann Smith": 5.0}))
+    monkeypatch.setattr("qa.answer.reader.factory.make_reader", lambda *a, **k: PhraseReader({"Ann Smith": 5.0}))
     write(articles, "acme.txt", story("Acme Robotics founded", "Acme Robotics was founded by Ann Smith in Leeds."))
     write(articles, "weather.txt", story("Storm hits Dover", "The storm hit Dover on Monday.", "Ferries stopped."))
     questions = tmp_path / "questions.jsonl"
@@ -247,7 +247,7 @@ def test_all_question_scores_credit_declining_and_charge_made_up_answers(result,
     # the same run, but the unanswerable question gets a made-up answer: it scores 0, like a wrong answer
     script = dict(SCRIPT, **{"Capital of Atlantis?": Scripted(["a.txt"], Answer("", "Paris", True, 0.9), 40, 400)})
     clock = Clock()
-    monkeypatch.setattr(qa.evaluation, "time", clock)
+    monkeypatch.setattr(qa.eval.questions, "time", clock)
     made_up = evaluate(ScriptedEngine(script, clock), QUESTIONS)
     assert (made_up.em_all, made_up.f1_all, made_up.declined_share) == pytest.approx((25.0, 25.0, 0.0))
 
@@ -255,7 +255,7 @@ def test_all_question_scores_credit_declining_and_charge_made_up_answers(result,
 def test_cli_eval_text_output_scores_answerable_and_all_questions(tmp_path, monkeypatch, articles):
     monkeypatch.setenv("QA_EMBEDDER", "hashing")
     monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setattr("qa.reader.factory.make_reader", lambda *a, **k: PhraseReader({"Ann Smith": 5.0}))
+    monkeypatch.setattr("qa.answer.reader.factory.make_reader", lambda *a, **k: PhraseReader({"Ann Smith": 5.0}))
     write(articles, "acme.txt", story("Acme Robotics founded", "Acme Robotics was founded by Ann Smith in Leeds."))
     right = {"id": "q1", "question": "Who founded Acme Robotics?", "answers": ["Ann Smith"], "doc": "acme.txt"}
     absent = {"id": "q2", "question": "Who won the cup?", "answers": [], "doc": None}

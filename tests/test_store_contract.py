@@ -1,4 +1,4 @@
-"""The VectorStore contract (qa/store.py), as mixins every backend inherits (as Haystack tests its document stores):
+"""The VectorStore contract (qa/store/vectors.py), as mixins every backend inherits (as Haystack tests its document stores):
 add, remove, search, persistence through generation folders, ids, vectors(), the empty store, k larger than the
 store, duplicate and unknown ids. A new backend gets the whole suite by subclassing StoreContract and saying how to
 make its Settings. Backend-specific checks (the ANN switch, Milvus crash repair) follow the suite."""
@@ -16,7 +16,7 @@ import pytest
 
 from qa.errors import ConfigError, IndexCorrupt
 from qa.settings import Settings
-from qa.store import STORE_NAMES, VectorStore, load_store, new_store
+from qa.store.vectors import STORE_NAMES, VectorStore, load_store, new_store
 
 DIM = 32
 

@@ -10,7 +10,7 @@ import pytest
 from qa.embedders import HashingEmbedder
 from qa.engine import Engine
 from qa.errors import ArticlesNotFound, EmbedderMismatch, IndexBusy, IndexNotFound
-from qa.generations import writer_lock
+from qa.store.generations import writer_lock
 from qa.types import Article
 from tests.conftest import SEED, story, write
 

@@ -6,9 +6,9 @@ import re
 
 from hypothesis import given, settings as hsettings, strategies as st
 
-from qa.chunking import chunk_article, plan_chunks
+from qa.ingest.chunking import chunk_article, plan_chunks
 from qa.embedders import HashingEmbedder
-from qa.text import content_regions, find_boilerplate, paragraphs, sentences
+from qa.ingest.text import content_regions, find_boilerplate, paragraphs, sentences
 from qa.types import Article
 from tests.conftest import SEED
 

@@ -9,9 +9,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.reader import factory
-from qa.reader.base import Reader
-from qa.reader.transformers_reader import TransformersReader, _trimmed_offsets
+from qa.answer.reader import factory
+from qa.answer.reader.base import Reader
+from qa.answer.reader.transformers_reader import TransformersReader, _trimmed_offsets
 from qa.types import Passage
 
 WORDS = ["the", "cat", "sat", "on", "mat", "zebra", "what", "where", "who", "grass"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from qa.watch import watch
+from qa.ingest.watch import watch
 from tests.conftest import story, write
 
 

@@ -317,7 +317,7 @@ def test_examples_fall_back_to_generic_questions_without_articles():
 
 
 def test_examples_of_the_seed_ask_what_its_lead_says():
-    from qa.articles import parse_source
+    from qa.ingest.articles import parse_source
 
     seed = parse_source(SEED.name, SEED.read_bytes()).articles[0]
     assert example_questions([seed]) == [

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.articles import SkipFile, parse_source
+from qa.ingest.articles import SkipFile, parse_source
 from qa.errors import QAError
 
 ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".jsonl")

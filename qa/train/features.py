@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.reader.squad import SquadQuestion
+from qa.eval.squad import SquadQuestion
 
 
 @dataclass

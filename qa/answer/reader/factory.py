@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa.errors import QAError
-from qa.reader.base import Reader
+from qa.answer.reader.base import Reader
 
-DEFAULT_READER_DIR = Path(__file__).resolve().parent.parent / "models" / "minilm-squad"
+DEFAULT_READER_DIR = Path(__file__).resolve().parents[2] / "models" / "minilm-squad"
 _SHIPPED_NAMES = {"default", "shipped"}
 
 
@@ -21,7 +21,7 @@ def make_reader(name_or_path: str | None, **kwargs) -> Reader:
     ``kwargs`` go to ``TransformersReader`` (precision, batch_size, max_length, stride, max_answer_tokens, threads).
     Nothing is loaded here; a missing shipped model is reported now, not on the first question.
     """
-    from qa.reader.transformers_reader import TransformersReader
+    from qa.answer.reader.transformers_reader import TransformersReader
 
     if name_or_path is None or name_or_path in _SHIPPED_NAMES:
         if not (DEFAULT_READER_DIR / "model.safetensors").is_file():

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.precision import autocast, resolve_device, resolve_precision
-from qa.reader.features import FeatureSet, build_features
-from qa.reader.squad import load_squad
+from qa.train.features import FeatureSet, build_features
+from qa.eval.squad import load_squad
 
 
 @dataclass(frozen=True)

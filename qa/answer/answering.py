@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
-from qa.answer_types import agrees, expected_type
-from qa.calibration import Calibration
-from qa.conversation import (
+from qa.answer.answer_types import agrees, expected_type
+from qa.answer.calibration import Calibration
+from qa.answer.conversation import (
     QUESTION_WORDS,
     Turn,
     as_turns,
@@ -23,7 +23,7 @@ from qa.conversation import (
     reader_question,
     repeats,
 )
-from qa.text import normalize_answer
+from qa.ingest.text import normalize_answer
 from qa.types import Answer, Citation, Passage, Span, Story
 
 NOT_FOUND = "The articles don't say."
@@ -102,7 +102,7 @@ class _Group:
 
 
 class Answerer:
-    """Answers one question against one index generation, read through ``retriever`` (qa.retriever.Retriever)."""
+    """Answers one question against one index generation, read through ``retriever`` (qa.answer.retriever.Retriever)."""
 
     def __init__(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from qa.text import content_regions, sentences
+from qa.ingest.text import content_regions, sentences
 from qa.types import Article, Chunk
 
 CountTokens = Callable[[Sequence[str]], list[int]]

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.text import normalize_answer  # the runtime owns it; scoring uses the same one
+from qa.ingest.text import normalize_answer  # the runtime owns it; scoring uses the same one
 
 
 @dataclass(frozen=True)

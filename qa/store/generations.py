@@ -10,7 +10,7 @@ CURRENT. A kill at any moment leaves CURRENT pointing at a complete generation; 
 writer. Readers load whatever CURRENT names and keep using it while a writer works.
 
 CURRENT is only a pointer: when it is lost, emptied or overwritten, the newest complete generation (see
-qa.integrity) is used instead and the next writer points CURRENT at it again. Nothing is ever deleted on the say-so
+qa.store.integrity) is used instead and the next writer points CURRENT at it again. Nothing is ever deleted on the say-so
 of an unusable CURRENT.
 """
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import IndexBusy, IndexCorrupt, generation_damaged
-from qa.integrity import check_files, failures
+from qa.store.integrity import check_files, failures
 
 FORMAT_VERSION = 1
 KEEP_GENERATIONS = 3  # readers may still hold the previous ones

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.chat_evaluation import AmbiguousResult, ConversationResult
+from qa.eval.chat import AmbiguousResult, ConversationResult
 
 
 def summary_lines(result: ConversationResult | AmbiguousResult) -> list[str]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.store import FaissFlatStore, check_new, idmap_ids, read_faiss
+from qa.store.vectors import FaissFlatStore, check_new, idmap_ids, read_faiss
 
 if TYPE_CHECKING:
     from qa.settings import Settings

@@ -1,8 +1,8 @@
 """Vector stores: chunk id -> vector, inner-product search. The Protocol every backend keeps (checked by
 tests/test_store_contract.py), the default exact FAISS store, and the factory keyed by ``Settings.store``.
 
-Backends: ``faiss-flat`` (exact, this module), ``faiss-ann`` / ``auto`` (qa/stores/faiss_ann.py: exact below
-``ann_threshold`` vectors, FAISS IVF above), ``milvus`` (qa/stores/milvus.py: a Milvus server or milvus-lite file).
+Backends: ``faiss-flat`` (exact, this module), ``faiss-ann`` / ``auto`` (qa/store/faiss_ann.py: exact below
+``ann_threshold`` vectors, FAISS IVF above), ``milvus`` (qa/store/milvus.py: a Milvus server or milvus-lite file).
 """
 
 from __future__ import annotations
@@ -149,11 +149,11 @@ def _backend(name: str):
     if name == FaissFlatStore.name:
         return FaissFlatStore
     if name == "faiss-ann":
-        from qa.stores.faiss_ann import FaissAnnStore
+        from qa.store.faiss_ann import FaissAnnStore
 
         return FaissAnnStore
     if name == "milvus":
-        from qa.stores.milvus import MilvusStore
+        from qa.store.milvus import MilvusStore
 
         return MilvusStore
     return None

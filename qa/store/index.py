@@ -14,10 +14,10 @@ import numpy as np
 
 from qa.errors import EmbedderMismatch
 from qa.errors import generation_damaged as damaged
-from qa.generations import connect_readonly, generation_number, read_manifest
-from qa.integrity import check_files, failures
-from qa.lexical import BM25Index, reciprocal_rank_fusion
-from qa.store import VectorStore, load_store
+from qa.store.generations import connect_readonly, generation_number, read_manifest
+from qa.store.integrity import check_files, failures
+from qa.store.lexical import BM25Index, reciprocal_rank_fusion
+from qa.store.vectors import VectorStore, load_store
 from qa.types import Article, Passage
 
 SENTENCE_CACHE_ARTICLES = 32  # parsed sentence lists kept per generation (only for generations without the table)

@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from qa.lexical import TermStats
+from qa.store.lexical import TermStats
 from qa.settings import Settings
 from qa.types import Passage
 

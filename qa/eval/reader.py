@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from qa.reader.base import Reader
-from qa.reader.squad import SquadQuestion, best_over_golds, exact_match, f1_score, load_squad
+from qa.answer.reader.base import Reader
+from qa.eval.squad import SquadQuestion, best_over_golds, exact_match, f1_score, load_squad
 from qa.types import Passage, Span
 
 

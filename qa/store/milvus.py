@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.errors import ConfigError, StoreUnavailable, generation_damaged
-from qa.store import check_new
+from qa.store.vectors import check_new
 
 if TYPE_CHECKING:
     from qa.settings import Settings
@@ -237,7 +237,7 @@ class MilvusStore:
         return out
 
     def save(self, path: Path) -> None:
-        from qa.generations import generation_number, published_generations
+        from qa.store.generations import generation_number, published_generations
 
         number = generation_number(path.name.removesuffix(".tmp"))
         index_dir = path.parent

@@ -19,10 +19,10 @@ from typing import Iterable
 
 import numpy as np
 
-from qa.articles import SkipFile, content_hash, parse_source, read_source, scan_sources, source_id
-from qa.chunking import chunk_article
+from qa.ingest.articles import SkipFile, content_hash, parse_source, read_source, scan_sources, source_id
+from qa.ingest.chunking import chunk_article
 from qa.errors import ArticlesNotFound, IndexCorrupt, IndexWriteFailed
-from qa.generations import (
+from qa.store.generations import (
     FORMAT_VERSION,
     SCHEMA,
     clean_leftovers,
@@ -38,12 +38,12 @@ from qa.generations import (
     write_pointer,
     writer_lock,
 )
-from qa.integrity import check_files, file_records
-from qa.index import article_from_row, check_embedder, embedder_identity
-from qa.lexical import BM25Index
+from qa.store.integrity import check_files, file_records
+from qa.store.index import article_from_row, check_embedder, embedder_identity
+from qa.store.lexical import BM25Index
 from qa.settings import Settings
-from qa.store import load_store, new_store, store_filename
-from qa.text import content_regions, sentences
+from qa.store.vectors import load_store, new_store, store_filename
+from qa.ingest.text import content_regions, sentences
 from qa.types import Article, Skipped, SyncReport
 
 TITLE_RESERVE_TOKENS = 40  # room kept for the title prefix when titles are embedded with each chunk

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.precision import SAMPLE_QUESTION, SAMPLE_TEXT, choose_precision, resolve_device, resolve_precision
-from qa.reader.decode import balance_quotes, best_spans
+from qa.answer.reader.decode import balance_quotes, best_spans
 from qa.types import Passage, Span
 
 # Long questions are clipped so that every window keeps room for context; SQuAD questions are far shorter.

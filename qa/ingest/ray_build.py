@@ -69,7 +69,7 @@ class _EmbedActor:
 
 class _SegmentActor:
     """One per CPU of the cluster: splits articles into sentences and chunks with the embedder's own tokenizer, the
-    same way a local build does (qa.sync.segment)."""
+    same way a local build does (qa.ingest.sync.segment)."""
 
     def __init__(self, settings: dict):
         from qa.embedders import make_embedder
@@ -79,7 +79,7 @@ class _SegmentActor:
         self.embedder = make_embedder(self.settings)
 
     def __call__(self, batch: dict) -> dict:
-        from qa.sync import embedded_texts, segment
+        from qa.ingest.sync import embedded_texts, segment
         from qa.types import Article
 
         spans_out, chunks_out, texts, counts = [], [], [], []

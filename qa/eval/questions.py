@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from qa.errors import QAError
-from qa.reader.squad import best_over_golds, exact_match, f1_score
+from qa.eval.squad import best_over_golds, exact_match, f1_score
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from qa.errors import QAError
-from qa.text import normalize_answer
+from qa.ingest.text import normalize_answer
 from qa.types import Answer
 
 # Words that point back to an earlier turn: "where did it happen?", "what did they take?", "who made that decision?"

@@ -11,7 +11,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.text import find_boilerplate
+from qa.ingest.text import find_boilerplate
 from qa.types import Article
 
 TEXT_SUFFIXES = {".txt", ".md"}

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from qa.articles import SUFFIXES
+from qa.ingest.articles import SUFFIXES
 from qa.errors import IndexBusy
 from qa.types import SyncReport
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from qa.evaluation import EvalResult
+from qa.eval.questions import EvalResult
 
 CORRECT_F1 = 0.5  # an answer with F1 >= this against its closest gold answer counts as right
 BINS = 10  # equal-width confidence bins of the reliability diagram
@@ -47,8 +47,8 @@ class RunInfo:
         reader = threshold = None
         threshold_from = ""
         if with_answers:  # touching engine.reader otherwise could fail for a retrieval-only run
-            from qa.calibration import Calibration
-            from qa.reader.factory import DEFAULT_READER_DIR
+            from qa.answer.calibration import Calibration
+            from qa.answer.reader.factory import DEFAULT_READER_DIR
 
             name = getattr(engine.reader, "name", None)
             reader = name or str(settings.reader or "shipped")

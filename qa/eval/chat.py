@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from qa.errors import QAError
-from qa.evaluation import doc_matches, percentile
-from qa.reader.squad import best_over_golds, exact_match, f1_score
+from qa.eval.questions import doc_matches, percentile
+from qa.eval.squad import best_over_golds, exact_match, f1_score
 from qa.types import Answer
 
 STORY_MATCH_F1 = 0.5

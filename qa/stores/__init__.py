@@ -1,1 +1,0 @@
-"""Vector store backends besides the default exact FAISS store (qa/store.py holds the Protocol and the factory)."""
