@@ -27,6 +27,9 @@ class Settings:
     ann_threshold: int = 50_000
     ann_nprobe: int = 32  # inverted lists searched per query: recall against speed
     ann_mmap: bool = True  # open faiss-ann files memory-mapped (zero-copy; an index larger than RAM still opens)
+    # Chunks a sync writes into one segment before starting the next, and the most a merge makes one segment hold:
+    # bounds a writer's memory and the cost of any one merge (qa/store/writer.py).
+    segment_chunks: int = 100_000
     # A Milvus server (http://host:19530) or a milvus-lite file (a path ending .db); used when store is milvus.
     milvus_uri: str = ""
     # 'auto' uses bf16 where the CPU has native bf16 instructions; 'fp32' forces full precision.
@@ -109,6 +112,8 @@ def _check_store(settings: Settings) -> None:
         raise ConfigError(f"ann_threshold must be 0 or more (got {settings.ann_threshold}); set QA_ANN_THRESHOLD")
     if settings.ann_nprobe < 1:
         raise ConfigError(f"ann_nprobe must be at least 1 (got {settings.ann_nprobe}); set QA_ANN_NPROBE")
+    if settings.segment_chunks < 1:
+        raise ConfigError(f"segment_chunks must be at least 1 (got {settings.segment_chunks}); set QA_SEGMENT_CHUNKS")
     uri = settings.milvus_uri.strip()
     if settings.store == "milvus" and not uri:
         raise ConfigError(

@@ -126,8 +126,7 @@ def our_chunks_as_documents(folder: Path, embedder, settings: Settings) -> list:
 
 def check_same_chunks(documents: list, engine) -> None:
     """Fail loudly if the Haystack documents are not exactly the chunks in our index: the comparison would be void."""
-    rows = engine.generation().db.execute("SELECT article_id, start, end FROM chunks").fetchall()
-    ours = {tuple(row) for row in rows}  # sqlite3.Row never equals a tuple
+    ours = {tuple(row[1:]) for row in engine.generation().chunk_rows()}
     theirs = {(d.meta["article_id"], d.meta["start"], d.meta["end"]) for d in documents}
     if ours != theirs:
         raise SystemExit(f"chunk mismatch: {len(ours ^ theirs)} chunks differ between our index and Haystack's")

@@ -120,10 +120,8 @@ def main() -> None:
     n_articles, n_chunks = generation.counts()
 
     # 2. Raw fp32 SentenceTransformer.encode() of exactly the texts the build embedded.
-    rows = generation.db.execute(
-        "SELECT c.id, a.title, substr(a.text, c.start + 1, c.end - c.start) FROM chunks c "
-        "JOIN articles a ON a.id = c.article_id ORDER BY c.id"
-    ).fetchall()
+    chunk_ids = sorted(r[0] for r in generation.chunk_rows())
+    rows = [(p.chunk_id, p.title, p.text) for p in generation.passages_for(chunk_ids, [0.0] * len(chunk_ids))]
     texts = []
     for chunk_id, title, text in rows:
         title = " ".join((title or "").split()[:24])
@@ -133,7 +131,7 @@ def main() -> None:
     started = time.perf_counter()
     fp32_vectors = raw.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
     raw_s = time.perf_counter() - started
-    stored = np.vstack([generation.store._index.reconstruct(int(r[0])) for r in rows])
+    stored = generation.vectors([r[0] for r in rows])
     cosines = (stored * fp32_vectors).sum(axis=1)
 
     # 3. Search latency (question embedding included) and retrieval quality.

@@ -43,8 +43,8 @@ def contents(index_dir) -> tuple[list[tuple], np.ndarray]:
     """Every chunk (article, offsets) and its stored vector, in chunk order."""
     with Engine(settings=Settings(index_dir=index_dir, embedder="hashing")) as engine:
         generation = engine.generation()
-        rows = generation.db.execute("SELECT id, article_id, start, end FROM chunks ORDER BY article_id, start").fetchall()
-        vectors = np.vstack([generation.store._index.reconstruct(int(r[0])) for r in rows])
+        rows = generation.chunk_rows()
+        vectors = generation.vectors([r[0] for r in rows])
     return [tuple(r[1:]) for r in rows], vectors
 
 

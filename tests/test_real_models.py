@@ -36,9 +36,9 @@ def test_seed_chunks_fit_the_model_window(minilm, tmp_path):
     shutil.copy(SEED, folder / SEED.name)
     engine.sync(folder)
     generation = engine.generation()
-    rows = generation.db.execute("SELECT start, end FROM chunks").fetchall()
+    rows = generation.chunk_rows()
     text = SEED.read_text()
-    counts = minilm.count_tokens([text[r[0] : r[1]] for r in rows])
+    counts = minilm.count_tokens([text[r[2] : r[3]] for r in rows])
     assert max(counts) <= minilm.max_tokens - TITLE_RESERVE_TOKENS
     top = engine.search("who was arrested?", k=3)
     assert any("12 suspected members" in p.text for p in top)

@@ -216,6 +216,11 @@ def test_index_rebuild_works_whatever_current_holds(three_generations, articles)
     assert _ids(index) == ["election.txt", "flood.txt", "market.txt"]
 
 
+def _newest_segment(generation):
+    """The segment a generation wrote itself (the others are hard links shared with the generations before)."""
+    return generation / json.loads((generation / "manifest.json").read_text())["segments"][-1]["name"]
+
+
 def _truncate(path) -> None:
     with open(path, "r+b") as handle:
         handle.truncate(path.stat().st_size // 2)
@@ -224,10 +229,10 @@ def _truncate(path) -> None:
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda g: _truncate(g / "meta.sqlite"),
-        lambda g: (g / "meta.sqlite").write_bytes(b"\0" * (g / "meta.sqlite").stat().st_size),
-        lambda g: [_truncate(p) for p in (g / "bm25").glob("*.npy")],
-        lambda g: _truncate(g / "vectors.faiss"),
+        lambda g: _truncate(_newest_segment(g) / "meta.sqlite"),
+        lambda g: (_newest_segment(g) / "meta.sqlite").write_bytes(b"\0" * (_newest_segment(g) / "meta.sqlite").stat().st_size),
+        lambda g: [_truncate(p) for p in (_newest_segment(g) / "bm25").glob("*.npy")],
+        lambda g: _truncate(_newest_segment(g) / "vectors.faiss"),
         lambda g: (g / "manifest.json").write_text("{not json"),
     ],
     ids=["meta-truncated", "meta-zeroed", "bm25-truncated", "vectors-truncated", "manifest-garbage"],
@@ -248,16 +253,16 @@ def test_a_damaged_generation_is_a_one_line_error_and_a_plain_sync_repairs_it(th
 
 def test_bytes_overwritten_in_the_vectors_are_found_by_status_verify_and_repaired(three_generations, articles):
     index = three_generations
-    vectors = index / "gen-000003" / "vectors.faiss"
-    with open(vectors, "r+b") as handle:
+    segment = _newest_segment(index / "gen-000003")
+    with open(segment / "vectors.faiss", "r+b") as handle:
         handle.seek(100)
         handle.write(bytes(range(200)))
     assert _qa("status", "--index", index).returncode == 0  # same size: only the checksum can tell
     run = _qa("status", "--verify", "--index", index)
-    assert "FAILED  vectors.faiss" in run.stdout and "ok      meta.sqlite" in run.stdout
+    assert f"FAILED  {segment.name}/vectors.faiss" in run.stdout and f"ok      {segment.name}/meta.sqlite" in run.stdout
     assert _one_line_error(run, "vectors.faiss", "sha256 does not match", "qa index")
     sync = _qa("index", articles, "--index", index)
-    assert "re-embedding every article" in sync.stdout
+    assert f"re-embedding the articles of {segment.name}" in sync.stdout
     assert _qa("status", "--verify", "--index", index).returncode == 0 and _ids(index) == ALL_IDS
 
 
@@ -286,15 +291,35 @@ def test_a_full_disk_while_writing_vectors_is_a_one_line_error(engine, articles,
     assert engine.article_ids() == ["flood.txt"]
 
 
+def _to_format_1(generation) -> None:
+    """Rewrite a one-segment generation as the first versions wrote it: meta.sqlite (with the sources table),
+    vectors.faiss and bm25/ at the top of the folder, and a manifest without segments or checksums."""
+    import shutil
+    import sqlite3
+
+    manifest = json.loads((generation / "manifest.json").read_text())
+    (segment,) = [generation / s["name"] for s in manifest["segments"]]
+    for name in ("meta.sqlite", "vectors.faiss", "bm25"):
+        (segment / name).rename(generation / name)
+    shutil.rmtree(segment)
+    with sqlite3.connect(generation / "meta.sqlite") as db:
+        db.execute("ATTACH DATABASE ? AS s", (str(generation / "sources.sqlite"),))
+        db.execute("CREATE TABLE sources AS SELECT * FROM s.sources")
+    for name in ("sources.sqlite", "deletes.json"):
+        (generation / name).unlink()
+    for key in ("files", "segments"):
+        del manifest[key]
+    manifest["format"] = 1
+    (generation / "manifest.json").write_text(json.dumps(manifest))
+
+
 def test_generations_written_before_checksums_and_the_sentences_table_still_work(engine, articles):
     import sqlite3
 
     write(articles, "flood.txt", FLOOD)
     engine.sync(articles)
     generation = engine.index_dir / "gen-000001"
-    manifest = json.loads((generation / "manifest.json").read_text())
-    del manifest["files"]
-    (generation / "manifest.json").write_text(json.dumps(manifest))
+    _to_format_1(generation)
     with sqlite3.connect(generation / "meta.sqlite") as db:
         db.execute("DROP TABLE sentences")
     engine.close()
@@ -352,7 +377,7 @@ def test_repairing_from_an_older_generation_publishes_even_when_nothing_else_cha
     write(articles, "market.txt", MARKET)
     engine.sync(articles)
     (articles / "market.txt").unlink()  # the folder now matches gen 1 exactly
-    (engine.index_dir / "gen-000002" / "meta.sqlite").write_bytes(b"garbage")
+    (_newest_segment(engine.index_dir / "gen-000002") / "meta.sqlite").write_bytes(b"garbage")
     report = engine.sync(articles)
     assert report.generation == 3 and any("continuing from gen-000001" in note for note in report.notes)
     assert (engine.index_dir / "CURRENT").read_text() == "gen-000003\n" and engine.article_ids() == ["flood.txt"]

@@ -9,7 +9,6 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from qa.store.lexical import TermStats
 from qa.settings import Settings
 from qa.types import Passage
 
@@ -21,7 +20,7 @@ class Retriever:
         self.generation = generation
         self.embedder = embedder
         self.settings = settings
-        self.terms = TermStats(generation.lexical)
+        self.terms = generation.lexical  # its tokenizer, stemmer and term statistics
         self._vectors: dict[str, np.ndarray] = {}
         self._article_terms: dict[str, frozenset[str]] = {}
         self._chunk_articles: dict[int, str] = {}
@@ -140,24 +139,15 @@ class Retriever:
         return self.generation.passages_for(chunk_ids[order].tolist(), cosines[order].tolist())
 
     def _cosines(self, query: str, chunk_ids: np.ndarray) -> np.ndarray:
-        vectors = self.generation.store.vectors(np.asarray(chunk_ids, dtype=np.int64))
+        vectors = self.generation.vectors(np.asarray(chunk_ids, dtype=np.int64))
         return (vectors @ self.embed(query).reshape(-1)).astype(np.float32)
 
     def _chunks_of(self, article_ids: Sequence[str]) -> np.ndarray:
-        if not article_ids:
-            return np.zeros(0, dtype=np.int64)
-        marks = ",".join("?" * len(article_ids))
-        rows = self.generation.db.execute(
-            f"SELECT id FROM chunks WHERE article_id IN ({marks}) ORDER BY article_id, ordinal", list(article_ids)
-        ).fetchall()
-        return np.asarray([row[0] for row in rows], dtype=np.int64)
+        return np.asarray(self.generation.chunks_of(sorted(set(article_ids))), dtype=np.int64)
 
     def _article_of(self, chunk_ids: np.ndarray) -> dict[int, str]:
         known = self._chunk_articles
-        ids = [i for i in np.asarray(chunk_ids).tolist() if i not in known]
-        for i in range(0, len(ids), 900):  # SQLite's limit on bound parameters
-            part = ids[i : i + 900]
-            marks = ",".join("?" * len(part))
-            for row in self.generation.db.execute(f"SELECT id, article_id FROM chunks WHERE id IN ({marks})", part):
-                known[int(row[0])] = row[1]
+        missing = [i for i in np.asarray(chunk_ids).tolist() if i not in known]
+        if missing:
+            known.update(self.generation.chunk_articles(missing))
         return {int(i): known[int(i)] for i in np.asarray(chunk_ids).tolist() if int(i) in known}

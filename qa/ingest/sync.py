@@ -1,19 +1,16 @@
-"""Writing index generations: bring the index in step with a folder, or upsert/delete articles directly.
+"""Bringing an index in step with a folder, or upserting/deleting articles directly.
 
-Every change goes through one Transaction: lock, copy the live generation's metadata into a staging folder, apply
-removals and additions, embed all new chunks in one length-sorted pass, then publish atomically.
+Every change goes through one Transaction: it works out what changed, splits new articles into sentences and
+chunks, and hands additions and removals to the store's GenerationWriter (qa/store/writer.py), which embeds them in
+length-sorted batches, writes them as a new segment and publishes atomically.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import hashlib
-import json
-import shutil
 import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -21,39 +18,15 @@ import numpy as np
 
 from qa.ingest.articles import SkipFile, content_hash, parse_source, read_source, scan_sources, source_id
 from qa.ingest.chunking import chunk_article
-from qa.errors import ArticlesNotFound, IndexCorrupt, IndexWriteFailed
-from qa.store.generations import (
-    FORMAT_VERSION,
-    SCHEMA,
-    clean_leftovers,
-    generation_name,
-    damage_detail,
-    generation_number,
-    is_complete,
-    locate,
-    next_generation_number,
-    published_generations,
-    publish,
-    read_manifest,
-    write_pointer,
-    writer_lock,
-)
-from qa.store.integrity import check_files, file_records
-from qa.store.index import article_from_row, check_embedder, embedder_identity
-from qa.store.lexical import BM25Index
+from qa.errors import ArticlesNotFound, IndexWriteFailed
+from qa.store.generations import writer_lock
+from qa.store.index import embedder_identity
+from qa.store.writer import GenerationWriter, write_failure_message
 from qa.settings import Settings
-from qa.store.vectors import load_store, new_store, store_filename
 from qa.ingest.text import content_regions, sentences
 from qa.types import Article, Skipped, SyncReport
 
 TITLE_RESERVE_TOKENS = 40  # room kept for the title prefix when titles are embedded with each chunk
-
-
-@dataclass(frozen=True)
-class _Pending:
-    chunk_id: int
-    text: str  # what is embedded: optional title prefix + the chunk text
-    vector: np.ndarray | None = None  # already embedded elsewhere (a Ray cluster, by prepare())
 
 
 class Transaction:
@@ -64,18 +37,20 @@ class Transaction:
         self.rebuild = rebuild
         self.progress = progress
         self.report = SyncReport()
-        self._pending: list[_Pending] = []
-        self._prepared: dict[str, tuple] = {}  # article id -> (sentence spans, chunks), from prepare()
+        self._prepared: dict[str, tuple] = {}  # article id -> (sentence spans, chunks, vectors), from prepare()
+        self._added: set[str] = set()
         self._started = time.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def __enter__(self) -> "Transaction":
         self._lock = writer_lock(self.index_dir)
         self._lock.__enter__()
+        self.writer = GenerationWriter(self.index_dir, embedder_identity(self.embedder), self.settings,
+                                       self.chunking, self.report, self._embed, rebuild=self.rebuild)
         try:
-            self._open()
+            self.writer.open()
         except BaseException as exc:
-            self._discard()
+            self.writer.discard()
             self._lock.__exit__(None, None, None)
             _raise_write_failure(exc, self.index_dir)
             raise
@@ -84,21 +59,11 @@ class Transaction:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc is not None:
-                self._discard()
-            elif hasattr(self, "db"):
-                self.db.close()
+                self.writer.discard()
         finally:
             self._lock.__exit__(exc_type, exc, tb)
         if exc is not None:
             _raise_write_failure(exc, self.index_dir)
-
-    def _discard(self) -> None:
-        """A failed write leaves nothing behind: the staging folder goes, the live generation is untouched."""
-        if hasattr(self, "db"):
-            self.db.close()
-            del self.db
-        if hasattr(self, "staging"):
-            shutil.rmtree(self.staging, ignore_errors=True)
 
     @property
     def chunking(self) -> dict:
@@ -108,137 +73,41 @@ class Transaction:
             "embed_titles": self.settings.embed_titles,
         }
 
-    def _open(self) -> None:
-        clean_leftovers(self.index_dir)
-        self.identity = embedder_identity(self.embedder)
-        live = locate(self.index_dir)
-        if live.note:
-            self.report.notes.append(live.note)
-        if live.note and live.name is not None:
-            write_pointer(self.index_dir, live.name)  # so readers stop looking for it
-            self.report.notes.append(f"CURRENT points at {live.name} again")
-        self.number = next_generation_number(self.index_dir)
-        self.staging = self.index_dir / (generation_name(self.number) + ".tmp")
-        self.staging.mkdir(parents=True)
-        self._fresh_db()
-        self.reembed_all = False
-        self._added: set[str] = set()
-        # A sync that changes nothing publishes nothing (no churn of generations or "last sync" times); an index
-        # started afresh or repaired always publishes. _load_base says which.
-        self.dirty = True
-        self.base_number = 0
-        if live.name is not None and not self.rebuild and self._load_base(self.index_dir / live.name):
-            return
-        self.db.executescript(SCHEMA)
-        self.store = new_store(self.settings.store, self.identity["dimension"], self.settings)
-        self.next_chunk_id = 0
+    @property
+    def reembed_all(self) -> bool:
+        return self.writer.reembed_all
 
-    def _fresh_db(self) -> None:
-        if hasattr(self, "db"):
-            self.db.close()
-        (self.staging / "meta.sqlite").unlink(missing_ok=True)
-        self.db = sqlite3.connect(self.staging / "meta.sqlite")
-        self.db.row_factory = sqlite3.Row
-
-    def _load_base(self, base: Path) -> bool:
-        """Start from generation ``base``: copy its metadata and vectors. One that fails its checks is repaired
-        rather than trusted: damaged vectors are re-embedded from its metadata; damaged metadata makes the newest
-        intact older generation the base (False when there is none: start empty and re-read the folder)."""
-        try:
-            manifest = read_manifest(base)
-        except IndexCorrupt as exc:
-            return self._older_base(base, damage_detail(exc))
-        check_embedder(manifest, self.identity, base)
-        bad = {c.name: c.detail for c in check_files(base, manifest, full=True) if not c.ok}
-        if "meta.sqlite" in bad:
-            return self._older_base(base, f"meta.sqlite: {bad['meta.sqlite']}")
-        try:
-            source = sqlite3.connect(f"file:{base / 'meta.sqlite'}?mode=ro", uri=True)
-            try:
-                source.backup(self.db)
-            finally:
-                source.close()
-            self.db.executescript(SCHEMA)  # tables added since the base was written
-            self._fill_sentences()
-        except sqlite3.DatabaseError as exc:
-            if _is_write_error(exc):
-                raise
-            self._fresh_db()
-            return self._older_base(base, f"meta.sqlite: {exc}")
-        self.base_number = generation_number(base.name)
-        self.next_chunk_id = int(manifest["next_chunk_id"])
-        # Chunks made with other settings would mix two chunkings in one index: redo them all.
-        self.reembed_all = manifest.get("chunking") != self.chunking
-        self.dirty = self.reembed_all or bool(bad)
-        try:
-            store_file = store_filename(manifest["store"])
-            store_problem = f"{store_file}: {bad[store_file]}" if store_file in bad else None
-            if store_problem is None:
-                self.store = load_store(manifest["store"], base, self.identity["dimension"], self.settings)
-        except IndexCorrupt as exc:
-            store_problem = damage_detail(exc)
-        if store_problem is not None:
-            self.store = new_store(manifest["store"], self.identity["dimension"], self.settings)
-            self.reembed_all = self.dirty = True
-            self.report.notes.append(
-                f"{base.name} failed its checks ({store_problem}); re-embedding every article from its metadata"
-            )
-        elif bad:
-            self.report.notes.append(f"{base.name} failed its checks ({failures_text(bad)}); rebuilt those files")
-        return True
-
-    def _older_base(self, damaged: Path, problem: str) -> bool:
-        for older in reversed(published_generations(self.index_dir)):
-            if generation_number(older.name) < generation_number(damaged.name) and not is_complete(older):
-                self.report.notes.append(
-                    f"{damaged.name} is damaged ({problem}); continuing from {older.name}, the newest intact "
-                    "generation (articles added through the API since then must be added again)"
-                )
-                loaded = self._load_base(older)
-                self.dirty = True  # publish even when the folder matches the older one: CURRENT must move on
-                return loaded
-        self.report.notes.append(
-            f"{damaged.name} is damaged ({problem}) and no older generation is intact; rebuilding from the articles "
-            "folder (articles added through the API must be added again)"
-        )
-        return False
-
-    def _fill_sentences(self) -> None:
-        """Generations written before the sentences table kept sentence spans only as JSON: copy them over once."""
-        if self.db.execute("SELECT 1 FROM sentences LIMIT 1").fetchone():
-            return
-        for article_id, spans in self.db.execute("SELECT id, sentences FROM articles").fetchall():
-            self.db.executemany(
-                "INSERT INTO sentences (article_id, start, end) VALUES (?, ?, ?)",
-                ((article_id, start, end) for start, end in json.loads(spans)),
-            )
+    @property
+    def dirty(self) -> bool:
+        return self.writer.dirty
 
     # -- reads -----------------------------------------------------------------------------------------------
-    def indexed(self) -> dict[str, tuple[str, str | None]]:
-        """article id -> (content hash, source file)"""
-        return {row[0]: (row[1], row[2]) for row in self.db.execute("SELECT id, content_hash, source FROM articles")}
+    def indexed(self, article_ids: Iterable[str] | None = None) -> dict[str, tuple[str, str | None]]:
+        """article id -> (content hash, source file): of every article, or only of these ids (a cost that
+        follows the change, not the index)."""
+        return self.writer.listing() if article_ids is None else self.writer.lookup(article_ids)
 
     def source_hashes(self) -> dict[str, str]:
-        return {row[0]: row[1] for row in self.db.execute("SELECT source, file_hash FROM sources")}
-
-    def articles_of(self, source: str) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT id FROM articles WHERE source = ?", (source,))]
+        return self.writer.source_hashes()
 
     # -- writes ----------------------------------------------------------------------------------------------
     def remove(self, article_id: str) -> None:
-        self.dirty = True
-        ids = [row[0] for row in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
-        self.store.remove(np.asarray(ids, dtype=np.int64))
-        self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
-        self.db.execute("DELETE FROM sentences WHERE article_id = ?", (article_id,))
-        self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        self.writer.remove(article_id)
 
-    def rename(self, old_id: str, article: Article, source: str | None) -> None:
-        """Same content under a new id (a renamed file): keep its vectors, change only the id."""
-        self.dirty = True
-        self.db.execute("UPDATE articles SET id = ?, source = ? WHERE id = ?", (article.id, source, old_id))
-        self.db.execute("UPDATE chunks SET article_id = ? WHERE article_id = ?", (article.id, old_id))
-        self.db.execute("UPDATE sentences SET article_id = ? WHERE article_id = ?", (article.id, old_id))
+    def carry(self, old_id: str, article: Article, source: str | None) -> None:
+        """The same content under a new id or from another file (a renamed file): its sentences, chunks and
+        vectors are kept, only the id and source change."""
+        found = self.writer.stored(old_id, with_vectors=True)
+        if found is None or found[1] is None:
+            self.add(article, source)
+            self.remove(old_id)
+            return
+        stored, vectors = found
+        chunks = [(c[1], c[2], c[3]) for c in stored.chunks]
+        self.remove(old_id)
+        texts = embedded_texts(article, [_Span(article.text, a, b) for _, a, b in chunks], self.settings)
+        self.writer.add(article, source, content_hash(article), stored.sentences, chunks, texts, vectors)
+        self._added.add(article.id)
 
     def prepare(self, articles: list[Article]) -> None:
         """Split and embed many new articles at once where the embedder can do it elsewhere (a Ray cluster:
@@ -248,110 +117,53 @@ class Transaction:
             self._prepared.update(segment_many(articles, self.settings))
 
     def add(self, article: Article, source: str | None) -> None:
-        self.dirty = True
         prepared = self._prepared.pop(article.id, None)
         spans, chunks, vectors = prepared if prepared is not None else (*segment(article, self.embedder, self.settings), None)
-        self.db.execute(
-            "INSERT INTO articles (id, source, content_hash, title, url, date, author, text, boilerplate, sentences, "
-            "indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                article.id,
-                source,
-                content_hash(article),
-                article.title,
-                article.url,
-                article.date,
-                article.author,
-                article.text,
-                json.dumps([list(span) for span in article.boilerplate]),
-                json.dumps([list(span) for span in spans]),
-                dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            ),
-        )
-        self.db.executemany(
-            "INSERT INTO sentences (article_id, start, end) VALUES (?, ?, ?)", ((article.id, a, b) for a, b in spans)
-        )
+        texts = embedded_texts(article, chunks, self.settings)
+        self.writer.add(article, source, content_hash(article), spans, [(c.ordinal, c.start, c.end) for c in chunks],
+                        texts, None if vectors is None else np.asarray(vectors, np.float32))
         self._added.add(article.id)
-        for i, (chunk, text) in enumerate(zip(chunks, embedded_texts(article, chunks, self.settings))):
-            chunk_id = self.next_chunk_id
-            self.next_chunk_id += 1
-            self.db.execute(
-                "INSERT INTO chunks (id, article_id, ordinal, start, end) VALUES (?, ?, ?, ?, ?)",
-                (chunk_id, article.id, chunk.ordinal, chunk.start, chunk.end),
-            )
-            self._pending.append(_Pending(chunk_id, text, None if vectors is None else vectors[i]))
+        self.report.chunks_embedded += len(chunks)
 
     def set_source(self, source: str, file_hash: str) -> None:
-        self.dirty = True
-        self.db.execute("INSERT OR REPLACE INTO sources (source, file_hash) VALUES (?, ?)", (source, file_hash))
+        self.writer.set_source(source, file_hash)
 
     def drop_source(self, source: str) -> None:
-        if self.db.execute("DELETE FROM sources WHERE source = ?", (source,)).rowcount:
-            self.dirty = True
+        self.writer.drop_source(source)
 
     def commit(self) -> SyncReport:
-        if not self.dirty:
-            self.db.close()
-            del self.db
-            shutil.rmtree(self.staging, ignore_errors=True)
-            self.report.generation = self.base_number
+        self._redo_damaged()
+        if not self.writer.dirty:
+            self.writer.discard()
+            self.report.generation = self.writer.base_number
             self.report.seconds = round(time.monotonic() - self._started, 3)
             return self.report
-        if self.reembed_all:
-            self._reembed_the_rest()
-        if self._pending:
-            todo = [p for p in self._pending if p.vector is None]
-            embedded = iter(self._embed([p.text for p in todo]) if todo else ())
-            vectors = np.vstack([p.vector if p.vector is not None else next(embedded) for p in self._pending])
-            self.store.add(np.asarray([p.chunk_id for p in self._pending], dtype=np.int64), vectors)
-        self.report.chunks_embedded = len(self._pending)
-        self.db.commit()
-        self._build_lexical()
-        articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
-        chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        self.db.close()
-        del self.db
-        try:
-            self.store.save(self.staging)
-        except RuntimeError as exc:  # faiss reports a failed write (a full disk) as RuntimeError
-            raise IndexWriteFailed(_write_failure_message(self.index_dir, f"writing vectors failed: {exc}")) from exc
-        manifest = {
-            "format": FORMAT_VERSION,
-            "generation": self.number,
-            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "embedder": self.identity,
-            "store": self.store.name,
-            "chunking": self.chunking,
-            "next_chunk_id": self.next_chunk_id,
-            "articles": int(articles),
-            "chunks": int(chunks),
-            "files": file_records(self.staging),  # sizes and checksums, checked on open and by `qa status --verify`
-        }
-        (self.staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
-        publish(self.index_dir, self.staging, self.number)
-        clean_leftovers(self.index_dir)
-        self.report.generation = self.number
+        self.writer.commit()
+        self.report.generation = self.writer.number
         self.report.seconds = round(time.monotonic() - self._started, 3)
         return self.report
 
-    def _reembed_the_rest(self) -> None:
-        """With new chunking or lost vectors every article is chunked and embedded again, also those this
-        transaction did not touch (articles added through the API, or the folder's during an upsert)."""
-        rows = self.db.execute("SELECT * FROM articles").fetchall()
-        for row in rows:
-            if row["id"] in self._added:
-                continue
-            article = article_from_row(row)
-            self.remove(article.id)
-            self.add(article, row["source"])
+    def merge(self) -> SyncReport:
+        """Rewrite small and tombstone-heavy segments into full ones (``qa index --merge``)."""
+        self.writer.dirty = True
+        self.writer.flush()
+        self.writer.merge_policy(force=True)
+        return self.commit()
 
-    def _build_lexical(self) -> None:
-        rows = self.db.execute(
-            "SELECT c.id, a.title, substr(a.text, c.start + 1, c.end - c.start) FROM chunks c "
-            "JOIN articles a ON a.id = c.article_id ORDER BY c.id"
-        ).fetchall()
-        # The title counts as words of every chunk: questions often name the story, not the sentence.
-        BM25Index.build([r[0] for r in rows], [f"{r[1] or ''}\n{r[2]}" for r in rows]).save(self.staging)
+    def _redo_damaged(self) -> None:
+        """Articles whose segment failed its checks, or that were chunked with other settings, are chunked and
+        embedded again (also those this transaction did not touch: added through the API, or the folder's during
+        an upsert)."""
+        for article_id in self.writer.redo:
+            if article_id in self._added:
+                continue
+            found = self.writer.stored(article_id)
+            if found is None:
+                continue
+            stored = found[0]
+            self.remove(article_id)
+            self.add(stored.article, stored.source)
+        self.writer.redo = []
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         bar = None
@@ -368,6 +180,13 @@ class Transaction:
                 bar.close()
 
 
+class _Span:
+    """A chunk as embedded_texts needs it: its text."""
+
+    def __init__(self, text: str, start: int, end: int):
+        self.text = text[start:end]
+
+
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
 
 
@@ -380,22 +199,11 @@ def _is_write_error(exc: BaseException) -> bool:
     return False
 
 
-def _write_failure_message(index_dir: Path, reason: str) -> str:
-    return (
-        f"could not write a new generation of the index at {index_dir} ({reason}); nothing was changed and the "
-        "previous generation still answers. Free some disk space and run `qa index` again"
-    )
-
-
 def _raise_write_failure(exc: BaseException, index_dir: Path) -> None:
     """A full disk surfaces as OSError, sqlite3.OperationalError or a faiss RuntimeError: say it once, plainly."""
     if _is_write_error(exc):
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise IndexWriteFailed(_write_failure_message(index_dir, reason)) from exc
-
-
-def failures_text(bad: dict[str, str]) -> str:
-    return "; ".join(f"{name}: {detail}" for name, detail in sorted(bad.items()))
+        raise IndexWriteFailed(write_failure_message(index_dir, reason)) from exc
 
 
 def sync_folder(folder: Path, txn: Transaction) -> SyncReport:
@@ -451,14 +259,14 @@ def sync_folder(folder: Path, txn: Transaction) -> SyncReport:
 
 
 def upsert(articles: Iterable[Article], txn: Transaction) -> SyncReport:
-    indexed = txn.indexed()
     wanted = {article.id: (article, None) for article in articles}
+    indexed = txn.indexed(wanted)
     return _apply_and_commit(txn, wanted, indexed, [])
 
 
 def delete(article_ids: Iterable[str], txn: Transaction) -> SyncReport:
     article_ids = list(article_ids)
-    indexed = txn.indexed()
+    indexed = txn.indexed(article_ids)
     missing = [aid for aid in article_ids if aid not in indexed]
     txn.report.skipped.extend(Skipped(aid, "not in the index") for aid in missing)
     present = [aid for aid in article_ids if aid in indexed]
@@ -512,14 +320,13 @@ def _apply(txn: Transaction, wanted: dict, indexed: dict, vanished: list[str]) -
         old = indexed.get(aid)
         if old is not None and old[0] == new_hash and not txn.reembed_all:
             if old[1] != source:
-                txn.dirty = True
-                txn.db.execute("UPDATE articles SET source = ? WHERE id = ?", (source, aid))
+                txn.carry(aid, article, source)
             report.unchanged += 1
             continue
         if old is None and new_hash in vanished_by_hash and not txn.reembed_all:
             old_id = vanished_by_hash.pop(new_hash)
             vanished.remove(old_id)
-            txn.rename(old_id, article, source)
+            txn.carry(old_id, article, source)
             report.added.append(aid)
             continue
         if old is not None:

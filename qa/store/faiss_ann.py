@@ -77,6 +77,13 @@ class FaissAnnStore(FaissFlatStore):
         if self.approximate:
             self._index.nprobe = min(self.nprobe, self._index.nlist)
 
+    def _search_parameters(self, selector):
+        import faiss
+
+        if self.approximate:  # parameters replace the index's own: nprobe must be given again
+            return faiss.SearchParametersIVF(sel=selector, nprobe=self._index.nprobe)
+        return faiss.SearchParameters(sel=selector)
+
     def _writable(self) -> None:
         """A memory-mapped index is read-only: a writer reads the file into memory before its first change."""
         if self._path is not None:

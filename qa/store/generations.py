@@ -2,7 +2,9 @@
 
 Layout of an index folder:
     CURRENT            name of the live generation (replaced atomically with os.replace)
-    gen-000007/        manifest.json, meta.sqlite, vectors.faiss — never modified once published
+    gen-000007/        manifest.json, deletes.json, sources.sqlite and its segments (seg-000005-1/: meta.sqlite,
+                       bm25/, vectors.faiss; see qa/store/segments.py), never modified once published; segments
+                       kept from one generation to the next are hard links to the same files
     .lock              held (flock) by the one process writing a new generation
 
 A writer builds the next generation in a temporary folder, fsyncs it, renames it into place and only then swaps
@@ -29,41 +31,9 @@ from pathlib import Path
 from qa.errors import IndexBusy, IndexCorrupt, generation_damaged
 from qa.store.integrity import check_files, failures
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # segments; format 1 (one meta.sqlite, vectors.faiss, bm25/ per generation) is still read
+READABLE_FORMATS = (1, 2)
 KEEP_GENERATIONS = 3  # readers may still hold the previous ones
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY,
-    source TEXT,               -- file the article came from (relative to the articles folder); NULL via the API
-    content_hash TEXT NOT NULL,
-    title TEXT, url TEXT, date TEXT, author TEXT,
-    text TEXT NOT NULL,
-    boilerplate TEXT NOT NULL, -- JSON [[start, end], ...]
-    sentences TEXT NOT NULL,   -- JSON [[start, end], ...]
-    indexed_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY,    -- also the vector id in the vector store
-    article_id TEXT NOT NULL,
-    ordinal INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-CREATE TABLE IF NOT EXISTS sentences (  -- one row per sentence, so a citation finds its sentence without parsing all
-    article_id TEXT NOT NULL,
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sentences_article ON sentences(article_id, start);
-CREATE TABLE IF NOT EXISTS sources (
-    source TEXT PRIMARY KEY,   -- lets a sync skip parsing files whose bytes did not change
-    file_hash TEXT NOT NULL
-);
-"""
-
 
 _NAME = re.compile(r"gen-(\d{6})")
 
@@ -185,19 +155,12 @@ def read_manifest(path: Path) -> dict:
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
         raise generation_damaged(path, f"manifest.json: unreadable, {exc}") from exc
-    if manifest.get("format") != FORMAT_VERSION:
+    if manifest.get("format") not in READABLE_FORMATS:
         raise IndexCorrupt(
             f"{path} was written in index format {manifest.get('format')}, this version reads {FORMAT_VERSION}; "
             "rebuild with `qa index --rebuild`"
         )
     return manifest
-
-
-def connect_readonly(path: Path) -> sqlite3.Connection:
-    # immutable=1: a published generation never changes, so SQLite may skip locking entirely.
-    conn = sqlite3.connect(f"file:{path / 'meta.sqlite'}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    return conn
 
 
 @contextmanager

@@ -1,12 +1,9 @@
-"""A loaded, read-only index generation: vectors plus chunk and article metadata."""
+"""A loaded, read-only index generation: its segments' vectors, lexical indexes and metadata, seen as one index
+(tombstoned articles hidden)."""
 
 from __future__ import annotations
 
-import bisect
-import json
-import sqlite3
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,14 +11,13 @@ import numpy as np
 
 from qa.errors import EmbedderMismatch
 from qa.errors import generation_damaged as damaged
-from qa.store.generations import connect_readonly, generation_number, read_manifest
+from qa.store.generations import generation_number, read_manifest
 from qa.store.integrity import check_files, failures
-from qa.store.lexical import BM25Index, reciprocal_rank_fusion
-from qa.store.vectors import VectorStore, load_store
+from qa.store.lexical import BM25Index, LexicalView, reciprocal_rank_fusion
+from qa.store.metadata import Metadata, SegmentMeta, META
+from qa.store.segments import SegmentedVectors, SegmentInfo, segment_chunk_ids, segment_dir, segments_of
+from qa.store.vectors import load_store, segment_stores
 from qa.types import Article, Passage
-
-SENTENCE_CACHE_ARTICLES = 32  # parsed sentence lists kept per generation (only for generations without the table)
-
 
 _UNLOADED = object()
 
@@ -41,29 +37,15 @@ def check_embedder(manifest: dict, identity: dict, path: Path) -> None:
         )
 
 
-def article_from_row(row) -> Article:
-    """An ``articles`` table row as the Article it stores."""
-    return Article(
-        id=row["id"],
-        text=row["text"],
-        title=row["title"] or "",
-        url=row["url"],
-        date=row["date"],
-        author=row["author"],
-        boilerplate=tuple(tuple(span) for span in json.loads(row["boilerplate"])),
-    )
-
-
 @dataclass
 class LoadedGeneration:
     path: Path
     manifest: dict
-    store: VectorStore
-    db: sqlite3.Connection
-    _lexical: object = None
-    _sentence_cache: OrderedDict = field(default_factory=OrderedDict)
-    _cache_lock: threading.Lock = field(default_factory=threading.Lock)
-    _has_sentence_table: bool = False
+    segments: list[SegmentInfo]
+    store: SegmentedVectors
+    meta: Metadata
+    _lexical: object = _UNLOADED
+    _lexical_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, path: Path) -> "LoadedGeneration":
@@ -73,46 +55,52 @@ class LoadedGeneration:
         problem = failures(check_files(path, manifest))
         if problem:
             raise damaged(path, problem)
-        store = load_store(manifest["store"], path, manifest["embedder"]["dimension"])
+        segments = segments_of(path, manifest)
+        dimension = manifest["embedder"]["dimension"]
+        folders = [segment_dir(path, s.name) for s in segments]
+        if segment_stores(manifest["store"]):
+            parts = [load_store(manifest["store"], folder, dimension) for folder in folders]
+            ids = [segment_chunk_ids(folder) if len(folders) > 1 else None for folder in folders]
+            store = SegmentedVectors(parts, ids, [s.deleted_chunks for s in segments])
+        else:  # one store for the whole index, outside the segments (Milvus): it keeps deletions itself
+            store = SegmentedVectors([load_store(manifest["store"], path, dimension)], [None], [np.zeros(0, np.int64)])
+        metas = []
         try:
-            db = connect_readonly(path)
-            db.execute("SELECT count(*) FROM articles").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise damaged(path, f"meta.sqlite: {exc}") from exc
-        generation = cls(path, manifest, store, db, _UNLOADED)
-        generation._has_sentence_table = bool(
-            generation._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sentences'")
-        )
-        return generation
-
-    def _rows(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
-        """Every query goes through here: a damaged database file is a clean IndexCorrupt, not a traceback."""
-        try:
-            return self.db.execute(sql, params).fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise damaged(self.path, f"meta.sqlite: {exc}") from exc
+            for folder in folders:
+                metas.append(SegmentMeta(folder / META, path))
+        except Exception:
+            for meta in metas:
+                meta.close()
+            raise
+        deleted = {i: s.deleted_articles for i, s in enumerate(segments) if s.deleted_articles}
+        return cls(path, manifest, segments, store, Metadata(metas, deleted))
 
     @property
     def number(self) -> int:
         return generation_number(self.path.name)
 
     def close(self) -> None:
-        self.db.close()
+        self.meta.close()
 
     def __del__(self) -> None:
         try:
-            self.db.close()
+            self.meta.close()
         except Exception:
             pass
 
     @property
-    def lexical(self) -> BM25Index | None:
-        if self._lexical is _UNLOADED:
-            try:
-                self._lexical = BM25Index.load(self.path)
-            except (OSError, ValueError, KeyError, TypeError) as exc:  # truncated or overwritten bm25 files
-                raise damaged(self.path, f"bm25: {exc}") from exc
-        return self._lexical
+    def lexical(self) -> LexicalView:
+        with self._lexical_lock:
+            if self._lexical is _UNLOADED:
+                indexes = []
+                for info in self.segments:
+                    try:
+                        indexes.append(BM25Index.load(segment_dir(self.path, info.name)))
+                    except (OSError, ValueError, KeyError, TypeError) as exc:  # truncated or overwritten bm25 files
+                        raise damaged(self.path, f"bm25: {exc}") from exc
+                deleted = [s.deleted_chunks for s in self.segments]
+                self._lexical = LexicalView(indexes, np.concatenate(deleted) if deleted else None)
+            return self._lexical
 
     def hybrid_search(
         self,
@@ -132,7 +120,7 @@ class LoadedGeneration:
             _, ids = self.store.search(query_vector, max(k, depth) if mode == "hybrid" else k)
             dense_ids = [int(i) for i in ids[0] if i >= 0]
         lexical_ids: list[int] = []
-        if mode in {"lexical", "hybrid"} and self.lexical is not None:
+        if mode in {"lexical", "hybrid"}:
             lexical_ids = [i for i, _ in self.lexical.search(question, max(k, depth) if mode == "hybrid" else k)]
         if mode == "dense":
             ranked = dense_ids
@@ -143,71 +131,40 @@ class LoadedGeneration:
         ranked = ranked[:k]
         if not ranked:
             return []
-        try:
-            vectors = self.store.vectors(np.asarray(ranked, dtype=np.int64))
-        except (RuntimeError, KeyError) as exc:  # a chunk id the vector store does not hold
-            raise damaged(self.path, f"vectors: {exc}") from exc
-        cosines = vectors @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        cosines = self.vectors(ranked) @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
         return self.passages_for(ranked, cosines.tolist())
 
+    def vectors(self, chunk_ids) -> np.ndarray:
+        try:
+            return self.store.vectors(np.asarray(chunk_ids, dtype=np.int64))
+        except (RuntimeError, KeyError) as exc:  # a chunk id the vector store does not hold
+            raise damaged(self.path, f"vectors: {exc}") from exc
+
     def passages_for(self, chunk_ids: list[int], scores: list[float]) -> list[Passage]:
-        wanted = [(int(i), float(s)) for i, s in zip(chunk_ids, scores) if i >= 0]
-        if not wanted:
-            return []
-        marks = ",".join("?" * len(wanted))
-        rows = self._rows(
-            f"SELECT c.id, c.article_id, c.start, c.end, a.title, a.url, a.date, a.author, "
-            f"substr(a.text, c.start + 1, c.end - c.start) AS text "
-            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
-            [i for i, _ in wanted],
-        )
-        by_id = {row["id"]: row for row in rows}
-        passages = []
-        for chunk_id, score in wanted:
-            row = by_id.get(chunk_id)
-            if row is None:
-                continue
-            passages.append(
-                Passage(
-                    article_id=row["article_id"],
-                    title=row["title"] or "",
-                    text=row["text"],
-                    start=row["start"],
-                    end=row["end"],
-                    score=score,
-                    chunk_id=chunk_id,
-                    url=row["url"],
-                    date=row["date"],
-                    author=row["author"],
-                )
-            )
-        return passages
+        return self.meta.passages_for(chunk_ids, scores)
+
+    def chunk_articles(self, chunk_ids) -> dict[int, str]:
+        return self.meta.chunk_articles(chunk_ids)
+
+    def chunks_of(self, article_ids) -> list[int]:
+        return self.meta.chunks_of(article_ids)
 
     def articles_containing(self, snippet: str) -> list[str]:
         """Ids of the articles whose text contains ``snippet`` exactly."""
-        if not snippet:
-            return []
-        return [row[0] for row in self._rows("SELECT id FROM articles WHERE instr(text, ?) > 0 ORDER BY id", (snippet,))]
+        return self.meta.articles_containing(snippet)
 
     def article(self, article_id: str) -> Article | None:
-        rows = self._rows("SELECT * FROM articles WHERE id = ?", (article_id,))
-        if not rows:
-            return None
-        return article_from_row(rows[0])
+        return self.meta.article(article_id)
 
     def text_slice(self, article_id: str, start: int, end: int) -> str:
         """``article(article_id).text[start:end]`` without loading the whole text ('' for an unknown id)."""
-        start, end = max(0, int(start)), max(0, int(end))
-        if end <= start:
-            return ""
-        rows = self._rows("SELECT substr(text, ?, ?) FROM articles WHERE id = ?", (start + 1, end - start, article_id))
-        return rows[0][0] if rows else ""
+        return self.meta.text_slice(article_id, start, end)
 
     def sentence_bounds(self, article_id: str, start: int, end: int) -> tuple[int, int]:
         """(first, last) character of the sentences holding the span's first through its last character: the
         sentence to quote for a citation of ``[start, end)``. Where no sentence holds an end, the span's own end."""
         first, last = start, end
-        for s_start, s_end in self.sentences_near(article_id, start, end):
+        for s_start, s_end in self.meta.sentences(article_id, start, end):
             if s_start <= start < s_end:
                 first = min(first, s_start)
             if s_start < end <= s_end:
@@ -221,54 +178,24 @@ class LoadedGeneration:
         first, last = self.sentence_bounds(article_id, start, end)
         return first, last, self.text_slice(article_id, first, last)
 
-    def sentences_near(self, article_id: str, start: int, end: int) -> list[tuple[int, int]]:
-        """The sentence spans that overlap ``[start, end]`` (a span's end may touch a sentence's end), in order."""
-        if self._has_sentence_table:
-            rows = self._rows(
-                "SELECT start, end FROM sentences WHERE article_id = ? AND start <= ? AND start >= "
-                "coalesce((SELECT max(start) FROM sentences WHERE article_id = ? AND start <= ?), 0) ORDER BY start",
-                (article_id, end, article_id, start),
-            )
-            return [(row[0], row[1]) for row in rows]
-        spans = self._cached_sentences(article_id)
-        first = max(0, bisect.bisect_right(spans, (start, float("inf"))) - 1)
-        last = bisect.bisect_right(spans, (end, float("inf")))
-        return spans[first:last]
-
     def sentences(self, article_id: str) -> list[tuple[int, int]]:
         """All sentence spans of an article, in order (a whole list: for one citation use cited_sentence)."""
-        if self._has_sentence_table:
-            rows = self._rows("SELECT start, end FROM sentences WHERE article_id = ? ORDER BY start", (article_id,))
-            return [(row[0], row[1]) for row in rows]
-        return list(self._cached_sentences(article_id))
-
-    def _cached_sentences(self, article_id: str) -> list[tuple[int, int]]:
-        # Older generations keep sentences only as JSON: parse an article's once, keep the last few.
-        with self._cache_lock:
-            if article_id in self._sentence_cache:
-                self._sentence_cache.move_to_end(article_id)
-                return self._sentence_cache[article_id]
-        rows = self._rows("SELECT sentences FROM articles WHERE id = ?", (article_id,))
-        spans = [tuple(span) for span in json.loads(rows[0][0])] if rows else []
-        with self._cache_lock:
-            self._sentence_cache[article_id] = spans
-            while len(self._sentence_cache) > SENTENCE_CACHE_ARTICLES:
-                self._sentence_cache.popitem(last=False)
-        return spans
+        return self.meta.sentences(article_id)
 
     def source_of(self, article_id: str) -> str | None:
         """The file (relative to the articles folder) an article came from; None for API articles and unknown ids."""
-        rows = self._rows("SELECT source FROM articles WHERE id = ?", (article_id,))
-        return rows[0][0] if rows else None
+        return self.meta.source_of(article_id)
 
     def articles_from(self, source: str) -> list[str]:
         """Ids of all articles that came from one file (several for a JSONL file)."""
-        return [row[0] for row in self._rows("SELECT id FROM articles WHERE source = ? ORDER BY id", (source,))]
+        return self.meta.articles_from(source)
 
     def article_ids(self) -> list[str]:
-        return [row[0] for row in self._rows("SELECT id FROM articles ORDER BY id")]
+        return self.meta.article_ids()
 
     def counts(self) -> tuple[int, int]:
-        articles = self._rows("SELECT count(*) FROM articles")[0][0]
-        chunks = self._rows("SELECT count(*) FROM chunks")[0][0]
-        return int(articles), int(chunks)
+        return self.meta.counts()
+
+    def chunk_rows(self) -> list[tuple[int, str, int, int]]:
+        """Every chunk as (chunk id, article id, start, end), by article and position."""
+        return self.meta.chunk_rows()

@@ -1,6 +1,8 @@
 """Checks that a generation's files are the ones its writer published: each file's size and sha256 are recorded in
-the manifest at publish time. Opening a generation compares sizes (cheap: catches truncated and missing files);
-`qa status --verify` and every writer compare checksums too (catches bytes overwritten in place)."""
+the manifest when the file is written (a segment's files keep their record in every generation that links them).
+Opening a generation compares sizes (cheap: catches truncated and missing files); `qa status --verify` compares
+checksums too (catches bytes overwritten in place), and so does every writer while the index is small enough for
+that to be cheap (qa/store/writer.py, FULL_CHECK_BYTES)."""
 
 from __future__ import annotations
 
@@ -29,12 +31,13 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_records(folder: Path) -> dict[str, dict]:
-    """{name: {"size", "sha256"}} for every file of a staged generation but its manifest."""
+def file_records(folder: Path, skip: set[str] = frozenset()) -> dict[str, dict]:
+    """{name: {"size", "sha256"}} for every file of a staged generation but its manifest and those in ``skip``
+    (hard-linked from the previous generation: their records are carried over, not computed again)."""
     records = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = path.relative_to(folder).as_posix()
-        if name != MANIFEST:
+        if name != MANIFEST and name not in skip:
             records[name] = {"size": path.stat().st_size, "sha256": sha256_of(path)}
     return records
 

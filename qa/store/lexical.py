@@ -1,11 +1,16 @@
-"""BM25 over the same chunks as the vector store (bm25s), stored with each index generation.
+"""BM25 over the same chunks as the vector store: one bm25s index per segment, searched with global statistics.
 
 Names, numbers and rare words are where dense retrieval is weakest; BM25 catches them. bm25s has no incremental
-update, so each generation rebuilds it from all chunk texts: about a second for the BBC corpus.
+update, so each segment holds its own (built once, when the segment is written, from that segment's chunks only:
+a sync costs the size of the change, not of the index). A generation's ``LexicalView`` searches every segment and
+scores them as one index would: bm25s stores each (term, chunk) score with its segment's IDF baked in, so each
+term's postings are rescaled by global IDF / segment IDF, where the global document frequency sums the segments'
+(deleted chunks included, as Lucene counts them). Tombstoned chunks are dropped from the results.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 from pathlib import Path
@@ -25,7 +30,14 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def lucene_idf(df: int | np.ndarray, n: int) -> float | np.ndarray:
+    """bm25s's default ("lucene") IDF."""
+    return np.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
 class BM25Index:
+    """One segment's BM25 over (chunk id, text) pairs."""
+
     def __init__(self, retriever, ids: np.ndarray, stemmer=None):
         self._retriever = retriever
         self._ids = ids
@@ -42,8 +54,8 @@ class BM25Index:
             retriever.index(tokens, show_progress=False)
         return cls(retriever, np.asarray(ids, dtype=np.int64), stemmer)
 
-    def save(self, generation: Path) -> None:
-        folder = generation / FOLDER
+    def save(self, segment: Path) -> None:
+        folder = segment / FOLDER
         folder.mkdir()
         if len(self._ids):
             self._retriever.save(str(folder), allow_pickle=False, show_progress=False)
@@ -51,10 +63,10 @@ class BM25Index:
         (folder / "meta.json").write_text(json.dumps({"stemmer": self._stemmer is not None}))
 
     @classmethod
-    def load(cls, generation: Path) -> "BM25Index | None":
+    def load(cls, segment: Path) -> "BM25Index | None":
         import bm25s
 
-        folder = generation / FOLDER
+        folder = segment / FOLDER
         if not (folder / "chunk_ids.npy").exists():
             return None
         ids = np.load(folder / "chunk_ids.npy", allow_pickle=False)
@@ -62,22 +74,99 @@ class BM25Index:
         retriever = bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False) if len(ids) else None
         return cls(retriever, ids, _stemmer() if meta.get("stemmer") else None)
 
+    @property
+    def size(self) -> int:
+        return 0 if self._retriever is None else int(self._retriever.scores["num_docs"])
+
+    def frequency(self, term: str) -> int:
+        """How many of this segment's chunks hold ``term``."""
+        term_id = None if self._retriever is None else self._retriever.vocab_dict.get(term)
+        if term_id is None:
+            return 0
+        indptr = self._retriever.scores["indptr"]
+        return int(indptr[term_id + 1] - indptr[term_id])
+
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(positions of the chunks holding ``term``, their stored scores)."""
+        term_id = None if self._retriever is None else self._retriever.vocab_dict.get(term)
+        if term_id is None:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        scores = self._retriever.scores
+        lo, hi = scores["indptr"][term_id], scores["indptr"][term_id + 1]
+        return scores["indices"][lo:hi], scores["data"][lo:hi]
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score) pairs of this segment alone, best first."""
+        return LexicalView([self]).search(query, k)
+
+
+class LexicalView:
+    """A generation's lexical search: its segments' BM25 indexes as one, minus tombstoned chunks."""
+
+    def __init__(self, segments: Sequence[BM25Index | None], deleted: np.ndarray | None = None):
+        self.segments = [s for s in segments if s is not None and len(s._ids)]
+        self.deleted = np.asarray(deleted if deleted is not None else [], dtype=np.int64)
+        self.total = sum(s.size for s in self.segments)
+        self._stemmer = self.segments[0]._stemmer if self.segments else _stemmer()
+        self._frequency: dict[str, int] = {}
+
+    def words(self, text: str) -> list[str]:
+        """Terms as bm25s makes them (its token pattern and English stop words, then the stemmer), repeats kept,
+        without its per-call overhead: this runs on every sentence a question reads."""
+        from bm25s.stopwords import STOPWORDS_EN
+
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS_EN]
+        return self._stemmer.stemWords(words) if self._stemmer is not None else words
+
+    def terms(self, text: str) -> list[str]:
+        """Distinct terms, in order of first appearance."""
+        return list(dict.fromkeys(self.words(text)))
+
+    def frequency(self, term: str) -> int:
+        if term not in self._frequency:
+            if len(self._frequency) > 100_000:
+                self._frequency.clear()
+            self._frequency[term] = sum(s.frequency(term) for s in self.segments)
+        return self._frequency[term]
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency over all chunks; a term the index has never seen counts as rare."""
+        if not self.total:
+            return 1.0
+        return float(lucene_idf(self.frequency(term), self.total))
+
+    def postings(self, term: str) -> np.ndarray:
+        """Live chunk ids holding ``term``."""
+        parts = [s._ids[s.postings(term)[0]] for s in self.segments]
+        ids = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        return ids[~np.isin(ids, self.deleted)] if len(self.deleted) and len(ids) else ids
+
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """(chunk id, BM25 score) pairs, best first; empty when no query word is in the index."""
-        import bm25s
-
-        if self._retriever is None or not len(self._ids):
+        words = [w for w in self.words(query) if self.frequency(w)]  # a repeated word counts twice, as in bm25s
+        if not words or k < 1:
             return []
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False)
-        vocab = self._retriever.vocab_dict
-        words = [w for w in tokens[0] if w in vocab]
-        if not words:
-            return []
-        scores = self._retriever.get_scores(words)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+        weights = {w: self.idf(w) for w in set(words)}
+        best: list[tuple[float, int]] = []
+        for segment in self.segments:
+            scores = np.zeros(segment.size, np.float32)
+            for word in words:
+                df = segment.frequency(word)
+                if df:
+                    positions, stored = segment.postings(word)
+                    local = float(lucene_idf(df, segment.size))
+                    scores[positions] += stored * np.float32(weights[word] / local)
+            hits = np.flatnonzero(scores > 0)
+            if not len(hits):
+                continue
+            ids = segment._ids[hits]
+            if len(self.deleted):
+                live = ~np.isin(ids, self.deleted)
+                hits, ids = hits[live], ids[live]
+            top = hits if len(hits) <= k else hits[np.argpartition(-scores[hits], k - 1)[:k]]
+            best += [(float(scores[p]), int(segment._ids[p])) for p in top]
+        best = heapq.nlargest(k, best, key=lambda pair: (pair[0], -pair[1]))
+        return [(chunk_id, score) for score, chunk_id in best]
 
 
 def reciprocal_rank_fusion(
@@ -89,42 +178,3 @@ def reciprocal_rank_fusion(
         for rank, item in enumerate(ranking, start=1):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return sorted(fused.items(), key=lambda pair: -pair[1])
-
-
-class TermStats:
-    """The lexical index's own view of words: its tokenizer and stemmer, and how many chunks hold each term.
-    Used to tell which words of a question carry information (a rare name) and which do not ("said")."""
-
-    def __init__(self, index: BM25Index | None):
-        self._index = index
-
-    def terms(self, text: str) -> list[str]:
-        """Distinct terms as bm25s makes them (its token pattern and English stop words, then the stemmer), without
-        its per-call overhead: this runs on every sentence a question reads."""
-        from bm25s.stopwords import STOPWORDS_EN
-
-        stemmer = self._index._stemmer if self._index is not None else _stemmer()
-        words = [w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS_EN]
-        if stemmer is not None:
-            words = stemmer.stemWords(words)
-        return list(dict.fromkeys(words))
-
-    def idf(self, term: str) -> float:
-        """Inverse document frequency over chunks; a term the index has never seen counts as rare."""
-        retriever = self._index._retriever if self._index is not None else None
-        if retriever is None:
-            return 1.0
-        total = int(retriever.scores["num_docs"])
-        term_id = retriever.vocab_dict.get(term)
-        indptr = retriever.scores["indptr"]
-        frequency = 0 if term_id is None else int(indptr[term_id + 1] - indptr[term_id])
-        return float(np.log(1 + (total - frequency + 0.5) / (frequency + 0.5)))
-
-    def postings(self, term: str) -> np.ndarray:
-        """Chunk ids holding ``term``."""
-        retriever = self._index._retriever if self._index is not None else None
-        term_id = None if retriever is None else retriever.vocab_dict.get(term)
-        if term_id is None:
-            return np.zeros(0, dtype=np.int64)
-        indptr, indices = retriever.scores["indptr"], retriever.scores["indices"]
-        return self._index._ids[indices[indptr[term_id] : indptr[term_id + 1]]]

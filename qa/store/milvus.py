@@ -52,6 +52,7 @@ FRESH_S = 30.0
 class MilvusStore:
     name = "milvus"
     filename = "milvus.json"
+    per_segment = False  # one collection for the whole index; the generation folder records which rows it sees
 
     def __init__(self, dimension: int, uri: str, *, collection: str | None = None, view: int = 0, count: int = 0):
         if not uri:
@@ -190,8 +191,9 @@ class MilvusStore:
             removed += 1
         return removed
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        hidden = sorted(set(self._removed) | set(np.asarray(exclude if exclude is not None else [], np.int64).tolist()))
         width = max(0, min(k, len(self), MAX_TOPK))
         scores = np.full((len(queries), width), -np.inf, np.float32)
         found = np.full((len(queries), width), -1, np.int64)
@@ -200,8 +202,8 @@ class MilvusStore:
         candidates = [([], []) for _ in queries]
         if self._on_server() and self._count > len(self._removed):
             where = self._visible()
-            if self._removed:  # only a writer's store: its staged removals hide rows until save()
-                where += f" and id not in {sorted(self._removed)}"
+            if hidden:  # a writer's staged removals hide rows until save(); ``exclude`` hides what it names
+                where += f" and id not in {hidden}"
             client = self._connect()
             hits = self._call(
                 lambda: client.search(
@@ -215,9 +217,10 @@ class MilvusStore:
                 candidates[row][1].extend(int(h["id"]) for h in row_hits)
         if len(self._added_ids):
             local = queries @ self._added.T
+            keep = ~np.isin(self._added_ids, hidden)
             for row in range(len(queries)):
-                candidates[row][0].extend(local[row].tolist())
-                candidates[row][1].extend(self._added_ids.tolist())
+                candidates[row][0].extend(local[row][keep].tolist())
+                candidates[row][1].extend(self._added_ids[keep].tolist())
         for row, (row_scores, row_ids) in enumerate(candidates):
             order = np.argsort(-np.asarray(row_scores, np.float32), kind="stable")[:width]
             scores[row, : len(order)] = np.asarray(row_scores, np.float32)[order]

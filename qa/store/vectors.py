@@ -33,9 +33,9 @@ class VectorStore(Protocol):
 
     def remove(self, ids: np.ndarray) -> int: ...
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids), each of shape (len(queries), min(k, len(self))), best first; id -1 pads a row that found
-        fewer (callers skip negative ids)."""
+        fewer (callers skip negative ids). Ids in ``exclude`` are never returned."""
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of these ids, shape (len(ids), dimension)."""
@@ -71,6 +71,7 @@ class FaissFlatStore:
 
     name = "faiss-flat"
     filename = "vectors.faiss"
+    per_segment = True  # one file in each segment's folder
 
     def __init__(self, dimension: int, index=None):
         import faiss
@@ -96,11 +97,24 @@ class FaissFlatStore:
             return 0
         return int(self._index.remove_ids(faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64))))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``exclude``: ids to skip (a segment's tombstones), filtered inside FAISS so k results still come back."""
+        import faiss
+
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         if len(self) == 0:
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
-        return self._index.search(queries, max(1, min(k, len(self))))
+        k = max(1, min(k, len(self)))
+        if exclude is None or not len(exclude):
+            return self._index.search(queries, k)
+        batch = faiss.IDSelectorBatch(np.asarray(exclude, dtype=np.int64))
+        selector = faiss.IDSelectorNot(batch)  # both kept referenced until the search returns
+        return self._index.search(queries, k, params=self._search_parameters(selector))
+
+    def _search_parameters(self, selector):
+        import faiss
+
+        return faiss.SearchParameters(sel=selector)
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         return reconstruct(self._index, ids, self.dimension)
@@ -179,6 +193,12 @@ def load_store(name: str, path: Path, dimension: int, settings: "Settings | None
     if cls is None:
         raise ConfigError(f"this index uses store {name!r}, which this version does not know") from None
     return cls.load(path, dimension, settings)
+
+
+def segment_stores(name: str) -> bool:
+    """Whether a store of this name keeps its vectors in each segment's folder (FAISS) rather than in one store
+    for the whole index (Milvus)."""
+    return bool(getattr(_backend(name), "per_segment", False))
 
 
 def store_filename(name: str) -> str:
