@@ -82,11 +82,12 @@ def _question(question: str) -> str:
 @INDEX_OPTION
 @click.option("--rebuild", is_flag=True, help="Re-embed everything into a fresh generation.")
 @click.option("--watch", is_flag=True, help="Keep syncing as files change, until interrupted.")
+@click.option("--merge", is_flag=True, help="After syncing, merge small segments and drop deleted rows for good.")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
               help="Embed new chunks on a Ray cluster (needs the [ray] extra): ADDRESS (host:port, 'auto'), or "
                    "alone (put it after ARTICLES_DIR) for a local one on every core.")
 @JSON_OPTION
-def index_command(articles_dir, index_dir, rebuild, watch, as_json, ray_address) -> None:
+def index_command(articles_dir, index_dir, rebuild, watch, merge, as_json, ray_address) -> None:
     """Sync ARTICLES_DIR (default: QA_ARTICLES_DIR or seeds/) into the index."""
     engine = _engine(index_dir)
     if ray_address is not None:
@@ -108,6 +109,8 @@ def index_command(articles_dir, index_dir, rebuild, watch, as_json, ray_address)
 
     if not watch:
         show(engine.sync(folder, rebuild=rebuild))
+        if merge:
+            show(engine.merge())
         return
     from qa.ingest.watch import watch as watch_folder
 

@@ -101,6 +101,12 @@ class Engine:
         with self._transaction(False, False) as txn:
             return delete(list(article_ids), txn)
 
+    def merge(self) -> SyncReport:
+        """Rewrite small segments, and those holding deleted rows, into full ones (syncs merge small segments on
+        their own; this also drops every tombstone, as Lucene's force-merge does)."""
+        with self._transaction(False, False) as txn:
+            return txn.merge()
+
     def _transaction(self, rebuild: bool, progress: bool | None) -> Transaction:
         if progress is None:
             progress = sys.stderr.isatty()

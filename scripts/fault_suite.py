@@ -222,6 +222,11 @@ def _damaged(lab: Lab, damage: Callable[[Path], None], *, caught_by: str = "sear
     return f"{read.show()} | sync: {sync.out.splitlines()[-1].strip()[:70] if sync.out else sync.show()}", passed, ok
 
 
+def _newest(generation: Path) -> Path:
+    """The segment the live generation wrote itself (its others are hard links shared with older generations)."""
+    return generation / json.loads((generation / "manifest.json").read_text())["segments"][-1]["name"]
+
+
 def _truncate(path: Path, size: int | None = None) -> None:
     with open(path, "r+b") as handle:
         handle.truncate(size if size is not None else path.stat().st_size // 2)
@@ -239,27 +244,27 @@ def _overwrite(path: Path, offset: int, data: bytes) -> None:
 
 @case("meta.sqlite truncated", "one-line error; `qa index` repairs from gen 2 + folder")
 def _(lab):
-    return _damaged(lab, lambda g: _truncate(g / "meta.sqlite"))
+    return _damaged(lab, lambda g: _truncate(_newest(g) / "meta.sqlite"))
 
 
 @case("meta.sqlite zeroed (same size)", "same")
 def _(lab):
-    return _damaged(lab, lambda g: _zero(g / "meta.sqlite"))
+    return _damaged(lab, lambda g: _zero(_newest(g) / "meta.sqlite"))
 
 
 @case("bm25 files truncated", "one-line error; `qa index` rebuilds BM25")
 def _(lab):
-    return _damaged(lab, lambda g: [_truncate(p) for p in (g / "bm25").glob("*.npy")])
+    return _damaged(lab, lambda g: [_truncate(p) for p in (_newest(g) / "bm25").glob("*.npy")])
 
 
 @case("vectors.faiss truncated", "one-line error; `qa index` re-embeds")
 def _(lab):
-    return _damaged(lab, lambda g: _truncate(g / "vectors.faiss"))
+    return _damaged(lab, lambda g: _truncate(_newest(g) / "vectors.faiss"))
 
 
 @case("vectors.faiss bytes overwritten", "`status --verify` names it, exit 1; `qa index` re-embeds")
 def _(lab):
-    return _damaged(lab, lambda g: _overwrite(g / "vectors.faiss", 200, os.urandom(256)), caught_by="verify")
+    return _damaged(lab, lambda g: _overwrite(_newest(g) / "vectors.faiss", 200, os.urandom(256)), caught_by="verify")
 
 
 @case("manifest.json garbage", "one-line error; `qa index` repairs from gen 2")

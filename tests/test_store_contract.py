@@ -163,6 +163,18 @@ class RemoveTests(StoreContract):
         assert len(store) == 4
 
 
+    def test_excluded_ids_are_skipped_and_k_results_still_come_back(self, store):
+        # How a segment's tombstones are applied: inside the search, so excluding some never returns fewer.
+        ids, vectors = self.filled(store, 40)
+        hidden = ids[::2]
+        _, found = store.search(vectors[:3], 10, exclude=hidden)
+        assert found.shape == (3, 10) and (found >= 0).all()
+        assert not set(found.ravel().tolist()) & set(hidden.tolist())
+        assert found[1, 0] == ids[1]  # a kept vector still finds itself first
+        _, all_found = store.search(vectors[:1], 40, exclude=np.zeros(0, np.int64))
+        assert len(set(all_found[0].tolist())) == 40
+
+
 class PersistenceTests(StoreContract):
     def test_save_and_load_keep_ids_vectors_and_rankings(self, store, folder, settings):
         ids, vectors = self.filled(store, 50)

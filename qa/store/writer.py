@@ -346,31 +346,24 @@ class GenerationWriter:
     # -- merging ---------------------------------------------------------------------------------------------
     def merge_policy(self, *, force: bool = False) -> None:
         """Keep the segment count bounded: at most MERGE_FACTOR small segments (under half of ``segment_chunks``
-        live chunks): past that, the smallest are merged into one of at most ``segment_chunks``. A segment more
-        than half tombstones is rewritten without them. ``force`` (``qa index --merge``): every segment with
-        tombstones or under half size is merged, in groups of at most ``segment_chunks``."""
+        live chunks); past that, the smallest are merged into one of at most ``segment_chunks``. A segment more
+        than half tombstones is rewritten without them. ``force`` (``qa index --merge``): every segment that is
+        small or holds tombstones is merged, in groups of at most ``segment_chunks`` live chunks."""
         target = self.settings.segment_chunks
+        if force:
+            candidates = sorted((s for s in self.segments if s.live_chunks < target // 2 or len(s.deleted_chunks)),
+                                key=lambda s: s.live_chunks)
+            for group in _groups(candidates, target):
+                if len(group) > 1 or len(group[0].deleted_chunks):
+                    self._merge(group)
+            return
         while True:
-            small = sorted((s for s in self.segments if s.live_chunks < target // 2 or force and len(s.deleted_chunks)),
-                           key=lambda s: s.live_chunks)
-            worn = [s for s in self.segments if len(s.deleted_chunks) * 2 > s.chunks]
-            if len(small) > (1 if force else MERGE_FACTOR):
-                group, total = [], 0
-                for s in small:
-                    if len(group) >= 2 and total + s.live_chunks > target:
-                        break
-                    group.append(s)
-                    total += s.live_chunks
-                if len(group) < 2 and not force:
-                    return
-            elif worn:
-                group = worn[:1]
-            elif force and small and (len(small[0].deleted_chunks) or len(small) > 1):
-                group = small[:1]
-            else:
-                return
-            self._merge(group)
-            force = force and len(group) > 1  # a lone rewrite ends a forced merge
+            small = sorted((s for s in self.segments if s.live_chunks < target // 2), key=lambda s: s.live_chunks)
+            if len(small) <= MERGE_FACTOR:
+                break
+            self._merge(_groups(small, target)[0])
+        for info in [s for s in self.segments if len(s.deleted_chunks) * 2 > s.chunks]:
+            self._merge([info])
 
     def _merge(self, group: list[SegmentInfo]) -> None:
         self.dirty = True
@@ -489,6 +482,21 @@ class GenerationWriter:
         self.close()
         if hasattr(self, "staging"):
             shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _groups(segments: list[SegmentInfo], target: int) -> list[list[SegmentInfo]]:
+    """Consecutive groups (smallest first) of at most ``target`` live chunks, each of two segments at least where
+    there are two."""
+    groups: list[list[SegmentInfo]] = []
+    total = 0
+    for info in segments:
+        if groups and (len(groups[-1]) < 2 or total + info.live_chunks <= target):
+            groups[-1].append(info)
+            total += info.live_chunks
+        else:
+            groups.append([info])
+            total = info.live_chunks
+    return groups
 
 
 def file_segment(name: str) -> str | None:
