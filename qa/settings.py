@@ -25,7 +25,10 @@ class Settings:
     store: str = "faiss-flat"
     # Where exact search gets slower than an IVF probe of equal quality is worth it (scripts/bench_stores.py).
     ann_threshold: int = 50_000
-    ann_nprobe: int = 32  # inverted lists searched per query: recall against speed
+    # Inverted lists an IVF search probes: 0 lets each segment's writer measure the fewest that reach ann_recall
+    # (recall@10 against exact search, on a sample of the segment's own vectors); a number forces it.
+    ann_nprobe: int = 0
+    ann_recall: float = 0.95
     ann_mmap: bool = True  # open faiss-ann files memory-mapped (zero-copy; an index larger than RAM still opens)
     # Chunks a sync writes into one segment before starting the next, and the most a merge makes one segment hold:
     # bounds a writer's memory and the cost of any one merge (qa/store/writer.py).
@@ -110,8 +113,11 @@ def _check_store(settings: Settings) -> None:
         raise ConfigError(f"store must be one of {', '.join(STORE_NAMES)} (got {settings.store!r}); set QA_STORE")
     if settings.ann_threshold < 0:
         raise ConfigError(f"ann_threshold must be 0 or more (got {settings.ann_threshold}); set QA_ANN_THRESHOLD")
-    if settings.ann_nprobe < 1:
-        raise ConfigError(f"ann_nprobe must be at least 1 (got {settings.ann_nprobe}); set QA_ANN_NPROBE")
+    if settings.ann_nprobe < 0:
+        raise ConfigError(f"ann_nprobe must be 0 (measured per segment) or more (got {settings.ann_nprobe}); "
+                          "set QA_ANN_NPROBE")
+    if not 0 < settings.ann_recall <= 1:
+        raise ConfigError(f"ann_recall must be above 0 and at most 1 (got {settings.ann_recall}); set QA_ANN_RECALL")
     if settings.segment_chunks < 1:
         raise ConfigError(f"segment_chunks must be at least 1 (got {settings.segment_chunks}); set QA_SEGMENT_CHUNKS")
     uri = settings.milvus_uri.strip()

@@ -250,6 +250,30 @@ class TestFaissAnn(StoreContractTests):
     def settings_for(self, tmp_path):
         return Settings(store="faiss-ann")
 
+    def test_nprobe_is_measured_to_reach_the_recall_asked(self, folder, settings):
+        # Clustered vectors (text embeddings) need few lists probed; vectors without structure need many. The
+        # writer measures it per IVF and saves it with the file, so readers probe what the data needs.
+        centres = unit_vectors(40, 3)
+
+        def clustered(n, seed):
+            r = np.random.default_rng(seed)
+            x = centres[r.integers(0, 40, n)] + 0.08 * r.standard_normal((n, DIM)).astype(np.float32)
+            return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+        probes = {}
+        for kind, make in (("clustered", clustered), ("uniform", lambda n, seed: unit_vectors(n, seed))):
+            data = make(6000, 5)
+            store = new_store("faiss-ann", DIM, settings.replace(ann_recall=0.9))
+            store.add(np.arange(len(data)), data)
+            loaded = self.reopen(store, folder / kind, settings)
+            probes[kind] = loaded._index.nprobe
+            queries = make(100, 6)
+            _, found = loaded.search(queries, 10)
+            truth = np.argsort(-(queries @ data.T), axis=1)[:, :10]
+            recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found.tolist(), truth.tolist())])
+            assert recall >= 0.85, (kind, recall, probes[kind])
+        assert probes["clustered"] * 2 <= probes["uniform"] <= loaded._index.nlist
+
     def test_saved_file_is_an_ivf_opened_memory_mapped(self, store, folder, settings):
         self.filled(store, 400)
         loaded = self.reopen(store, folder, settings)
@@ -404,7 +428,8 @@ def test_every_store_setting_is_a_backend():
         ({"QA_STORE": "milvus"}, "needs QA_MILVUS_URI"),
         ({"QA_STORE": "milvus", "QA_MILVUS_URI": "localhost"}, "neither a server address"),
         ({"QA_ANN_THRESHOLD": "-5"}, "ann_threshold must be 0 or more"),
-        ({"QA_ANN_NPROBE": "0"}, "ann_nprobe must be at least 1"),
+        ({"QA_ANN_NPROBE": "-1"}, "ann_nprobe must be 0"),
+        ({"QA_ANN_RECALL": "1.5"}, "ann_recall must be above 0"),
         ({"QA_ANN_MMAP": "maybe"}, "QA_ANN_MMAP='maybe' is not a valid bool"),
     ],
 )

@@ -36,12 +36,14 @@ class FaissAnnStore(FaissFlatStore):
     name = "faiss-ann"
     filename = FaissFlatStore.filename
 
-    def __init__(self, dimension: int, index=None, *, threshold: int = 0, nprobe: int = 32, path: Path | None = None):
+    def __init__(self, dimension: int, index=None, *, threshold: int = 0, nprobe: int = 0, recall: float = 0.95,
+                 path: Path | None = None):
         import faiss
 
         self.dimension = dimension
         self.threshold = threshold
-        self.nprobe = nprobe
+        self.nprobe = nprobe  # 0: measured when the IVF is built, and saved with it
+        self.recall = recall
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         self._path = path  # set while the index is memory-mapped (read-only) from this generation folder
         self._ids: np.ndarray | None = None  # stored ids, worked out on the first write
@@ -50,7 +52,7 @@ class FaissAnnStore(FaissFlatStore):
     def create(cls, dimension: int, settings: "Settings") -> "FaissAnnStore":
         # QA_STORE=faiss-ann asks for approximate search at any size; 'auto' switches at ann_threshold.
         threshold = 0 if settings.store == "faiss-ann" else settings.ann_threshold
-        return cls(dimension, threshold=threshold, nprobe=settings.ann_nprobe)
+        return cls(dimension, threshold=threshold, nprobe=settings.ann_nprobe, recall=settings.ann_recall)
 
     @classmethod
     def load(cls, path: Path, dimension: int, settings: "Settings | None" = None) -> "FaissAnnStore":
@@ -74,7 +76,7 @@ class FaissAnnStore(FaissFlatStore):
         return not hasattr(self._index, "id_map")
 
     def _configure(self) -> None:
-        if self.approximate:
+        if self.approximate and self.nprobe:
             self._index.nprobe = min(self.nprobe, self._index.nlist)
 
     def _search_parameters(self, selector):
@@ -155,8 +157,44 @@ class FaissAnnStore(FaissFlatStore):
             sample = np.random.default_rng(0).permutation(len(ids))[: nlist * TRAIN_POINTS_PER_LIST]
             index.train(vectors[np.sort(sample)])
         index.add_with_ids(vectors, ids)
+        if not exact and not self.nprobe:
+            index.nprobe = measured_nprobe(index, ids, vectors, self.recall)
         self._index = index
         self._configure()
+
+
+CALIBRATION_QUERIES = 200
+
+
+def measured_nprobe(index, ids: np.ndarray, vectors: np.ndarray, recall: float, k: int = 10) -> int:
+    """The fewest inverted lists to probe for ``recall``@k against exact search, measured on a sample of the
+    index's own vectors as queries (each one's own id left out): clustered text embeddings need few, vectors
+    without structure (the hashing embedder) many. Doubling, then a bisection between the last two tries."""
+    k = min(k, len(vectors) - 2)
+    if k < 1:
+        return index.nlist
+    rng = np.random.default_rng(0)
+    sample = np.sort(rng.permutation(len(vectors))[:CALIBRATION_QUERIES])
+    queries = vectors[sample]
+    scores = queries @ vectors.T
+    scores[np.arange(len(sample)), sample] = -np.inf
+    truth = np.argpartition(-scores, k, axis=1)[:, :k]
+    wanted = [set(ids[row].tolist()) for row in truth]
+    own = ids[sample]
+
+    def reached(nprobe: int) -> bool:
+        index.nprobe = nprobe
+        _, found = index.search(queries, k + 1)
+        hits = [len(wanted[i] & (set(found[i].tolist()) - {int(own[i])})) / k for i in range(len(sample))]
+        return float(np.mean(hits)) >= recall
+
+    low, high = 0, 1
+    while high < index.nlist and not reached(high):
+        low, high = high, min(index.nlist, high * 2)
+    while high - low > max(1, low // 8):  # within an eighth of the answer is precise enough
+        middle = (low + high) // 2
+        low, high = (low, middle) if reached(middle) else (middle, high)
+    return high
 
 
 def _list_ids(lists, number: int) -> np.ndarray:

@@ -81,10 +81,11 @@ class LoadedGeneration:
 
     def close(self) -> None:
         self.meta.close()
+        self.store.close()
 
     def __del__(self) -> None:
         try:
-            self.meta.close()
+            self.close()
         except Exception:
             pass
 
