@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import numbers
 import sys
 import threading
@@ -10,15 +9,15 @@ from pathlib import Path
 from typing import Iterable
 
 from qa.embedders import Embedder, make_embedder
-from qa.errors import IndexCorrupt, IndexNotFound, QAError
-from qa.store.generations import Live, damage_detail, locate, read_manifest
-from qa.store.index import LoadedGeneration, check_embedder, embedder_identity
-from qa.store.integrity import FileCheck, check_files
+from qa.errors import QAError
+from qa.store.folder import IndexFolder
+from qa.store.generations import Live
+from qa.store.index import LoadedGeneration, embedder_identity
+from qa.store.integrity import FileCheck
 from qa.settings import Settings
-from qa.ingest.sync import Transaction, delete, sync_folder, upsert
+from qa.ingest.sync import Transaction, change, delete, sync_folder, upsert
 from qa.types import Answer, Article, IndexStatus, Passage, SyncReport
 
-log = logging.getLogger("qa.engine")
 
 
 def valid_question(question: str) -> str:
@@ -55,6 +54,10 @@ class Engine:
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._calibrations: dict = {}
+
+    @property
+    def _folder(self) -> IndexFolder:
+        return IndexFolder(self.index_dir, self.settings)
 
     @property
     def index_dir(self) -> Path:
@@ -101,6 +104,11 @@ class Engine:
         with self._transaction(False, False) as txn:
             return delete(list(article_ids), txn)
 
+    def apply(self, upsert: Iterable[Article] = (), delete: Iterable[str] = (), *, progress: bool | None = None) -> SyncReport:
+        """Add or replace some articles and delete others as one change: readers see all of it or none."""
+        with self._transaction(False, progress) as txn:
+            return change(txn, list(upsert), list(delete))
+
     def merge(self) -> SyncReport:
         """Rewrite small segments, and those holding deleted rows, into full ones (syncs merge small segments on
         their own; this also drops every tombstone, as Lucene's force-merge does)."""
@@ -113,32 +121,12 @@ class Engine:
         return Transaction(self.index_dir, self.embedder, self.settings, rebuild=rebuild, progress=progress)
 
     # -- reading ---------------------------------------------------------------------------------------------
-    def _live(self) -> Live:
-        """The generation to read; IndexNotFound when there is none, IndexCorrupt when CURRENT is lost and no
-        complete generation is left."""
-        live = locate(self.index_dir)
-        if live.name is not None:
-            return live
-        if live.note:
-            raise IndexCorrupt(f"the index at {self.index_dir} cannot be used: {live.note}; rebuild it with "
-                               f"`qa index ARTICLES_DIR --index {self.index_dir} --rebuild`")
-        raise IndexNotFound(
-            f"no index at {self.index_dir}; build one with `qa index ARTICLES_DIR --index {self.index_dir}`"
-        )
-
     def generation(self) -> LoadedGeneration:
         """The live generation, reloaded when a writer has published a newer one since the last call."""
-        live = self._live()
         with self._lock:
-            if self._generation is None or self._generation.path.name != live.name:
-                path = self.index_dir / live.name
-                manifest = read_manifest(path)
-                check_embedder(manifest, embedder_identity(self.embedder), path)
-                if live.note:  # said once per load, not per question
-                    log.warning("%s; the next `qa index` points CURRENT at it again", live.note)
-                # The old generation is not closed here: another thread may still be reading it. It is closed
-                # when the last reference goes.
-                self._generation = LoadedGeneration.open(path)
+            # The old generation is not closed here: another thread may still be reading it. It is closed when
+            # the last reference goes.
+            self._generation = self._folder.open_live(embedder_identity(self.embedder), self._generation)
             return self._generation
 
     def search(self, question: str, k: int | None = None) -> list[Passage]:
@@ -226,42 +214,13 @@ class Engine:
         return self.generation().articles_containing(snippet)
 
     def status(self) -> IndexStatus:
-        try:
-            live = self._live()
-        except IndexNotFound:
-            return IndexStatus(index_dir=str(self.index_dir), exists=False)
-        manifest = read_manifest(self.index_dir / live.name)
-        return IndexStatus(
-            index_dir=str(self.index_dir),
-            exists=True,
-            generation=manifest["generation"],
-            articles=manifest["articles"],
-            chunks=manifest["chunks"],
-            last_sync=manifest["created"],
-            embedder=manifest["embedder"]["name"],
-            dimension=manifest["embedder"]["dimension"],
-            store=manifest["store"],
-        )
+        return self._folder.status()
 
     def verify(self, *, full: bool = False) -> tuple[Live, list[FileCheck]]:
         """The live generation (its ``note`` says when it had to be recovered because CURRENT was unusable) and
-        one check per file: present and of its recorded size; with ``full``, also its recorded sha256. When the
-        files pass, the generation is also opened and read, as a search would. Raises IndexNotFound without an
-        index, IndexCorrupt when not even the manifest can be read."""
-        live = self._live()
-        path = self.index_dir / live.name
-        checks = check_files(path, read_manifest(path), full=full)
-        if all(c.ok for c in checks):
-            try:
-                generation = LoadedGeneration.open(path)
-                try:
-                    generation.counts()
-                    generation.lexical
-                finally:
-                    generation.close()
-            except IndexCorrupt as exc:
-                checks.append(FileCheck("(reading it)", False, damage_detail(exc)))
-        return live, checks
+        one check per file (see IndexFolder.verify). Raises IndexNotFound without an index, IndexCorrupt when not
+        even the manifest can be read."""
+        return self._folder.verify(full=full)
 
     def close(self) -> None:
         if self._generation is not None:

@@ -170,6 +170,7 @@ class IndexStatus:
     embedder: str | None = None
     dimension: int | None = None
     store: str | None = None
+    segments: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -2,13 +2,13 @@
 Engine API, with the hashing embedder (QA_EMBEDDER=hashing:384) so that it measures the index, not a model.
 
 Per scale: the full build (one upsert of every article), a sync of 100 added + 100 edited + 100 deleted articles
-(3 rounds, median; one upsert plus one delete, as the API has no single call for both), search p50/p95 of
+(3 rounds, median; one engine.apply(): one transaction), search p50/p95 of
 engine.search(q, 10) in the default hybrid mode and dense-only, dense recall@10 against exact search over the stored
 vectors, the writer's and a reader's peak RSS (VmHWM), the time to open the index and answer a first search in a
 fresh process, and kill -9 at random moments of a sync and of a merge (then: a committed state serves, the next
 sync completes, nothing is lost). Every writer and reader runs in its own subprocess (this script with --worker).
 
-    .venv/bin/python scripts/bench_scale.py                      # 100k and 1M chunks (long: hours with today's store)
+    .venv/bin/python scripts/bench_scale.py                      # 100k and 1M chunks (about an hour on 2 cores)
     .venv/bin/python scripts/bench_scale.py --quick              # 10k and 50k chunks, IVF from 25k: a smoke test
     .venv/bin/python scripts/bench_scale.py --scales 1000000 --store faiss-ann --kill-trials 3 --keep
 
@@ -149,12 +149,10 @@ def worker_sync(a: dict) -> dict:
     articles = [make_article(aid, plan["variant"]) for aid in plan["add"] + plan["edit"]]
     print("READY", flush=True)  # the kill trials time their kill from here
     t0 = time.perf_counter()
-    upserted = engine.upsert(articles, progress=False)
-    deleted = engine.delete(plan["delete"])
+    report = engine.apply(upsert=articles, delete=plan["delete"], progress=False)
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "upsert_s": upserted.seconds, "delete_s": deleted.seconds,
-            "added": len(upserted.added), "updated": len(upserted.updated), "removed": len(deleted.removed),
-            "peak_rss": peak_rss()}
+    return {"seconds": seconds, "added": len(report.added), "updated": len(report.updated),
+            "removed": len(report.removed), "peak_rss": peak_rss()}
 
 
 def worker_merge(a: dict) -> dict:
@@ -293,10 +291,9 @@ def kill_trials(kind: str, workers: Workers, live: set[str], rng: random.Random,
     out = []
     for t in range(trials):
         plan = make_plan(live, rng, f"{kind[0]}k{t}")
-        mid = live | set(plan["add"])  # the upsert committed, the delete not: the API's two transactions
-        after = mid - set(plan["delete"])
+        after = (live | set(plan["add"])) - set(plan["delete"])  # one transaction: all of it or none
         what = workers.kill(kind, {"plan": plan}, rng.uniform(0, expected_s))
-        allowed = {"before": live, "after-upsert": mid, "after": after} if kind == "sync" else {"before": live}
+        allowed = {"before": live, "after": after} if kind == "sync" else {"before": live}
         served = workers.state(allowed)
         workers.run("sync", {"plan": plan})  # the next sync, to completion
         final = workers.state({"after": after}, plan)
@@ -456,8 +453,7 @@ def main() -> None:
     print(f"\n{header}\n\n| figure | measured | goal | met? |\n|---|---|---|---|")
     for r in rows:
         print("| " + " | ".join(r) + " |")
-    print("\nA sync is engine.upsert(100 new + 100 edited) then engine.delete(100): two transactions, timed together"
-          " (a kill between them serves 'after-upsert'). Full build: "
+    print("\nA sync is one engine.apply(upsert=100 new + 100 edited, delete=100): one transaction. Full build: "
           + (f"the sum of upserts of {args.build_batch} articles." if args.build_batch else "one upsert."))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"header": header, "chunks_per_article": per_article, "args": {

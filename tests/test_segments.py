@@ -122,3 +122,14 @@ def test_lexical_search_over_segments_scores_with_global_statistics():
     gone = LexicalView(parts.segments, np.asarray([0, 3]))
     assert {i for i, _ in gone.search("storm harbour", 10)} == {1, 5}
     assert 0 not in gone.postings("storm").tolist()
+
+
+def test_apply_adds_edits_and_deletes_in_one_generation(settings, embedder):
+    engine = Engine(settings=settings, embedder=embedder)
+    engine.upsert([_article(i) for i in range(5)])
+    edited = Article(id="a001", title="Report 1", text=story("Report 1", "The airport reopened."))
+    report = engine.apply(upsert=[_article(9), edited], delete=["a002", "missing"])
+    assert report.generation == 2 and report.added == ["a009"] and report.updated == ["a001"]
+    assert report.removed == ["a002"] and [s.path for s in report.skipped] == ["missing"]
+    assert engine.article_ids() == ["a000", "a001", "a003", "a004", "a009"]
+    assert "airport" in engine.article("a001").text

@@ -259,26 +259,26 @@ def sync_folder(folder: Path, txn: Transaction) -> SyncReport:
 
 
 def upsert(articles: Iterable[Article], txn: Transaction) -> SyncReport:
-    wanted = {article.id: (article, None) for article in articles}
-    indexed = txn.indexed(wanted)
-    return _apply_and_commit(txn, wanted, indexed, [])
+    return change(txn, articles, ())
 
 
 def delete(article_ids: Iterable[str], txn: Transaction) -> SyncReport:
-    article_ids = list(article_ids)
-    indexed = txn.indexed(article_ids)
-    missing = [aid for aid in article_ids if aid not in indexed]
-    txn.report.skipped.extend(Skipped(aid, "not in the index") for aid in missing)
-    present = [aid for aid in article_ids if aid in indexed]
+    return change(txn, (), article_ids)
+
+
+def change(txn: Transaction, articles: Iterable[Article], deleted_ids: Iterable[str]) -> SyncReport:
+    """Add or replace ``articles`` and delete ``deleted_ids``, in one generation. Only the articles named are looked
+    up, so the cost follows the change, not the size of the index."""
+    wanted = {article.id: (article, None) for article in articles}
+    deleted_ids = [aid for aid in dict.fromkeys(deleted_ids) if aid not in wanted]
+    indexed = txn.indexed([*wanted, *deleted_ids])
+    txn.report.skipped.extend(Skipped(aid, "not in the index") for aid in deleted_ids if aid not in indexed)
+    present = [aid for aid in deleted_ids if aid in indexed]
     # Forget the file's hash too, or the next folder sync would see the same bytes, skip the file and never bring
     # the deleted article back while its file is still there.
     for source in {indexed[aid][1] for aid in present} - {None}:
         txn.drop_source(source)
-    return _apply_and_commit(txn, {}, indexed, present)
-
-
-def _apply_and_commit(txn, wanted, indexed, vanished) -> SyncReport:
-    _apply(txn, wanted, indexed, vanished)
+    _apply(txn, wanted, indexed, present)
     return txn.commit()
 
 

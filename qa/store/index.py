@@ -48,7 +48,7 @@ class LoadedGeneration:
     _lexical_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def open(cls, path: Path) -> "LoadedGeneration":
+    def open(cls, path: Path, settings=None) -> "LoadedGeneration":
         """Open a published generation after the cheap checks (every recorded file present, of its recorded size);
         `qa status --verify` also compares checksums."""
         manifest = read_manifest(path)
@@ -59,11 +59,12 @@ class LoadedGeneration:
         dimension = manifest["embedder"]["dimension"]
         folders = [segment_dir(path, s.name) for s in segments]
         if segment_stores(manifest["store"]):
-            parts = [load_store(manifest["store"], folder, dimension) for folder in folders]
+            parts = [load_store(manifest["store"], folder, dimension, settings) for folder in folders]
             ids = [segment_chunk_ids(folder) if len(folders) > 1 else None for folder in folders]
             store = SegmentedVectors(parts, ids, [s.deleted_chunks for s in segments])
         else:  # one store for the whole index, outside the segments (Milvus): it keeps deletions itself
-            store = SegmentedVectors([load_store(manifest["store"], path, dimension)], [None], [np.zeros(0, np.int64)])
+            store = SegmentedVectors([load_store(manifest["store"], path, dimension, settings)], [None],
+                                     [np.zeros(0, np.int64)])
         metas = []
         try:
             for folder in folders:
