@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path

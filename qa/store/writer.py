@@ -3,7 +3,7 @@
 The new generation starts as the live one's list of segments. Removing an article adds a tombstone; adding one
 queues it for a new segment (written every ``segment_chunks`` chunks, so a big build never holds the whole index in
 memory). At commit the kept segments are hard-linked into the staging folder (no bytes copied), small segments and
-ones that are mostly tombstones are merged (``merge_policy``), and the folder is published atomically. So a sync
+ones that are mostly tombstones are merged (qa/store/merging.py), and the folder is published atomically. So a sync
 writes what changed plus, now and then, a merge of small segments, never the whole index.
 
 A base generation that fails its checks is repaired rather than trusted: a segment whose vectors or lexical index
@@ -42,12 +42,12 @@ from qa.store.generations import (
 from qa.store.index import check_embedder
 from qa.store.integrity import check_files, file_records
 from qa.store.lexical import BM25Index
+from qa.store.merging import SegmentMerges
 from qa.store.metadata import META, SOURCES, Metadata, SegmentMeta, SegmentWriter, Sources, StoredArticle
 from qa.store.segments import (
     DELETES,
     ROOT_SEGMENT,
     SegmentInfo,
-    segment_chunk_ids,
     segment_dir,
     segment_name,
     segments_of,
@@ -56,7 +56,6 @@ from qa.store.segments import (
 from qa.store.vectors import load_store, new_store, segment_stores
 from qa.types import Article, SyncReport
 
-MERGE_FACTOR = 8  # small segments allowed before the smallest are merged
 FULL_CHECK_BYTES = 256 << 20  # up to this size a writer checksums its base in full; above, sizes (and what it merges)
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -69,7 +68,7 @@ class Pending:
     vectors: np.ndarray | None  # known already (a Ray cluster, or carried over from another segment)
 
 
-class GenerationWriter:
+class GenerationWriter(SegmentMerges):
     def __init__(self, index_dir: Path, identity: dict, settings: Settings, chunking: dict, report: SyncReport,
                  embed: Embed, *, rebuild: bool = False):
         self.index_dir = Path(index_dir)
@@ -343,58 +342,6 @@ class GenerationWriter:
         except RuntimeError as exc:  # faiss reports a failed write (a full disk) as RuntimeError
             raise IndexWriteFailed(write_failure_message(self.index_dir, f"writing vectors failed: {exc}")) from exc
 
-    # -- merging ---------------------------------------------------------------------------------------------
-    def merge_policy(self, *, force: bool = False) -> None:
-        """Keep the segment count bounded: at most MERGE_FACTOR small segments (under half of ``segment_chunks``
-        live chunks); past that, the smallest are merged into one of at most ``segment_chunks``. A segment more
-        than half tombstones is rewritten without them. ``force`` (``qa index --merge``): every segment that is
-        small or holds tombstones is merged, in groups of at most ``segment_chunks`` live chunks."""
-        target = self.settings.segment_chunks
-        if force:
-            candidates = sorted((s for s in self.segments if s.live_chunks < target // 2 or len(s.deleted_chunks)),
-                                key=lambda s: s.live_chunks)
-            for group in _groups(candidates, target):
-                if len(group) > 1 or len(group[0].deleted_chunks):
-                    self._merge(group)
-            return
-        while True:
-            small = sorted((s for s in self.segments if s.live_chunks < target // 2), key=lambda s: s.live_chunks)
-            if len(small) <= MERGE_FACTOR:
-                break
-            self._merge(_groups(small, target)[0])
-        for info in [s for s in self.segments if len(s.deleted_chunks) * 2 > s.chunks]:
-            self._merge([info])
-
-    def _merge(self, group: list[SegmentInfo]) -> None:
-        self.dirty = True
-        name = self._next_name()
-        folder = self.staging / name
-        folder.mkdir()
-        meta = SegmentWriter(folder / META)
-        ids, vectors = [], []
-        for info in group:
-            position = self.segments.index(info)
-            source = self.metas[position].path
-            meta.copy_from(source, info.deleted_articles)
-            if self.external is None:
-                held = segment_chunk_ids(source.parent)
-                if held is None:  # a format-1 segment without a lexical index
-                    held = np.asarray([r[0] for r in self.metas[position].rows("SELECT id FROM chunks")], np.int64)
-                live = held[~np.isin(held, info.deleted_chunks)]
-                store = load_store(self.store_name, source.parent, self.identity["dimension"], self.settings)
-                ids.append(live)
-                vectors.append(store.vectors(live))
-        ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
-        vectors = np.vstack(vectors) if vectors else np.zeros((0, self.identity["dimension"]), np.float32)
-        self._finish_segment(folder, meta, ids, vectors)
-        for info in group:
-            position = self.segments.index(info)
-            self.metas.pop(position).close()
-            self.segments.pop(position)
-        self.segments.append(SegmentInfo(name, meta.articles, meta.chunks))
-        self.metas.append(SegmentMeta(folder / META, self.staging))
-        self.report.notes.append(f"merged {len(group)} segments into {name} ({meta.chunks} chunks)")
-
     # -- publishing ------------------------------------------------------------------------------------------
     def commit(self) -> None:
         """Publish the new generation (nothing at all when nothing changed)."""
@@ -409,7 +356,8 @@ class GenerationWriter:
                 self.external.save(self.staging)
             except RuntimeError as exc:
                 raise IndexWriteFailed(write_failure_message(self.index_dir, f"writing vectors failed: {exc}")) from exc
-        articles, chunks = self.metadata().counts()
+        articles = sum(s.articles - len(s.deleted_articles) for s in self.segments)
+        chunks = sum(s.live_chunks for s in self.segments)
         kept = self.linked
         new = file_records(self.staging, skip=set(kept))
         manifest = {
@@ -482,21 +430,6 @@ class GenerationWriter:
         self.close()
         if hasattr(self, "staging"):
             shutil.rmtree(self.staging, ignore_errors=True)
-
-
-def _groups(segments: list[SegmentInfo], target: int) -> list[list[SegmentInfo]]:
-    """Consecutive groups (smallest first) of at most ``target`` live chunks, each of two segments at least where
-    there are two."""
-    groups: list[list[SegmentInfo]] = []
-    total = 0
-    for info in segments:
-        if groups and (len(groups[-1]) < 2 or total + info.live_chunks <= target):
-            groups[-1].append(info)
-            total += info.live_chunks
-        else:
-            groups.append([info])
-            total = info.live_chunks
-    return groups
 
 
 def file_segment(name: str) -> str | None:
