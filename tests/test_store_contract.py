@@ -266,28 +266,53 @@ class TestFaissAnn(StoreContractTests):
             store = new_store("faiss-ann", DIM, settings.replace(ann_recall=0.9))
             store.add(np.arange(len(data)), data)
             loaded = self.reopen(store, folder / kind, settings)
-            probes[kind] = loaded._index.nprobe
+            probes[kind] = loaded._ann.nprobe
             queries = make(100, 6)
             _, found = loaded.search(queries, 10)
             truth = np.argsort(-(queries @ data.T), axis=1)[:, :10]
             recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found.tolist(), truth.tolist())])
             assert recall >= 0.85, (kind, recall, probes[kind])
-        assert probes["clustered"] * 2 <= probes["uniform"] <= loaded._index.nlist
+        assert probes["clustered"] * 2 <= probes["uniform"] <= loaded._ann.nlist
 
     def test_saved_file_is_an_ivf_opened_memory_mapped(self, store, folder, settings):
         self.filled(store, 400)
         loaded = self.reopen(store, folder, settings)
         assert loaded.approximate and loaded._path is not None  # mapped, read-only until a write
-        assert type(loaded._index).__name__ == "IndexIVFFlat"
+        assert type(loaded._ann).__name__ == "IndexIVFScalarQuantizer"
         assert type(faiss_lists(loaded)).__name__ == "ArrayInvertedLists"  # mapped zero-copy, not OnDisk lists
+        assert (folder / "gen-000001" / "ann.faiss").is_file() and (folder / "gen-000001" / "vectors.faiss").is_file()
         loaded.remove(np.asarray([5]))  # the first write reads the file into memory
         assert loaded._path is None and len(loaded) == 399
+
+
+def test_an_ivf_flat_file_from_before_ann_faiss_still_loads_and_is_saved_in_todays_form(tmp_path):
+    import faiss
+
+    from qa.store.faiss_ann import FaissAnnStore
+
+    vectors = unit_vectors(500, seed=30)
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(DIM), DIM, 8, faiss.METRIC_INNER_PRODUCT)
+    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+    ivf.train(vectors)
+    ivf.add_with_ids(vectors, np.arange(500) * 3)
+    ivf.nprobe = 8
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    faiss.write_index(ivf, str(old / "vectors.faiss"))
+    store = FaissAnnStore.load(old, DIM, Settings(store="faiss-ann"))
+    assert store.approximate and len(store) == 500
+    assert store.search(vectors[:1], 1)[1][0, 0] == 0 and np.allclose(store.vectors(np.asarray([3])), vectors[1:2])
+    store.add(np.asarray([9999]), unit_vectors(1, seed=31))
+    store.save(new)
+    again = FaissAnnStore.load(new, DIM, Settings(store="faiss-ann"))
+    assert hasattr(again._index, "id_map") and again.approximate and len(again) == 501
 
 
 def faiss_lists(store):
     import faiss
 
-    return faiss.downcast_InvertedLists(store._index.invlists)
+    return faiss.downcast_InvertedLists(store._ann.invlists)
 
 
 class TestFaissAuto(StoreContractTests):

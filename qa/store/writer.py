@@ -395,8 +395,10 @@ class GenerationWriter(SegmentMerges):
             source = segment_dir(self.base, info.name)
             name = info.name if info.name != ROOT_SEGMENT else segment_name(self.base_number, 0)
             target = self.staging / name
-            files = [source / META, *(p for p in (source / "bm25").glob("*") if p.is_file())]
-            files += [source / getattr(load_store_class(self.store_name), "filename", "")] if self.external is None else []
+            if info.name != ROOT_SEGMENT:
+                files = [p for p in source.rglob("*") if p.is_file()]
+            else:  # a format-1 generation: its segment's files lie among the generation's own
+                files = [p for p in source.rglob("*") if p.is_file() and file_segment(p.relative_to(source).as_posix())]
             for path in files:
                 if not path.is_file():
                     continue
