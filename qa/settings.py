@@ -29,7 +29,7 @@ class Settings:
     # (recall@10 against exact search, on a sample of the segment's own vectors); a number forces it. The target is
     # above the 0.95 wanted for questions because a chunk's neighbours are easier to find than a short question's.
     ann_nprobe: int = 0
-    ann_recall: float = 0.98
+    ann_recall: float = 0.99
     ann_mmap: bool = True  # open faiss-ann files memory-mapped (zero-copy; an index larger than RAM still opens)
     # Chunks a sync writes into one segment before starting the next, and the most a merge makes one segment hold:
     # bounds a writer's memory and the cost of any one merge (qa/store/writer.py).

@@ -43,7 +43,7 @@ class FaissAnnStore(FaissFlatStore):
     name = "faiss-ann"
     filename = FaissFlatStore.filename
 
-    def __init__(self, dimension: int, index=None, *, threshold: int = 0, nprobe: int = 0, recall: float = 0.98,
+    def __init__(self, dimension: int, index=None, *, threshold: int = 0, nprobe: int = 0, recall: float = 0.99,
                  path: Path | None = None):
         import faiss
 
