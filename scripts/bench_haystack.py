@@ -35,13 +35,13 @@ os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.ingest.articles import SkipFile, list_sources, parse_source, source_id  # noqa: E402
+from qa.ingest.articles import list_sources, source_id  # noqa: E402
 from qa.eval.questions import (  # noqa: E402
     EvalQuestion, all_question_score, article_rank, doc_matches, evaluate, load_questions, percentile,
 )
 from qa.eval.squad import best_over_golds, exact_match, f1_score  # noqa: E402
 from qa.settings import Settings  # noqa: E402
-from qa.ingest.sync import embedded_texts, segment  # noqa: E402
+from qa.ingest.sync import folder_chunks  # noqa: E402
 
 READER_DIR = ROOT / "qa" / "models" / "minilm-squad"
 HIT_DEPTH = 30  # evaluate() ranks articles among search(k=30) passages; Haystack's hit@5 uses the same depth
@@ -103,24 +103,18 @@ def stage_corpus(corpus: Path, sources: list[str], work: Path) -> Path:
 
 # -- our chunks as Haystack documents ---------------------------------------------------------------------------------
 def our_chunks_as_documents(folder: Path, embedder, settings: Settings) -> list:
-    """Parse and chunk the folder with the functions our sync uses (qa.ingest.sync.segment, embedded_texts), keeping the title
+    """Parse and chunk the folder with the functions our sync uses (qa.ingest.sync.folder_chunks), keeping the title
     prefix our embedder sees in meta["embed_title"] so Haystack embeds exactly the same text ("title\\nchunk")."""
     from haystack import Document
 
     documents = []
-    for path in list_sources(folder):
-        try:
-            parsed = parse_source(source_id(folder, path), path.read_bytes())
-        except SkipFile:
-            continue
-        for article in parsed.articles:
-            _, chunks = segment(article, embedder, settings)
-            for chunk, embedded in zip(chunks, embedded_texts(article, chunks, settings)):
-                # embedded is "title\nchunk" where our embedder sees the title, else the chunk alone
-                title = embedded[: len(embedded) - len(chunk.text) - 1] if embedded != chunk.text else None
-                meta = {"article_id": article.id, "title": article.title, "start": chunk.start, "end": chunk.end,
-                        "embed_title": title}
-                documents.append(Document(content=chunk.text, meta=meta))
+    for article, chunks, texts in folder_chunks(folder, embedder, settings):
+        for chunk, embedded in zip(chunks, texts):
+            # embedded is "title\nchunk" where our embedder sees the title, else the chunk alone
+            title = embedded[: len(embedded) - len(chunk.text) - 1] if embedded != chunk.text else None
+            meta = {"article_id": article.id, "title": article.title, "start": chunk.start, "end": chunk.end,
+                    "embed_title": title}
+            documents.append(Document(content=chunk.text, meta=meta))
     return documents
 
 

@@ -94,8 +94,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from qa.eval.questions import article_rank, load_questions, percentile  # noqa: E402
-from qa.ingest.articles import SkipFile, list_sources, parse_source, source_id  # noqa: E402
-from qa.ingest.sync import segment  # noqa: E402
+from qa.ingest.sync import folder_chunks  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's token pattern
@@ -141,18 +140,12 @@ def load_chunks(folder: Path, embedder_name: str | None):
     else:
         embedder, chunker = TokenizerOnly(settings.embedder), f"{settings.embedder} tokenizer"
     articles, texts, titles = [], [], []
-    for path in list_sources(folder):
-        try:
-            parsed = parse_source(source_id(folder, path), path.read_bytes())
-        except SkipFile:
-            continue
-        for article in parsed.articles:
-            _, chunks = segment(article, embedder, settings)
-            for chunk in chunks:
-                articles.append(article.id)
-                titles.append(article.title)
-                # as qa.ingest.sync builds the lexical index: the title counts as words of every chunk
-                texts.append(f"{article.title or ''}\n{chunk.text}")
+    for article, chunks, _ in folder_chunks(folder, embedder, settings):
+        for chunk in chunks:
+            articles.append(article.id)
+            titles.append(article.title)
+            # as qa.store.writer builds the lexical index: the title counts as words of every chunk
+            texts.append(f"{article.title or ''}\n{chunk.text}")
     return articles, titles, texts, chunker
 
 

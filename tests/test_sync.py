@@ -218,3 +218,13 @@ def test_a_sync_that_changes_nothing_publishes_no_generation(engine, articles, s
     assert sorted(p.name for p in settings.index_dir.glob("gen-*")) == ["gen-000001"]
     write(articles, "market.txt", MARKET)
     assert engine.sync(articles).generation == 2
+
+
+def test_folder_chunks_are_the_chunks_a_sync_indexes(engine, articles, settings, embedder):
+    from qa.ingest.sync import folder_chunks
+
+    write(articles, "a.txt", story("Storm", "The harbour closed after the storm.", "Ferries stayed in port all day."))
+    write(articles, "b.txt", story("Vote", "The council voted to rebuild the pier."))
+    engine.sync(articles)
+    split = {(a.id, c.start, c.end) for a, chunks, _ in folder_chunks(articles, embedder, settings) for c in chunks}
+    assert split == {tuple(row[1:]) for row in engine.generation().chunk_rows()}

@@ -298,6 +298,21 @@ def segment(article: Article, embedder, settings: Settings) -> tuple[list[tuple[
     return spans, chunks
 
 
+def folder_chunks(folder: Path, embedder, settings: Settings):
+    """(article, its chunks, what is embedded for each) for every article of a folder, in file order, split as a
+    sync splits them (files that cannot be read are left out): for benchmarks that must see the index's chunks."""
+    from qa.ingest.articles import list_sources
+
+    for path in list_sources(folder):
+        try:
+            parsed = parse_source(source_id(folder, path), path.read_bytes())
+        except SkipFile:
+            continue
+        for article in parsed.articles:
+            _, chunks = segment(article, embedder, settings)
+            yield article, chunks, embedded_texts(article, chunks, settings)
+
+
 def embedded_texts(article: Article, chunks: list, settings: Settings) -> list[str]:
     """What is embedded for each chunk: the title tells the embedder what a chunk is about, except where the chunk
     already opens with it (the passage text itself is unchanged)."""
