@@ -5,7 +5,7 @@ happens in save(), so a generation either has the IVF file or does not.
 
 Why this shape (measured on 100k chunk vectors of the hashing embedder, 2 cores; scripts/bench_scale.py has the
 figures at 1M): an IVF builds in seconds where HNSW takes minutes, and HNSW's recall on vectors without cluster
-structure was lower at equal time; scanning 8-bit codes instead of floats reads 4x fewer bytes, and re-scoring 4k
+structure was lower at equal time; scanning 8-bit codes instead of floats reads 4x fewer bytes, and re-scoring k + 30 (at least 2k)
 candidates with the exact vectors gives back what quantisation costs (recall 0.961 at 1.4 ms against IVF-Flat's
 0.970 at 2.4 ms for the same lists probed). Both files open memory-mapped (IO_FLAG_MMAP_IFC, zero-copy), so an index
 larger than RAM still opens; a reader pages in the codes of the lists it probes and a few exact vectors. A mapped
@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
 TRAIN_POINTS_PER_LIST = 40  # k-means sample per inverted list (FAISS wants at least 39): stable, fast to train
 ANN_FILE = "ann.faiss"
-CANDIDATES = 4  # the IVF returns this many times k (at least 40) for the exact re-scoring
+def candidates_for(k: int) -> int:
+    """How many the IVF returns for the exact re-scoring: 4k for a small k (40 for 10), fewer extra for a large one
+    (hybrid search asks for 50, and each candidate is a vector read from the mapped file)."""
+    return max(k + 30, 2 * k)
 CALIBRATION_QUERIES = 200
 
 
@@ -111,7 +114,7 @@ class FaissAnnStore(FaissFlatStore):
         return self.approximate_search(queries, k, exclude)
 
     def approximate_search(self, queries, k, exclude=None, nprobe: int | None = None):
-        """The IVF's best CANDIDATES * k by quantised score, re-scored with the exact vectors: (scores, ids)."""
+        """The IVF's best candidates by quantised score, re-scored with the exact vectors: (scores, ids)."""
         import faiss
 
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
@@ -121,7 +124,7 @@ class FaissAnnStore(FaissFlatStore):
             batch = faiss.IDSelectorBatch(np.asarray(exclude, dtype=np.int64))
             selector = faiss.IDSelectorNot(batch)  # both kept referenced until the search returns
             params.sel = selector
-        _, candidates = self._ann.search(queries, max(CANDIDATES * k, 40), params=params)
+        _, candidates = self._ann.search(queries, candidates_for(k), params=params)
         scores = np.full((len(queries), k), -np.inf, np.float32)
         found = np.full((len(queries), k), -1, np.int64)
         for row, ids in enumerate(candidates):
