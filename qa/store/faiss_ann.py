@@ -6,9 +6,10 @@ happens in save(), so a generation either has the IVF file or does not.
 Why this shape: an IVF builds in seconds where HNSW takes minutes (scripts/bench_stores.py), and HNSW's recall on
 vectors without cluster structure was no better at equal time; scanning 8-bit codes instead of floats reads 4x fewer
 bytes, and re-scoring k + 30 (at least 2k) candidates with the exact vectors gives back what quantisation costs
-(scripts/bench_scale.py reports recall@10 against exact search at 100k and 1M chunks). Both files open memory-mapped (IO_FLAG_MMAP_IFC, zero-copy), so an index
-larger than RAM still opens; a reader pages in the codes of the lists it probes and a few exact vectors. A mapped
-index is read-only: a writer reads the files into memory before its first change.
+(scripts/bench_scale.py reports recall@10 against exact search at 100k and 1M chunks). Both files open memory-mapped
+(IO_FLAG_MMAP_IFC, zero-copy), so an index larger than RAM still opens; a reader pages in the codes of the lists it
+probes and a few exact vectors. A mapped index is read-only: a writer reads the files into memory before its first
+change.
 """
 
 from __future__ import annotations
