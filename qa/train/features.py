@@ -3,7 +3,9 @@
 A question whose context is longer than one window yields several windows; a window that does not contain the
 answer is labelled with the CLS position (0, 0), which teaches the reader to abstain. On top of those natural
 negatives, a share of questions is also paired with another paragraph of the same article (a hard negative: same
-topic, no answer).
+topic, no answer), and, with ``near_miss_share``, near misses (qa/train/near_miss.py) are added: a question with one
+name, number, year or ordinal swapped for one its paragraph lacks, paired with that paragraph and labelled (0, 0)
+in every window (the hardest negative: same paragraph, a span of the right type is there, the fact asked is not).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.eval.squad import SquadQuestion
+from qa.train.near_miss import near_misses
 
 
 @dataclass
@@ -77,8 +80,13 @@ def build_features(
     stride: int,
     negative_share: float,
     seed: int,
+    near_miss_share: float = 0.0,
     batch: int = 1000,
 ) -> FeatureSet:
+    """Windows of every question over its own paragraph (labelled with the answer, or (0, 0) where a window lacks
+    it), the other-paragraph negatives (``negative_share`` of questions), then ``near_miss_share`` x len(questions)
+    near misses over their own paragraph, all windows (0, 0). Deterministic for a seed; the near misses draw from
+    their own random stream, so adding them leaves the other windows as they were."""
     rng = random.Random(seed)
     by_title: dict[str, list[str]] = {}
     for q in questions:
@@ -129,6 +137,20 @@ def build_features(
             )
             for i in range(len(negatives)):
                 add(neg, i, 0, 0)
+
+    made = near_misses(questions, round(near_miss_share * len(questions)), random.Random(f"near-miss:{seed}"))
+    for lo in range(0, len(made), batch):
+        chunk = made[lo : lo + batch]
+        enc = tokenizer(
+            [m.question.lstrip() for m in chunk],
+            [m.source.context for m in chunk],
+            truncation="only_second",
+            max_length=max_length,
+            stride=stride,
+            return_overflowing_tokens=True,
+        )
+        for i in range(len(enc["input_ids"])):
+            add(enc, i, 0, 0)
 
     lengths = np.array([len(x) for x in ids], dtype=np.int64)
     return FeatureSet(

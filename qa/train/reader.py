@@ -5,6 +5,10 @@ moment. So the run takes a time budget, writes a full checkpoint (weights, optim
 minutes, resumes from it, and exports fp16 weights plus a training_state.json that lets a fresh machine continue
 from the shipped weights alone. The data order depends only on the seed and the epoch, so a resumed run sees the
 same batches it would have seen uninterrupted.
+
+A fine-tune (``fine_tune=True`` with ``init_from``) starts a new schedule of ``steps`` steps from exported weights,
+with a fresh optimizer; the training that made those weights is kept in ``TrainState.parent``. That is how the
+shipped reader learnt to decline near misses (``near_miss_share``): a short run from its own weights.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.precision import autocast, resolve_device, resolve_precision
+from qa.precision import autocast, cpu_name, resolve_device, resolve_precision
 from qa.train.features import FeatureSet, build_features
 from qa.eval.squad import load_squad
 
@@ -38,7 +42,11 @@ class TrainConfig:
     lr: float = 1e-4
     warmup_share: float = 0.05
     epochs: float = 1.6
+    steps: int | None = None  # the schedule's length in steps; None: ``epochs`` over the windows
+    schedule: str = "linear"  # after warm-up: 'linear' decay to 0 at the last step, or 'constant'
+    fine_tune: bool = False  # from ``init_from``: a new schedule from step 0 (fresh optimizer), not the parent's
     negative_share: float = 0.25
+    near_miss_share: float = 0.0  # near-miss "no answer" questions per training question (qa/train/near_miss.py)
     weight_decay: float = 0.01
     seed: int = 13
     time_budget_s: float = 3600.0
@@ -52,6 +60,16 @@ class TrainConfig:
     # alone keeps the regularisation for a fraction of the price.
     attention_dropout: float = 0.0
 
+    def __post_init__(self) -> None:
+        if self.schedule not in {"linear", "constant"}:
+            raise ValueError(f"schedule must be 'linear' or 'constant' (got {self.schedule!r})")
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"steps must be at least 1 (got {self.steps})")
+        if not 0.0 <= self.near_miss_share <= 1.0:
+            raise ValueError(f"near_miss_share must be between 0 and 1 (got {self.near_miss_share})")
+        if self.fine_tune and self.init_from is None:
+            raise ValueError("fine_tune needs init_from: the exported weights to start from")
+
 
 @dataclass
 class TrainState:
@@ -62,6 +80,7 @@ class TrainState:
     wall_seconds: float = 0.0
     total_steps: int = 0
     history: list = field(default_factory=list)  # one entry per run segment
+    parent: dict | None = None  # a fine-tune: the training_state.json of the weights it started from
 
 
 def bundled_minilm_path() -> str:
@@ -114,7 +133,30 @@ def lr_at(step: int, cfg: TrainConfig, total_steps: int) -> float:
     warmup = max(1, int(total_steps * cfg.warmup_share))
     if step < warmup:
         return cfg.lr * (step + 1) / warmup
+    if cfg.schedule == "constant":
+        return cfg.lr
     return cfg.lr * max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+
+def planned_steps(cfg: TrainConfig, windows: int) -> int:
+    """The schedule's length: ``steps`` when given, else ``epochs`` over ``windows`` in batches."""
+    if cfg.steps is not None:
+        return cfg.steps
+    return int(math.ceil(windows / cfg.batch_size) * cfg.epochs)
+
+
+def feature_meta(cfg: TrainConfig, squad_digest: str, vocab_digest: str) -> dict:
+    """What the cached windows depend on; a cache with other values is rebuilt."""
+    return {
+        "squad": squad_digest,
+        # The vocabulary itself, not the folder name: the same tokenizer lives in the base and the exported model.
+        "vocab": vocab_digest,
+        "max_length": cfg.max_length,
+        "stride": cfg.stride,
+        "negative_share": cfg.negative_share,
+        "near_miss_share": cfg.near_miss_share,
+        "seed": cfg.seed,
+    }
 
 
 def _save_checkpoint(folder: Path, model, optimizer, state: TrainState) -> None:
@@ -194,7 +236,10 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
     device = resolve_device(cfg.device)
     precision = resolve_precision(cfg.precision, device)
     checkpoint = cfg.work_dir / "checkpoint"
-    source = str(cfg.init_from) if cfg.init_from and not checkpoint.exists() else cfg.base_model or bundled_minilm_path()
+    # The architecture and tokenizer come from init_from even when a checkpoint then supplies the weights (a fine-tune
+    # of a reader that is not shaped like the base model resumes too).
+    from_init = cfg.init_from is not None and (not checkpoint.exists() or (cfg.init_from / "config.json").is_file())
+    source = str(cfg.init_from) if from_init else cfg.base_model or bundled_minilm_path()
     tokenizer = AutoTokenizer.from_pretrained(source)
     model = AutoModelForQuestionAnswering.from_pretrained(
         source, dtype=torch.float32, attention_probs_dropout_prob=cfg.attention_dropout, attn_implementation="sdpa"
@@ -202,15 +247,11 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
     model.to(device)
     model.train()
 
-    meta = {
-        "squad": _file_digest(cfg.squad_train),
-        # The vocabulary itself, not the folder name: the same tokenizer lives in the base and the exported model.
-        "vocab": hashlib.sha256(json.dumps(sorted(tokenizer.get_vocab().items())).encode()).hexdigest()[:16],
-        "max_length": cfg.max_length,
-        "stride": cfg.stride,
-        "negative_share": cfg.negative_share,
-        "seed": cfg.seed,
-    }
+    meta = feature_meta(
+        cfg,
+        _file_digest(cfg.squad_train),
+        hashlib.sha256(json.dumps(sorted(tokenizer.get_vocab().items())).encode()).hexdigest()[:16],
+    )
     features = FeatureSet.load(cfg.work_dir / "features", meta)
     if features is None:
         log("building training windows ...")
@@ -220,6 +261,7 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
             max_length=cfg.max_length,
             stride=cfg.stride,
             negative_share=cfg.negative_share,
+            near_miss_share=cfg.near_miss_share,
             seed=cfg.seed,
         )
         features.save(cfg.work_dir / "features", meta)
@@ -233,19 +275,26 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
     ]
     optimizer = torch.optim.AdamW(groups, lr=cfg.lr, fused=device == "cuda")
     lengths = features.lengths()
-    per_epoch = math.ceil(len(features) / cfg.batch_size)
-    total_steps = int(per_epoch * cfg.epochs)
+    total_steps = planned_steps(cfg, len(features))
 
     if checkpoint.exists():
         state = _load_checkpoint(checkpoint, model, optimizer, device)
         log(f"resumed from checkpoint at step {state.global_step}")
+    elif cfg.fine_tune:
+        parent_file = cfg.init_from / "training_state.json"
+        parent = json.loads(parent_file.read_text()) if parent_file.exists() else None
+        state = TrainState(parent=parent)
+        log(f"fine-tuning {cfg.init_from} for {total_steps} steps (fresh optimizer and schedule)")
     elif cfg.init_from and (cfg.init_from / "training_state.json").exists():
         state = TrainState(**json.loads((cfg.init_from / "training_state.json").read_text())["state"])
         log(f"continuing from exported weights at step {state.global_step} (fresh optimizer)")
     else:
         state = TrainState()
     state.total_steps = total_steps
-    hardware = torch.cuda.get_device_name() if device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    hardware = (
+        torch.cuda.get_device_name() if device == "cuda" else f"{cpu_name()} ({os.cpu_count()} cores), "
+        f"{torch.get_num_threads()} threads"
+    )
     segment = {"start_step": state.global_step, "precision": precision, "device": device, "hardware": hardware,
                "threads": torch.get_num_threads()}
 
