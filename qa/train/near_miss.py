@@ -8,6 +8,12 @@ old words are in the paragraph and the new ones are nowhere in it.
 Shared by scripts/adversarial_squad.py (built from SQuAD dev only, to measure how often the reader declines) and by the
 reader's training features (built from SQuAD train only: the near miss paired with its original paragraph becomes a
 "no answer" window).
+
+Measured, not shipped: 750 steps (lr 3e-5, batch 32, seed 13) from the shipped reader with 0.333 or 0.1 near misses
+per question raised the share of the 400 dev near misses declined from 53.5% to 92.3% / 89.8%, but the reader also
+learnt to decline questions that name things differently from the text ("Thai PM" for "Thailand's Prime Minister"):
+bbc_dev F1 79.1 -> 68.0 / 70.7, bbc_paraphrase_dev F1 33.3 -> 3.7 / 0.0. The same run without near misses kept 79.1
+and 33.3 (and declined 56.25%). Swaps need answerable counterparts that are worded differently from the paragraph.
 """
 
 from __future__ import annotations

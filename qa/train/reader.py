@@ -7,8 +7,8 @@ from the shipped weights alone. The data order depends only on the seed and the 
 same batches it would have seen uninterrupted.
 
 A fine-tune (``fine_tune=True`` with ``init_from``) starts a new schedule of ``steps`` steps from exported weights,
-with a fresh optimizer; the training that made those weights is kept in ``TrainState.parent``. That is how the
-shipped reader learnt to decline near misses (``near_miss_share``): a short run from its own weights.
+with a fresh optimizer; the training that made those weights is kept in ``TrainState.parent``: e.g. a short run from
+the shipped weights with near-miss "no answer" windows added (``near_miss_share``, qa/train/near_miss.py).
 """
 
 from __future__ import annotations
