@@ -56,15 +56,6 @@ files), --synthetic-chunks (default 100000; 0 skips), --candidates, --segments (
 file loaded on its own for bm25s-segments-lexicalview; default: qa.store.lexical as imported), --out (default
 bench-results/lexical.json).
 
-The script imports qa (chunking, question loading). While qa is being rewritten in a working tree, measure with a
-clean copy of a commit and the module under test taken from the working tree, e.g.:
-
-    rm -rf /tmp/qa-head && mkdir /tmp/qa-head && git archive HEAD | tar -x -C /tmp/qa-head
-    cp scripts/bench_lexical.py /tmp/qa-head/scripts/ && cp qa/store/lexical.py /tmp/lexical-wip.py
-    .venv/bin/python /tmp/qa-head/scripts/bench_lexical.py --corpus ../shared/corpora/bbc \\
-        --questions ../shared/eval/bbc_dev.jsonl ../shared/eval/bbc_paraphrase_dev.jsonl \\
-        --lexical-module /tmp/lexical-wip.py --out bench-results/lexical.json
-
 It prints a Markdown table and writes the JSON. It draws no conclusions: read the table.
 """
 

@@ -133,3 +133,18 @@ def test_apply_adds_edits_and_deletes_in_one_generation(settings, embedder):
     assert report.removed == ["a002"] and [s.path for s in report.skipped] == ["missing"]
     assert engine.article_ids() == ["a000", "a001", "a003", "a004", "a009"]
     assert "airport" in engine.article("a001").text
+
+
+def test_one_segment_scores_exactly_as_one_bm25s_index():
+    import bm25s
+
+    texts = ["Storm hits the harbour", "The harbour authority closed the port", "Shares rose in London",
+             "Storm storm warnings for the river", "Voters went to the polls in May"]
+    view = LexicalView([BM25Index.build(range(len(texts)), texts)])
+    plain = bm25s.BM25()
+    plain.index(bm25s.tokenize(texts, stopwords="en", stemmer=view._stemmer, show_progress=False), show_progress=False)
+    for query in ("storm harbour", "port closed after the storm", "london shares"):
+        words = [w for w in view.words(query) if w in plain.vocab_dict]
+        expected = plain.get_scores(words)
+        got = dict(view.search(query, len(texts)))
+        assert {i: pytest.approx(float(expected[i]), rel=1e-6) for i in range(len(texts)) if expected[i] > 0} == got

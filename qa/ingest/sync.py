@@ -24,7 +24,7 @@ from qa.store.index import embedder_identity
 from qa.store.writer import GenerationWriter, write_failure_message
 from qa.settings import Settings
 from qa.ingest.text import content_regions, sentences
-from qa.types import Article, Skipped, SyncReport
+from qa.types import Article, Chunk, Skipped, SyncReport
 
 TITLE_RESERVE_TOKENS = 40  # room kept for the title prefix when titles are embedded with each chunk
 
@@ -105,7 +105,8 @@ class Transaction:
         stored, vectors = found
         chunks = [(c[1], c[2], c[3]) for c in stored.chunks]
         self.remove(old_id)
-        texts = embedded_texts(article, [_Span(article.text, a, b) for _, a, b in chunks], self.settings)
+        texts = embedded_texts(article, [Chunk(article.id, o, a, b, article.text[a:b]) for o, a, b in chunks],
+                               self.settings)
         self.writer.add(article, source, content_hash(article), stored.sentences, chunks, texts, vectors)
         self._added.add(article.id)
 
@@ -178,13 +179,6 @@ class Transaction:
         finally:
             if bar is not None:
                 bar.close()
-
-
-class _Span:
-    """A chunk as embedded_texts needs it: its text."""
-
-    def __init__(self, text: str, start: int, end: int):
-        self.text = text[start:end]
 
 
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}

@@ -380,6 +380,19 @@ class SegmentWriter:
         self.db.close()
 
 
+def read_source_hashes(origin: Path | None) -> dict[str, str]:
+    """source -> file hash from a generation's sources table ({} without one)."""
+    if origin is None or not origin.is_file():
+        return {}
+    db = sqlite3.connect(f"file:{origin}?mode=ro", uri=True)
+    try:
+        return dict(db.execute("SELECT source, file_hash FROM sources").fetchall())
+    except sqlite3.DatabaseError:
+        return {}
+    finally:
+        db.close()
+
+
 class Sources:
     """source file -> hash of its bytes, as the last folder sync saw them (one small table per generation)."""
 
@@ -389,33 +402,20 @@ class Sources:
         self.db.executescript(SOURCES_SCHEMA)
 
     @classmethod
-    def copy(cls, base: Path | None, path: Path, *, table_in: Path | None = None) -> "Sources":
-        """A writable copy of ``base`` (a sources.sqlite, or ``table_in``: an older meta.sqlite holding the table)."""
+    def copy(cls, origin: Path | None, path: Path) -> "Sources":
+        """A writable copy of ``origin``'s sources table (a sources.sqlite, or a format-1 meta.sqlite holding it)."""
         sources = cls(path)
-        origin = base if base is not None and base.is_file() else table_in
-        if origin is not None and origin.is_file():
-            old = sqlite3.connect(f"file:{origin}?mode=ro", uri=True)
-            try:
-                rows = old.execute("SELECT source, file_hash FROM sources").fetchall()
-            except sqlite3.DatabaseError:
-                rows = []
-            finally:
-                old.close()
-            sources.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)", rows)
+        sources.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)", read_source_hashes(origin).items())
         return sources
 
     def hashes(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self.db.execute("SELECT source, file_hash FROM sources")}
 
-    def set(self, source: str, file_hash: str) -> bool:
-        before = self.db.execute("SELECT file_hash FROM sources WHERE source = ?", (source,)).fetchone()
-        if before and before[0] == file_hash:
-            return False
+    def set(self, source: str, file_hash: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?)", (source, file_hash))
-        return True
 
-    def drop(self, source: str) -> bool:
-        return bool(self.db.execute("DELETE FROM sources WHERE source = ?", (source,)).rowcount)
+    def drop(self, source: str) -> None:
+        self.db.execute("DELETE FROM sources WHERE source = ?", (source,))
 
     def close(self) -> None:
         self.db.commit()

@@ -43,7 +43,16 @@ from qa.store.index import check_embedder
 from qa.store.integrity import check_files, file_records
 from qa.store.lexical import BM25Index
 from qa.store.merging import SegmentMerges
-from qa.store.metadata import META, SOURCES, Metadata, SegmentMeta, SegmentWriter, Sources, StoredArticle
+from qa.store.metadata import (
+    META,
+    SOURCES,
+    Metadata,
+    SegmentMeta,
+    SegmentWriter,
+    Sources,
+    StoredArticle,
+    read_source_hashes,
+)
 from qa.store.segments import (
     DELETES,
     ROOT_SEGMENT,
@@ -53,7 +62,7 @@ from qa.store.segments import (
     segments_of,
     write_deletes,
 )
-from qa.store.vectors import load_store, new_store, segment_stores
+from qa.store.vectors import load_store, new_store, segment_stores, store_filename
 from qa.types import Article, SyncReport
 
 FULL_CHECK_BYTES = 256 << 20  # up to this size a writer checksums its base in full; above, sizes (and what it merges)
@@ -96,10 +105,11 @@ class GenerationWriter(SegmentMerges):
         self.serial = 0
         self.pending: dict[str, Pending] = {}
         self.pending_chunks = 0
-        self.written = 0  # chunks written to new segments
         self.reembed_all = False
         self.redo: list[str] = []  # articles of damaged segments, to add again
         self._sources: Sources | None = None
+        self._hashes: dict[str, str] | None = None
+        self._stores: dict[Path, object] = {}  # segment folder -> its vector store, read once per transaction
         # A sync that changes nothing publishes nothing; an index started afresh or repaired always publishes.
         self.dirty = True
         self.base_number = 0
@@ -148,7 +158,7 @@ class GenerationWriter(SegmentMerges):
         self.sources_origin = None if SOURCES in bad else sources
         self.dirty = bool(bad) or manifest.get("format") != FORMAT_VERSION
         if not segment_stores(self.store_name):
-            store_file = getattr(load_store_class(self.store_name), "filename", "")
+            store_file = store_filename(self.store_name)
             if store_file in bad:
                 self.report.notes.append(f"{base.name} failed its checks ({store_file}: {bad[store_file]}); "
                                          "re-embedding every article from its metadata")
@@ -245,24 +255,32 @@ class GenerationWriter(SegmentMerges):
         if self.external is not None:
             return self.external.vectors(ids)
         folder = self.metas[position].path.parent
-        return load_store(self.store_name, folder, self.identity["dimension"], self.settings).vectors(ids)
+        if folder not in self._stores:
+            self._stores[folder] = load_store(self.store_name, folder, self.identity["dimension"], self.settings)
+        return self._stores[folder].vectors(ids)
 
     def source_hashes(self) -> dict[str, str]:
-        return (self._sources or self._read_sources()).hashes()
-
-    def _read_sources(self) -> Sources:
-        if self._sources is None:
-            self._sources = Sources.copy(None, self.staging / SOURCES, table_in=self.sources_origin)
-            self._sources_changed = False
-        return self._sources
+        if self._hashes is None:
+            self._hashes = read_source_hashes(self.sources_origin)
+        return self._hashes
 
     def set_source(self, source: str, file_hash: str) -> None:
-        if self._read_sources().set(source, file_hash):
-            self.dirty = self._sources_changed = True
+        if self.source_hashes().get(source) != file_hash:
+            self._changed_sources().set(source, file_hash)
+            self._hashes[source] = file_hash
 
     def drop_source(self, source: str) -> None:
-        if self._read_sources().drop(source):
-            self.dirty = self._sources_changed = True
+        if source in self.source_hashes():
+            self._changed_sources().drop(source)
+            del self._hashes[source]
+
+    def _changed_sources(self) -> Sources:
+        """The staged sources table, copied from the base on the first change (a sync that changes no file
+        hard-links the base's instead)."""
+        self.dirty = True
+        if self._sources is None:
+            self._sources = Sources.copy(self.sources_origin, self.staging / SOURCES)
+        return self._sources
 
     # -- writes ----------------------------------------------------------------------------------------------
     def remove(self, article_id: str) -> None:
@@ -315,7 +333,6 @@ class GenerationWriter(SegmentMerges):
         self._finish_segment(folder, meta, np.asarray(ids, np.int64), np.asarray(vectors, np.float32))
         self.segments.append(SegmentInfo(name, meta.articles, meta.chunks))
         self.metas.append(SegmentMeta(folder / META, self.staging))
-        self.written += meta.chunks
         self.pending, self.pending_chunks = {}, 0
 
     def _next_name(self) -> str:
@@ -411,21 +428,15 @@ class GenerationWriter(SegmentMerges):
             info.name = name
 
     def _write_sources(self) -> None:
-        if self._sources is not None and self._sources_changed:
+        if self._sources is not None:  # changed: the staged copy is the new table
             self._sources.close()
             self._sources = None
-            return
-        if self._sources is not None:
-            self._sources.close()
-            self._sources = None
-            (self.staging / SOURCES).unlink(missing_ok=True)
-        origin = self.sources_origin
-        if origin is not None and origin.name == SOURCES and origin.is_file():
-            link_or_copy(origin, self.staging / SOURCES)
+        elif self.sources_origin is not None and self.sources_origin.name == SOURCES and self.sources_origin.is_file():
+            link_or_copy(self.sources_origin, self.staging / SOURCES)
             if SOURCES in self.records:
                 self.linked[SOURCES] = self.records[SOURCES]
         else:  # a new index, or a format-1 base whose sources lived in its meta.sqlite
-            Sources.copy(None, self.staging / SOURCES, table_in=origin).close()
+            Sources.copy(self.sources_origin, self.staging / SOURCES).close()
 
     def discard(self) -> None:
         """A failed write leaves nothing behind: the staging folder goes, the live generation is untouched."""
@@ -447,12 +458,6 @@ def file_segment(name: str) -> str | None:
 
 def segment_stores_file(name: str) -> bool:
     return name == META or name.startswith("bm25/") or name.endswith(".faiss")
-
-
-def load_store_class(name: str):
-    from qa.store.vectors import _backend
-
-    return _backend(name)
 
 
 def link_or_copy(source: Path, target: Path) -> None:

@@ -178,12 +178,7 @@ def _save_checkpoint(folder: Path, model, optimizer, state: TrainState) -> None:
     moments["torch_rng"] = torch.get_rng_state()
     save_file(moments, tmp / "optimizer.safetensors")
     (tmp / "state.json").write_text(json.dumps({"state": asdict(state), "adam_steps": steps}, indent=2))
-    old = folder.with_name(folder.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+    _replace_folder(tmp, folder)
 
 
 def _load_checkpoint(folder: Path, model, optimizer, device: str) -> TrainState:
@@ -218,11 +213,16 @@ def export_reader(model, tokenizer, out_dir: Path, state: TrainState, cfg: Train
     card = out_dir / "README.md"
     if card.exists():  # the model card is written by hand/eval; keep it across exports
         shutil.copy(card, tmp / "README.md")
-    old = out_dir.with_name(out_dir.name + ".old")
+    _replace_folder(tmp, out_dir)
+
+
+def _replace_folder(tmp: Path, folder: Path) -> None:
+    """Put a fully written ``tmp`` in place of ``folder``: a crash leaves the old folder or its ``.old`` copy."""
+    old = folder.with_name(folder.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
-    if out_dir.exists():
-        out_dir.rename(old)
-    tmp.rename(out_dir)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
     shutil.rmtree(old, ignore_errors=True)
 
 
