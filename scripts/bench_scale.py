@@ -336,7 +336,7 @@ def bench_scale(target: int, per_article: float, args, queries: list[str], warmu
         spawned = time.time()
         r = workers.run("open", {"queries": queries[:50]})
         opens.append({"with_imports_s": r["t_first"] - spawned, "without_imports_s": r["t_first"] - r["t_engine"],
-                      "peak_rss": r["peak_rss"]})
+                      "peak_rss": r["peak_rss"], "private_rss": r["private_rss"]})
     sync_s = statistics.median(s["seconds"] for s in syncs)
     log(f"[{target}] kill -9 during syncs: {args.kill_trials} trials")
     sync_kills = kill_trials("sync", workers, live, rng, args.kill_trials, 1.1 * sync_s)  # READY: just before upsert
@@ -381,24 +381,33 @@ def table(results: list[dict]) -> list[tuple[str, str, str, str]]:
         open_with = statistics.median(o["with_imports_s"] for o in r["open"])
         open_without = statistics.median(o["without_imports_s"] for o in r["open"])
         recall = s.get("recall_at_10")
+        final = r is results[-1]  # the goals are set at the largest scale (1M chunks)
+
+        def goal(text: str, met: bool | None) -> tuple[str, bool | None]:
+            return (text, met) if final else ("", None)
+
         rows += [
             row(f"full build, {n} ({r['articles']} articles)", f"{build_s:.1f} s"),
             row(f"sync {CHANGES} added + {CHANGES} edited + {CHANGES} deleted, {n}, median of {len(r['syncs'])}",
                 f"{sync_s:.2f} s"),
-            row(f"sync / full build, {n}", f"{sync_s / build_s:.4f}", "<= 0.01", sync_s / build_s <= 0.01),
-            *(row(f"search p50 / p95, {mode}, {n} ({kind})", f"{s[mode]['p50_ms']:.1f} / {s[mode]['p95_ms']:.1f} ms",
-                  "p50 <= 20 ms", s[mode]["p50_ms"] <= 20) for mode in ("hybrid", "dense")),
+            row(f"sync / full build, {n}", f"{sync_s / build_s:.4f}", *goal("<= 0.01", sync_s / build_s <= 0.01)),
+            # The goal is the vector search's (384 dims, recall against exact); hybrid adds BM25 and is reported.
+            row(f"search p50 / p95, hybrid, {n} ({kind})", f"{s['hybrid']['p50_ms']:.1f} / {s['hybrid']['p95_ms']:.1f} ms"),
+            row(f"search p50 / p95, dense, {n} ({kind})", f"{s['dense']['p50_ms']:.1f} / {s['dense']['p95_ms']:.1f} ms",
+                *goal("p50 <= 20 ms", s["dense"]["p50_ms"] <= 20)),
             row(f"dense recall@10 vs exact, {n} ({kind})", s.get("recall_error", "n/a") if recall is None else
-                f"{recall:.3f}", ">= 0.95", None if recall is None else recall >= 0.95),
+                f"{recall:.3f}", *goal(">= 0.95", None if recall is None else recall >= 0.95)),
             row(f"dense recall@10 by query, {n}", ", ".join(f"{k} {v:.3f}" for k, v in s.get("recall_by_kind", {}).items())),
-            row(f"writer peak RSS, sync, {n}", f"{writer / GB:.2f} GB", "<= 3 GB", writer <= 3 * GB),
-            row(f"writer peak RSS, full build, {n}", f"{r['build']['peak_rss'] / GB:.2f} GB", "<= 3 GB",
-                r["build"]["peak_rss"] <= 3 * GB),
-            row(f"reader peak RSS, open + 50 searches, {n}", f"{reader / GB:.2f} GB", "<= 2.5 GB", reader <= 2.5 * GB),
+            row(f"writer peak RSS, sync, {n}", f"{writer / GB:.2f} GB", *goal("<= 3 GB", writer <= 3 * GB)),
+            row(f"writer peak RSS, full build, {n}", f"{r['build']['peak_rss'] / GB:.2f} GB",
+                *goal("<= 3 GB", r["build"]["peak_rss"] <= 3 * GB)),
+            row(f"reader peak RSS, open + 50 searches, {n}", f"{reader / GB:.2f} GB",
+                *goal("<= 2.5 GB", reader <= 2.5 * GB)),
             row(f"  of it the reader's own memory (RssAnon; the rest is mapped index pages), {n}",
-                f"{max(o.get('private_rss', 0) for o in r['open']) / GB:.2f} GB"),
+                f"{max(o['private_rss'] for o in r['open']) / GB:.2f} GB"
+                if all("private_rss" in o for o in r["open"]) else "n/a"),
             row(f"open + first search, {n}: without / with imports", f"{open_without:.2f} / {open_with:.2f} s",
-                "<= 3 s", open_with <= 3),
+                *goal("<= 3 s", open_with <= 3)),
             kill_row(f"kill -9 during sync, {n}", r["sync_kills"]),
         ]
         merge = r["merge"]

@@ -281,8 +281,9 @@ class TestFaissAnn(StoreContractTests):
         assert type(loaded._ann).__name__ == "IndexIVFScalarQuantizer"
         assert type(faiss_lists(loaded)).__name__ == "ArrayInvertedLists"  # mapped zero-copy, not OnDisk lists
         assert (folder / "gen-000001" / "ann.faiss").is_file() and (folder / "gen-000001" / "vectors.faiss").is_file()
+        assert loaded._rows is not None  # exact vectors are read with pread, not paged in through the map
         loaded.remove(np.asarray([5]))  # the first write reads the file into memory
-        assert loaded._path is None and len(loaded) == 399
+        assert loaded._path is None and loaded._rows is None and len(loaded) == 399
 
 
 def test_an_ivf_flat_file_from_before_ann_faiss_still_loads_and_is_saved_in_todays_form(tmp_path):

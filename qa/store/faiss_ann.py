@@ -8,7 +8,7 @@ vectors without cluster structure was no better at equal time; scanning 8-bit co
 bytes, and re-scoring k + 30 (at least 2k) candidates with the exact vectors gives back what quantisation costs
 (scripts/bench_scale.py reports recall@10 against exact search at 100k and 1M chunks). Both files open memory-mapped
 (IO_FLAG_MMAP_IFC, zero-copy), so an index larger than RAM still opens; a reader pages in the codes of the lists it
-probes and a few exact vectors. A mapped index is read-only: a writer reads the files into memory before its first
+probes, and reads the few exact vectors it re-scores with pread (qa/store/flat_file.py), not through the map. A mapped index is read-only: a writer reads the files into memory before its first
 change.
 """
 
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.store.flat_file import FlatFileRows
 from qa.store.vectors import FaissFlatStore, check_new, idmap_ids, read_faiss
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class FaissAnnStore(FaissFlatStore):
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         self._ann = None  # the IVF over quantised codes, when the store is at or above the threshold
         self._path = path  # set while the files are memory-mapped (read-only) from this folder
+        self._rows: FlatFileRows | None = None  # while mapped: exact vectors read with pread (qa/store/flat_file.py)
         self._ids: np.ndarray | None = None  # stored ids, worked out on the first write
 
     @classmethod
@@ -83,6 +85,8 @@ class FaissAnnStore(FaissFlatStore):
             store._index = _flat_copy(store._ann, dimension)
             mapped = False
         store._path = path if mapped else None
+        if mapped:
+            store._rows = FlatFileRows.open(path / cls.filename, store._index)
         store._configure()
         return store
 
@@ -97,6 +101,9 @@ class FaissAnnStore(FaissFlatStore):
     def _writable(self) -> None:
         """Mapped files are read-only: a writer reads them into memory before its first change."""
         if self._path is not None:
+            if self._rows is not None:
+                self._rows.close()
+                self._rows = None
             self._index = read_faiss(self._path, self.filename, self.dimension)
             if self._ann is not None:
                 self._ann = read_faiss(self._path, ANN_FILE, self.dimension)
@@ -107,6 +114,11 @@ class FaissAnnStore(FaissFlatStore):
         if self._ids is None:
             self._ids = idmap_ids(self._index)
         return self._ids
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        if self._rows is not None:
+            return self._rows.read(ids)
+        return super().vectors(ids)
 
     def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         if not self.approximate:
