@@ -258,3 +258,14 @@ def test_a_bare_question_the_story_never_speaks_of_is_a_new_question(chat):
     # a bare question the story does speak of stays with it
     pay = chat.ask("what about pay?", history=[first])
     assert pay.follow_up and pay.focus == ("strike.txt",)
+
+
+def test_a_definite_description_of_what_the_chat_said_keeps_the_story(chat):
+    # Most of the question's words are the storm story's, but "the union" is the one the chat has just spoken of.
+    said = {"question": "what did the union say?", "answer": "the strike was about pay", "article_ids": ["strike.txt"]}
+    follow = chat.ask("which ferries to Calais did the union cancel on Monday?", history=[said])
+    assert follow.follow_up and follow.focus == ("strike.txt",)
+    # Where the chat never spoke of a union, the same question is a new one, asked of the whole collection.
+    other = {"question": "what was the strike about?", "answer": "pay", "article_ids": ["strike.txt"]}
+    new = chat.ask("which ferries to Calais did the union cancel on Monday?", history=[other])
+    assert not new.follow_up and {c.article_id for c in new.citations} == {"storm.txt"}

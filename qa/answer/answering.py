@@ -16,12 +16,14 @@ from qa.answer.conversation import (
     as_turns,
     chat_focus,
     context_query,
+    definite_nouns,
     exchange_text,
     last_exchange,
     is_bare,
     points_back,
     reader_question,
     repeats,
+    said_in_chat,
 )
 from qa.ingest.text import normalize_answer
 from qa.types import Answer, Citation, Passage, Span, Story
@@ -146,6 +148,7 @@ class Answerer:
         # chat about a Boeing order is a new question, "what's the show called?" in a story about a show is not.
         if focus_ids and (
             points_back(question)
+            or self._refers_back(question, turns, focus_ids)
             or (is_bare(question) and (not terms or self.retriever.coverage(terms, focus_ids) > 0))
             or self._about_focus(terms, focus_ids, passages)
         ):
@@ -166,6 +169,17 @@ class Answerer:
         """The question's words that say what it is about (stemmed as the lexical index stems them)."""
         asking = set(self.retriever.terms.terms(" ".join(sorted(QUESTION_WORDS))))
         return [t for t in self.retriever.terms.terms(question) if t not in asking]
+
+    def _refers_back(self, question: str, turns: Sequence[Turn], focus: tuple[str, ...]) -> bool:
+        """A definite description of something the chat has said and its story holds ("the threat" after a bomb
+        threat at a stadium, "the game" after "which game is it in?") names that thing again: a follow-up, however
+        many other words it has."""
+        nouns = self._question_terms(" ".join(definite_nouns(question)))  # "the name" asks, it names nothing
+        if not nouns or not turns:
+            return False
+        said = set(self.retriever.terms.terms(said_in_chat(turns)))
+        story = frozenset().union(*(self.retriever.article_terms(a) for a in focus))
+        return any(noun in said and noun in story for noun in nouns)
 
     def _about_focus(self, terms: list[str], focus: tuple[str, ...], passages: list[Passage]) -> bool:
         """A question said on its own still belongs to the chat's story when the story explains its words about as

@@ -104,6 +104,21 @@ def points_back(question: str) -> bool:
     return bool(tokens & _ANAPHORA) or bool(_FOLLOW_UP_OPENER.match(question.strip()))
 
 
+# "the threat", "that deal", "these planes": a definite description. When its noun is one the chat has already said,
+# it names that thing again ("who was suspected of making the threat?" after "...because of a bomb threat?").
+_DEFINITE = re.compile(r"\b(?:the|that|this|these|those)\s+(?:same\s+|other\s+)?([a-z][a-z'-]*)", re.IGNORECASE)
+
+
+def definite_nouns(question: str) -> list[str]:
+    """The words right after "the", "that", "this", "these", "those" (the head of a short description)."""
+    return [m.group(1).split("'")[0] for m in _DEFINITE.finditer(question)]
+
+
+def said_in_chat(turns: Sequence[Turn]) -> str:
+    """Everything the chat has said so far: its questions and the answers it showed."""
+    return " ".join(exchange_text(turn) for turn in turns)
+
+
 def is_bare(question: str) -> bool:
     """At most one word that says what the question is about ("what is the buyer called?", "who resigned?")."""
     tokens = [w.split("'")[0] for w in words(question)]
