@@ -7,7 +7,7 @@ import pytest
 
 from qa.engine import Engine
 from qa.errors import ConfigError
-from qa.store.lexical import BM25Index, reciprocal_rank_fusion
+from qa.store.lexical import BM25Index, missing_leaders, reciprocal_rank_fusion
 from tests.conftest import story, write
 
 
@@ -23,6 +23,18 @@ def test_rrf_ties_keep_first_appearance_and_empty_lists_are_fine():
     assert [i for i, _ in reciprocal_rank_fusion([[7, 8], [8, 7]], [1.0, 1.0])] == [7, 8]
     assert reciprocal_rank_fusion([[5, 6], []], [1.0, 1.0]) == [(5, 1 / 61), (6, 1 / 62)]
     assert reciprocal_rank_fusion([[], []], [1.0, 1.0]) == []
+
+
+def test_a_rankings_first_passage_is_read_when_fusion_left_it_out_and_the_other_ranking_holds_it():
+    dense, lexical = [1, 2, 3, 4, 9], [9, 5, 1]
+    fused = [1, 2, 3, 5]  # fusion ranked lexical's first, 9, fifth: below the four read
+    assert missing_leaders(fused, dense, lexical) == [9]
+    # lexical's first is nowhere in the dense ranking: BM25 alone likes it (a near miss), it is not added
+    assert missing_leaders(fused, dense, [8, 5, 1]) == []
+    # already read, or one of the rankings is empty: nothing to add
+    assert missing_leaders([1, 9], dense, lexical) == [] and missing_leaders(fused, dense, []) == []
+    # both rankings agree on one first passage: added once
+    assert missing_leaders([2], [9, 2], [9, 2]) == [9]
 
 
 def test_bm25_k_larger_than_corpus_and_unknown_words():

@@ -143,7 +143,10 @@ class Answerer:
         if not question:
             return Answer(question, NOT_FOUND, False, 0.0, focus=focus_ids)
         terms = self._question_terms(question)
-        passages = self.retriever.search(question, self.top_k_passages * 2)
+        # Each ranking's best passage is read even when fusion ranks it lower, if the other ranking holds it too:
+        # "which airline ordered 70 new Boeing planes?" has BM25's first passage in the Ryanair story (21st by
+        # meaning), fused below five passages of another Boeing story.
+        passages = self.retriever.search(question, self.top_k_passages, leaders=True)
         # A bare question stays with the story only if the story speaks of it at all: "who resigned?" after a
         # chat about a Boeing order is a new question, "what's the show called?" in a story about a show is not.
         if focus_ids and (
@@ -153,7 +156,7 @@ class Answerer:
             or self._about_focus(terms, focus_ids, passages)
         ):
             return self._ask_in_focus(question, turns, focus_ids)
-        return self._ask_collection(question, terms, passages[: self.top_k_passages])
+        return self._ask_collection(question, terms, passages)
 
     def _focus_of_text_history(self, turns: Sequence[Turn]) -> tuple[str, ...]:
         """A history given as text only ({"question", "answer"} from an API client) names no articles: the story

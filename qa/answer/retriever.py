@@ -31,8 +31,9 @@ class Retriever:
             vector = self._vectors[text] = np.asarray(self.embedder.embed([text]), dtype=np.float32).reshape(1, -1)
         return vector
 
-    def search(self, query: str, k: int) -> list[Passage]:
-        """Collection-wide: dense and BM25 rankings fused, as configured."""
+    def search(self, query: str, k: int, *, leaders: bool = False) -> list[Passage]:
+        """Collection-wide: dense and BM25 rankings fused, as configured; ``leaders``: each ranking's first passage
+        follows when fusion left it out of the k although the other ranking holds it too."""
         s = self.settings
         return self.generation.hybrid_search(
             query,
@@ -42,6 +43,7 @@ class Retriever:
             weights=(s.fusion_dense_weight, s.fusion_lexical_weight),
             depth=s.fusion_depth,
             rank_constant=s.fusion_rank_constant,
+            leaders=leaders,
         )
 
     def search_within(self, query: str, article_ids: Sequence[str], k: int) -> list[Passage]:

@@ -13,7 +13,7 @@ from qa.errors import EmbedderMismatch
 from qa.errors import generation_damaged as damaged
 from qa.store.generations import generation_number, read_manifest
 from qa.store.integrity import check_files, failures
-from qa.store.lexical import BM25Index, LexicalView, reciprocal_rank_fusion
+from qa.store.lexical import BM25Index, LexicalView, missing_leaders, reciprocal_rank_fusion
 from qa.store.metadata import Metadata, SegmentMeta, META
 from qa.store.segments import SegmentedVectors, SegmentInfo, segment_chunk_ids, segment_dir, segments_of
 from qa.store.vectors import load_store, segment_stores
@@ -114,9 +114,12 @@ class LoadedGeneration:
         weights: tuple[float, float],
         depth: int,
         rank_constant: int = 60,
+        leaders: bool = False,
     ) -> list[Passage]:
         """Dense, lexical (BM25) or both fused by reciprocal rank. Passage.score stays the cosine similarity to the
-        question in every mode, so scores mean the same thing whichever ranking produced the list."""
+        question in every mode, so scores mean the same thing whichever ranking produced the list. ``leaders``
+        (hybrid only): each ranking's first passage follows the k fused ones when fusion left it out although the
+        other ranking holds it."""
         dense_ids: list[int] = []
         if mode in {"dense", "hybrid"}:
             _, ids = self.store.search(query_vector, max(k, depth) if mode == "hybrid" else k)
@@ -131,6 +134,8 @@ class LoadedGeneration:
         else:
             ranked = [i for i, _ in reciprocal_rank_fusion([dense_ids, lexical_ids], weights, k=rank_constant)]
         ranked = ranked[:k]
+        if leaders:
+            ranked += missing_leaders(ranked, dense_ids, lexical_ids)
         if not ranked:
             return []
         cosines = self.vectors(ranked) @ np.asarray(query_vector, dtype=np.float32).reshape(-1)

@@ -185,3 +185,14 @@ def reciprocal_rank_fusion(
         for rank, item in enumerate(ranking, start=1):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return sorted(fused.items(), key=lambda pair: -pair[1])
+
+
+def missing_leaders(fused: Sequence[int], *rankings: Sequence[int]) -> list[int]:
+    """Each ranking's first id that the fused list left out, when every other ranking holds it too (within its
+    depth): all retrievers see it and one ranks it first, so it is worth reading although fusion ranked it lower."""
+    out: list[int] = []
+    for number, ranking in enumerate(rankings):
+        others = [r for n, r in enumerate(rankings) if n != number]
+        if ranking and others and ranking[0] not in fused and ranking[0] not in out and all(ranking[0] in r for r in others):
+            out.append(ranking[0])
+    return out

@@ -1,0 +1,53 @@
+"""A span of the wrong type is never the answer, however sure the reader is: what each kind of question accepts."""
+
+import pytest
+
+from qa.answer.answer_types import agrees, expected_type
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("how much is the deal worth?", "quantity"),
+        ("how many attackers were there?", "quantity"),
+        ("what percentage of voters turned out?", "quantity"),
+        ("when will the planes be delivered?", "time"),
+        ("in what year did it open?", "time"),
+        ("who is suing them?", "person"),
+        ("what's her surname?", "name"),
+        ("What was his real name?", "name"),
+        ("which company won the auction?", "organisation"),
+        ("What agency announced the arrests?", "organisation"),
+        ("where is he based?", None),
+        ("what is the process called?", None),  # SQuAD's answers to this are often lowercase terms
+        ("What is the last name of the player who recovered the ball?", None),  # the name word must end the question
+    ],
+)
+def test_the_kind_of_answer_a_question_wants(question, kind):
+    assert expected_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    "kind, span, ok",
+    [
+        ("quantity", "$4bn (£2.1bn)", True),
+        ("quantity", "six men", True),
+        ("quantity", "Tuesday", False),
+        ("time", "between 2008 and 2012", True),
+        ("time", "Harbin", False),
+        ("person", "Ken Bates", True),
+        ("person", "1,200", False),
+        ("name", "Stephen Pound", True),
+        ("name", "el-Brasai", True),
+        ("name", "Ludwig van Beethoven", True),
+        ("name", "Mr Pound says he rang Lucy", False),
+        ("name", "his daughter", False),
+        ("organisation", "the Ugandan Media Council", True),
+        ("organisation", "eBay", True),
+        ("organisation", "Mr Fisher", False),
+        ("organisation", "Dr. Smith", False),
+        (None, "anything at all", True),
+    ],
+)
+def test_spans_of_the_wrong_kind_are_refused(kind, span, ok):
+    assert agrees(kind, span) is ok
