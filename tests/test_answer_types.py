@@ -18,6 +18,10 @@ from qa.answer.answer_types import agrees, expected_type
         ("What was his real name?", "name"),
         ("which company won the auction?", "organisation"),
         ("What agency announced the arrests?", "organisation"),
+        ("and when?", "time"),
+        ("So, how many were there?", "quantity"),
+        ("and who said that?", "person"),
+        ("When John Fox left as head coach, who replaced him?", None),  # a clause that sets the scene, not a time
         ("where is he based?", None),
         ("what is the process called?", None),  # SQuAD's answers to this are often lowercase terms
         ("What is the last name of the player who recovered the ball?", None),  # the name word must end the question
@@ -35,6 +39,10 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("quantity", "Tuesday", False),
         ("time", "between 2008 and 2012", True),
         ("time", "Harbin", False),
+        ("time", "£2.1bn", False),  # digits, but an amount
+        ("time", "2.5 billion years ago", True),
+        ("time", "Sundays", True),
+        ("quantity", "zero", True),
         ("person", "Ken Bates", True),
         ("person", "1,200", False),
         ("name", "Stephen Pound", True),

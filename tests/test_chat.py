@@ -112,7 +112,8 @@ def test_a_question_several_stories_answer_is_answered_story_by_story(arrests):
         assert s.article_ids == (citation.article_id,)
         assert arrests.article(citation.article_id).text[citation.start : citation.end] == s.text
     assert answer.stories == sorted(answer.stories, key=lambda s: -s.confidence)
-    assert answer.focus == ()  # no single story in focus until the person picks one
+    # about all of them until the person picks one: a follow-up is asked of each
+    assert set(answer.focus) == {"mogul.txt", "hacker.txt", "ring.txt"}
     assert answer.alternatives == []
 
 
@@ -123,6 +124,22 @@ def test_picking_a_story_focuses_the_chat_on_it(arrests):
     assert follow.follow_up and all(p.article_id == "ring.txt" for p in follow.passages)
     # read with the chosen story's answer as the last exchange
     assert follow.understood_as == "who said so? (who was arrested? Twelve suspected members)"
+
+
+def test_a_follow_up_before_a_story_is_picked_is_asked_of_each_of_the_stories(arrests, engine):
+    engine._reader = PhraseReader({**PHRASES, "Tokyo": 6.0, "Astana": 6.0, "October": 6.0})
+    answer = arrests.ask("who was arrested?")
+    where = arrests.ask("where did it happen?", history=[answer])
+    assert where.follow_up and where.stories and {"Tokyo", "Astana"} <= {s.text for s in where.stories}
+    cited = {c.article_id for s in where.stories for c in s.citations}
+    assert cited <= {"mogul.txt", "hacker.txt", "ring.txt"}  # never the storm story, which has answers too
+    assert where.understood_as == "where did it happen? (who was arrested?)"
+    # only one of the stories says when: one answer, and the chat is about that story now
+    when = arrests.ask("when did it happen?", history=[answer])
+    assert when.follow_up and not when.stories and when.text == "October" and when.focus == ("hacker.txt",)
+    # a question of its own still searches everything
+    other = arrests.ask("which port did the storm close on Monday?", history=[answer])
+    assert not other.follow_up and other.text == "Dover"
 
 
 def test_a_specific_question_is_one_answer_with_alternatives_from_its_own_story_only(arrests):

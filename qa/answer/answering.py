@@ -24,6 +24,7 @@ from qa.answer.conversation import (
     reader_question,
     repeats,
     said_in_chat,
+    stories_in_focus,
 )
 from qa.ingest.text import normalize_answer
 from qa.types import Answer, Citation, Passage, Span, Story
@@ -137,7 +138,9 @@ class Answerer:
         history = list(history or [])
         turns = as_turns(history)
         focus_ids = chat_focus(turns) if focus is None else tuple(dict.fromkeys(str(a) for a in focus))
-        turns = _with_chosen_story(history, turns, focus_ids)
+        several = stories_in_focus(turns, focus_ids)
+        if not several:
+            turns = _with_chosen_story(history, turns, focus_ids)
         if focus is None and not focus_ids and turns:
             focus_ids = self._focus_of_text_history(turns)
         if not question:
@@ -149,12 +152,16 @@ class Answerer:
         passages = self.retriever.search(question, self.top_k_passages, leaders=True)
         # A bare question stays with the story only if the story speaks of it at all: "who resigned?" after a
         # chat about a Boeing order is a new question, "what's the show called?" in a story about a show is not.
+        # Of many stories in focus, one is often the collection's best match for any question at all: only a
+        # question said as a follow-up is asked of them.
         if focus_ids and (
             points_back(question)
             or self._refers_back(question, turns, focus_ids)
-            or (is_bare(question) and (not terms or self.retriever.coverage(terms, focus_ids) > 0))
-            or self._about_focus(terms, focus_ids, passages)
+            or (is_bare(question) and (not terms or self._coverage(terms, focus_ids) > 0))
+            or (not several and self._about_focus(terms, focus_ids, passages))
         ):
+            if several:
+                return self._ask_in_stories(question, turns, several)
             return self._ask_in_focus(question, turns, focus_ids)
         return self._ask_collection(question, terms, passages)
 
@@ -184,12 +191,17 @@ class Answerer:
         story = frozenset().union(*(self.retriever.article_terms(a) for a in focus))
         return any(noun in said and noun in story for noun in nouns)
 
+    def _coverage(self, terms: list[str], focus: tuple[str, ...]) -> float:
+        """How much of the question one article of the focus explains, at best (a focus of many stories is not
+        one big article: together they would explain almost any question)."""
+        return max((self.retriever.coverage(terms, [article_id]) for article_id in focus), default=0.0)
+
     def _about_focus(self, terms: list[str], focus: tuple[str, ...], passages: list[Passage]) -> bool:
         """A question said on its own still belongs to the chat's story when the story explains its words about as
         well as the best article the whole collection offers (or is that article)."""
         if not passages or passages[0].article_id in focus:
             return True
-        in_focus = self.retriever.coverage(terms, focus)
+        in_focus = self._coverage(terms, focus)
         elsewhere = self.retriever.coverage(terms, [passages[0].article_id])
         return elsewhere - in_focus < NEW_QUESTION_MARGIN
 
@@ -206,6 +218,29 @@ class Answerer:
             spans = [span for span in spans if not repeats(span.text, previous)]
         answer = self._answer_from(question, spans, passages, self._follow_up)
         return replace(answer, understood_as=asked, focus=focus, follow_up=True)
+
+    def _ask_in_stories(self, question: str, turns: Sequence[Turn], stories: tuple[tuple[str, ...], ...]) -> Answer:
+        """A follow-up to a story-by-story answer, before a story is chosen: asked of each of those stories (its
+        best passage for the question with the last exchange beside it), answered story by story again, or as one
+        answer when only one story answers it."""
+        query, asked = context_query(question, turns), reader_question(question, turns)
+        passages = [p for story in stories for p in self.retriever.search_within(query, story, 1)]
+        said = {normalize_answer(text) for text in turns[-1].story_answers}
+        # a follow-up asks for something new: the stories' own answers again are the reader echoing the context
+        spans = [s for s in self._reader_spans(question, passages, asked=asked) if normalize_answer(s.text) not in said]
+        found = self._stories(question, spans)
+        everything = tuple(a for story in stories for a in story)
+        if len(found) >= 2:
+            best = found[0]
+            return Answer(question, f"Several stories answer this ({len(found)}).", True, best.confidence,
+                          best.citations, [], passages, stories=found, understood_as=asked,
+                          focus=tuple(a for story in found for a in story.article_ids), follow_up=True)
+        if len(found) == 1:
+            answer = self._answer_from(question, [s for s in spans if s.passage.article_id in found[0].article_ids],
+                                       passages)
+            return replace(answer, understood_as=asked, focus=found[0].article_ids, follow_up=True)
+        return Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=asked, focus=everything,
+                      follow_up=True)
 
     def _ask_collection(self, question: str, terms: list[str], passages: list[Passage]) -> Answer:
         spans = self._reader_spans(question, passages)
@@ -233,6 +268,8 @@ class Answerer:
                     passages,
                     stories=stories,
                     understood_as=question,
+                    # about all of them until one is chosen: a follow-up is asked of each
+                    focus=tuple(a for story in stories for a in story.article_ids),
                 )
         answer = self._answer_from(question, spans, passages)
         # The chat is about the story the answer came from; when it was declined, the story of the best guess, so

@@ -44,6 +44,8 @@ class Turn:
     answer: str = ""
     article_ids: tuple[str, ...] = ()  # the articles the shown answer was cited in
     focus: tuple[str, ...] | None = None  # the chat's focus after this turn; None: take ``article_ids``
+    stories: tuple[tuple[str, ...], ...] = ()  # a story-by-story answer: each story's articles, best first
+    story_answers: tuple[str, ...] = ()  # and each story's answer, in the same order
 
 
 def as_turns(history: Iterable | None) -> list[Turn]:
@@ -55,7 +57,9 @@ def as_turns(history: Iterable | None) -> list[Turn]:
         elif isinstance(item, Answer):
             shown = item.found and not item.stories
             ids = tuple(dict.fromkeys(c.article_id for c in item.citations)) if shown else ()
-            turns.append(Turn(item.question, item.text if shown else "", ids, tuple(item.focus)))
+            stories = tuple(tuple(story.article_ids) for story in item.stories)
+            said = tuple(story.text for story in item.stories)
+            turns.append(Turn(item.question, item.text if shown else "", ids, tuple(item.focus), stories, said))
         elif isinstance(item, dict):
             focus = item.get("focus")
             turns.append(
@@ -64,6 +68,8 @@ def as_turns(history: Iterable | None) -> list[Turn]:
                     str(item.get("answer", "") or ""),
                     _ids(item.get("article_ids")),
                     None if focus is None else _ids(focus),
+                    _story_ids(item.get("stories")),
+                    tuple(str(s.get("text", "")) for s in item.get("stories") or ()),
                 )
             )
         elif isinstance(item, (tuple, list)) and len(item) == 2:
@@ -82,6 +88,24 @@ def _ids(value) -> tuple[str, ...]:
     if not isinstance(value, (list, tuple)):
         raise QAError(f"article_ids and focus in the history must be lists of article ids, not {type(value).__name__}")
     return tuple(str(v) for v in value)
+
+
+def _story_ids(stories) -> tuple[tuple[str, ...], ...]:
+    """The stories of an Answer given as a dict (``Answer.to_dict()``): each one's article ids."""
+    if not stories:
+        return ()
+    if not isinstance(stories, (list, tuple)) or not all(isinstance(s, dict) for s in stories):
+        raise QAError("stories in the history must be a list of {\"article_ids\": [...]} objects")
+    return tuple(_ids(s.get("article_ids")) for s in stories)
+
+
+def stories_in_focus(turns: Sequence[Turn], focus: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """The stories of the chat's last answer when the chat is about all of them (none chosen yet): "how much does
+    it cost?" after "what did Apple launch?" was answered story by story asks it of each of those stories."""
+    if not turns or not turns[-1].stories:
+        return ()
+    stories = turns[-1].stories
+    return stories if set(focus) == {a for story in stories for a in story} else ()
 
 
 def chat_focus(turns: Sequence[Turn]) -> tuple[str, ...]:

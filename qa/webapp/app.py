@@ -78,6 +78,8 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
     def focus_title(answer) -> str:
         if not answer.focus:
             return ""
+        if answer.stories and set(answer.focus) == {a for s in answer.stories for a in s.article_ids}:
+            return f"the {len(answer.stories)} stories above (pick one, or ask and each answers)"
         cited = [*answer.citations, *(c for s in answer.stories for c in s.citations)]
         for c in cited:
             if c.article_id == answer.focus[0] and c.title:

@@ -1,0 +1,39 @@
+"""How often each answer-type check would refuse SQuAD's own gold answers (train and dev): the checks in
+qa/answer/answer_types.py must almost never refuse a right answer.
+
+    .venv/bin/python scripts/check_answer_types.py [--squad ../shared/data/squad] [--show 5]
+"""
+
+import argparse
+import gzip
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    from qa.answer.answer_types import agrees, expected_type
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "data" / "squad")
+    parser.add_argument("--show", type=int, default=0, help="print this many refused questions per type")
+    args = parser.parse_args()
+    print("| split | type | questions | gold answer refused |\n|---|---|---|---|")
+    for split in ("train", "dev"):
+        data = json.load(gzip.open(args.squad / f"{split}-v1.1.json.gz"))
+        questions = [(qa["question"], [a["text"] for a in qa["answers"]])
+                     for article in data["data"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
+        for kind in ("quantity", "time", "person", "name", "organisation"):
+            asked = [(q, golds) for q, golds in questions if expected_type(q) == kind]
+            refused = [(q, golds) for q, golds in asked if not any(agrees(kind, g) for g in golds)]
+            share = len(refused) / len(asked) if asked else 0.0
+            print(f"| {split} | {kind} | {len(asked)} | {len(refused)} ({share:.1%}) |")
+            for q, golds in refused[: args.show]:
+                print(f"|  |  | {q} | {golds[0]} |")
+
+
+if __name__ == "__main__":
+    main()
