@@ -40,6 +40,9 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("time", "between 2008 and 2012", True),
         ("time", "Harbin", False),
         ("time", "£2.1bn", False),  # digits, but an amount
+        ("time", "2,500", False),  # a count
+        ("time", "the 1990s", True),
+        ("time", "AD 14", True),
         ("time", "2.5 billion years ago", True),
         ("time", "Sundays", True),
         ("quantity", "zero", True),

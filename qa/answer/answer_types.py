@@ -1,11 +1,11 @@
 """Does a span have the type of answer the question asks for? Only the checks that plain text settles reliably:
-"how much/many/old/long" and "what percentage" want a quantity, "when did ...?"/"what year" a time (not an amount
-of money), "who" not a bare number, "what's her surname?" a name (capitalised words), "which company ...?" not a
-person ("Mr Fisher"). A reader trained on SQuAD sometimes returns a weekday for "how much a month", a name for "how
-many" or "£2.1bn" for "and when?"; a span of the wrong type is never the answer, however sure the reader is.
-`scripts/check_answer_types.py` counts how often each check would refuse SQuAD's own gold answers (train / dev:
-quantity 2.5% / 2.2%, time 2.2% / 1.5%, person and organisation 0%, mostly vague golds such as "little" or "under
-intense light")."""
+"how much/many/old/long" and "what percentage" want a quantity; "when did ...?" and "what year" a time (a date, a
+year or a time word, not "2,500" or "$4bn"); "who" not a bare number; "what's her surname?" a name (capitalised
+words); "which company ...?" not a person ("Mr Fisher"). A reader trained on SQuAD sometimes returns a weekday for
+"how much a month", a name for "how many" or "£2.1bn" for "and when?"; a span of the wrong type is never the
+answer, however sure the reader is. `scripts/check_answer_types.py` counts how often each check would refuse
+SQuAD's own gold answers (train / dev: quantity 2.5% / 2.2%, time 2.3% / 1.3%, person and organisation 0%; mostly
+vague golds such as "little" or "under intense light")."""
 
 from __future__ import annotations
 
@@ -53,9 +53,13 @@ _TIME_WORDS = re.compile(
     rf"\b({_MONTHS}|(mon|tues|wednes|thurs|fri|satur|sun)days?|today|yesterday|tomorrow|tonight|weekends?|"
     r"weeks?|months?|years?|decades?|century|centuries|millennium|epoch|era|age|ages|spring|summer|autumn|fall|"
     r"winter|morning|afternoon|evening|night|christmas|easter|recently|soon|later|earlier|ago|next|last|previous|"
-    r"early|late|mid|since|until|before|after|during|when|while|whenever|once|season|period|time|times)\b",
+    r"early|late|mid|since|until|before|after|during|when|while|whenever|once|season|period|time|times|end|"
+    r"beginning|start)\b",
     re.IGNORECASE,
 )
+# Digits that say when: a year, a decade, a clock time, a day of the month, a date; not "2,500" or "$4bn"
+_DATE_DIGITS = re.compile(r"(?<![\d,.])c?\d{3,4}s?(?![\d,]\d)|'\d{2}s?\b|\b(ad|bp|yr)\b|\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}(st|nd|rd|th)\b|"
+                          r"\b\d{1,4}\s*(ad|bc|bce|ce|am|pm|a\.m\.|p\.m\.)|\b\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\b", re.IGNORECASE)
 # "$4bn (£2.1bn)" has digits, but it is an amount, not a time
 _MONEY = re.compile(r"[£$€¥%]|\d\s*(bn|m)\b|\b(million|billion|trillion|dollars?|pounds?|euros?|cents?|percent)\b",
                     re.IGNORECASE)
@@ -94,7 +98,7 @@ def agrees(question_type: str | None, answer: str) -> bool:
     if question_type == "quantity":
         return bool(_QUANTITY.search(answer))
     if question_type == "time":
-        return bool(_TIME_WORDS.search(answer)) or (any(c.isdigit() for c in answer) and not _MONEY.search(answer))
+        return bool(_TIME_WORDS.search(answer)) or (bool(_DATE_DIGITS.search(answer)) and not _MONEY.search(answer))
     if question_type == "person":
         return not _ONLY_NUMBER.match(answer.strip())
     if question_type == "name":
