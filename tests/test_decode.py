@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.answer.reader.decode import balance_quotes, best_spans
+from qa.answer.reader.decode import balance_quotes, best_spans, strip_dateline
 
 # Character offsets of "the cat sat on mat" for the context tokens at positions 4..8.
 TEXT = "the cat sat on mat"
@@ -181,3 +181,23 @@ def test_balancing_only_ever_widens_within_the_text(text, data):
     lo, hi = balance_quotes(text, start, end)
     assert 0 <= lo <= start <= end <= hi <= len(text)
     assert "\n" not in text[lo:start] + text[end:hi]
+
+
+@pytest.mark.parametrize(
+    "text, span, expected",
+    [
+        ("ASTANA -- Kazakhstan's Cyber Security Division said", "ASTANA -- Kazakhstan's Cyber Security Division",
+         "Kazakhstan's Cyber Security Division"),
+        ("Title\n\nLONDON (Reuters) - Shares rose", "LONDON (Reuters) - Shares", "Shares"),
+        ("Title\n\nWASHINGTON \u2014 The Senate voted", "WASHINGTON \u2014 The Senate", "The Senate"),
+        # not at the start of a paragraph, or nothing after it, or no dateline: unchanged
+        ("He said ASTANA -- and more", "ASTANA -- and", "ASTANA -- and"),
+        ("ASTANA -- ", "ASTANA --", "ASTANA --"),
+        ("NBC is being sued", "NBC", "NBC"),
+        ("US - based firms", "US - based", "US - based"),
+    ],
+)
+def test_a_paragraphs_dateline_is_not_part_of_an_answer(text, span, expected):
+    start = text.index(span)
+    lo, hi = strip_dateline(text, start, start + len(span))
+    assert text[lo:hi] == expected

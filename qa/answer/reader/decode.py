@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import re
+
 import numpy as np
 
 
@@ -110,6 +112,24 @@ def best_spans(
         if len(spans) == top_k:
             break
     return WindowSpans(spans, null_logit, null_prob)
+
+
+# A news dateline opening a paragraph: "ASTANA -- ", "LONDON (Reuters) - ", "WASHINGTON — ".
+# A plain hyphen only after an agency ("US - based" is not a dateline).
+_DATELINE = re.compile(
+    r"[A-Z][A-Z .'\u2019-]{2,40}(\s+\([A-Za-z .]{1,30}\)\s+(-|--|\u2013|\u2014)|\s+(--|\u2013|\u2014))\s+"
+)
+
+
+def strip_dateline(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span that starts with the dateline of a paragraph ("ASTANA -- Kazakhstan's Cyber Security Division") starts
+    after it: the place and dash say where the story was filed, they are not part of any answer."""
+    if start and text[start - 1] not in "\n":
+        return start, end
+    found = _DATELINE.match(text, start, end)
+    if found is None or found.end() >= end:
+        return start, end
+    return found.end(), end
 
 
 def balance_quotes(text: str, start: int, end: int, *, reach: int = 60) -> tuple[int, int]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.precision import SAMPLE_QUESTION, SAMPLE_TEXT, choose_precision, resolve_device, resolve_precision
-from qa.answer.reader.decode import balance_quotes, best_spans
+from qa.answer.reader.decode import balance_quotes, best_spans, strip_dateline
 from qa.types import Passage, Span
 
 # Long questions are clipped so that every window keeps room for context; SQuAD questions are far shorter.
@@ -189,7 +189,8 @@ class TransformersReader:
                     allow_no_answer=allow_no_answer,
                 )
                 for candidate in decoded.spans:
-                    lo, hi = balance_quotes(passage.text, candidate.start_char, candidate.end_char)
+                    lo, hi = strip_dateline(passage.text, candidate.start_char, candidate.end_char)
+                    lo, hi = balance_quotes(passage.text, lo, hi)
                     span = Span(
                         text=passage.text[lo:hi],
                         start=passage.start + lo,
