@@ -48,6 +48,9 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("quantity", "zero", True),
         ("person", "Ken Bates", True),
         ("person", "1,200", False),
+        ("person", "£2.1bn", False),
+        ("person", "$4bn (£2.1bn)", False),
+        ("person", "3M", True),  # a company's name, not an amount
         ("name", "Stephen Pound", True),
         ("name", "el-Brasai", True),
         ("name", "Ludwig van Beethoven", True),

@@ -35,7 +35,9 @@ _ORGANISATION_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _PERSON_TITLE = re.compile(r"^(mr|mrs|ms|miss|dr|sir|lord|lady|dame)\b\.?\s", re.IGNORECASE)
-_NAME_CONNECTORS = frozenset({"of", "the", "de", "da", "di", "van", "von", "der", "la", "le", "du", "al", "bin", "y", "and", "&"})
+_NAME_CONNECTORS = frozenset(
+    {"of", "the", "de", "da", "di", "van", "von", "der", "la", "le", "du", "al", "bin", "y", "and", "&"}
+)
 
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
@@ -58,12 +60,17 @@ _TIME_WORDS = re.compile(
     re.IGNORECASE,
 )
 # Digits that say when: a year, a decade, a clock time, a day of the month, a date; not "2,500" or "$4bn"
-_DATE_DIGITS = re.compile(r"(?<![\d,.])c?\d{3,4}s?(?![\d,]\d)|'\d{2}s?\b|\b(ad|bp|yr)\b|\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}(st|nd|rd|th)\b|"
-                          r"\b\d{1,4}\s*(ad|bc|bce|ce|am|pm|a\.m\.|p\.m\.)|\b\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\b", re.IGNORECASE)
+_DATE_DIGITS = re.compile(
+    r"(?<![\d,.])c?\d{3,4}s?(?![\d,]\d)|'\d{2}s?\b|\b(ad|bp|yr)\b|\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}(st|nd|rd|th)\b|"
+    r"\b\d{1,4}\s*(ad|bc|bce|ce|am|pm|a\.m\.|p\.m\.)|\b\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\b",
+    re.IGNORECASE,
+)
 # "$4bn (£2.1bn)" has digits, but it is an amount, not a time
 _MONEY = re.compile(r"[£$€¥%]|\d\s*(bn|m)\b|\b(million|billion|trillion|dollars?|pounds?|euros?|cents?|percent)\b",
                     re.IGNORECASE)
-_ONLY_NUMBER = re.compile(r"^[\d\s.,%£$€¥-]+$")
+# A bare number or an amount ("1,200", "£2.1bn", "$4bn (£2.1bn)"): never who did something
+_AMOUNT = r"([£$€¥]\s*[\d.,]+\s*(bn|m|k|million|billion|trillion)?|[\d.,%-]+)"
+_ONLY_NUMBER = re.compile(rf"^[\s(]*{_AMOUNT}[\s)]*(\({_AMOUNT}\))?$", re.IGNORECASE)
 
 
 _OPENER = re.compile(r"^\s*((and|but|so|also|then|ok|okay|well)\b[\s,]*)+", re.IGNORECASE)

@@ -8,8 +8,8 @@ vectors without cluster structure was no better at equal time; scanning 8-bit co
 bytes, and re-scoring k + 30 (at least 2k) candidates with the exact vectors gives back what quantisation costs
 (scripts/bench_scale.py reports recall@10 against exact search at 100k and 1M chunks). Both files open memory-mapped
 (IO_FLAG_MMAP_IFC, zero-copy), so an index larger than RAM still opens; a reader pages in the codes of the lists it
-probes, and reads the few exact vectors it re-scores with pread (qa/store/flat_file.py), not through the map. A mapped index is read-only: a writer reads the files into memory before its first
-change.
+probes, and reads the few exact vectors it re-scores with pread (qa/store/flat_file.py), not through the map. A
+mapped index is read-only: a writer reads the files into memory before its first change.
 """
 
 from __future__ import annotations

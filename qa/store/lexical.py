@@ -73,7 +73,9 @@ class BM25Index:
         meta = json.loads((folder / "meta.json").read_text())
         # Mapped, not read: a question touches the postings of its few terms, and a reader of a million-chunk index
         # would otherwise hold every segment's postings in its own memory.
-        retriever = bm25s.BM25.load(str(folder), mmap=True, allow_pickle=False, show_progress=False) if len(ids) else None
+        retriever = None
+        if len(ids):
+            retriever = bm25s.BM25.load(str(folder), mmap=True, allow_pickle=False, show_progress=False)
         return cls(retriever, ids, _stemmer() if meta.get("stemmer") else None)
 
     @property
@@ -193,6 +195,8 @@ def missing_leaders(fused: Sequence[int], *rankings: Sequence[int]) -> list[int]
     out: list[int] = []
     for number, ranking in enumerate(rankings):
         others = [r for n, r in enumerate(rankings) if n != number]
-        if ranking and others and ranking[0] not in fused and ranking[0] not in out and all(ranking[0] in r for r in others):
+        if not ranking or not others or ranking[0] in fused or ranking[0] in out:
+            continue
+        if all(ranking[0] in other for other in others):
             out.append(ranking[0])
     return out
