@@ -52,8 +52,12 @@ def ray_vs_single(args) -> None:
     from qa.embedders import SentenceTransformerEmbedder
     from qa.engine import Engine
     from qa.precision import cpu_name
+    from qa.ingest import ray_build
     from qa.ingest.ray_build import RayEmbedder, connect
     from qa.settings import Settings
+
+    if args.articles_per_call:
+        ray_build.ARTICLES_PER_CALL = args.articles_per_call
 
     work = Path(tempfile.mkdtemp(prefix="qa-bench-ray-"))
     settings = Settings(index_dir=work / "single", articles_dir=args.corpus)
@@ -75,6 +79,7 @@ def ray_vs_single(args) -> None:
         "ray_chunks": ray_report.chunks_embedded, "ray_remote_texts": remote.remote_texts,
         "precision": embedder.precision, "single_process_seconds": round(single_s, 2),
         "ray_seconds": round(ray_s, 2), "ray_throughput_ratio": round(single_s / ray_s, 3),
+        "articles_per_call": ray_build.ARTICLES_PER_CALL,
     }
     out = args.out.with_name("index-ray.json")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +96,8 @@ def main() -> None:
     parser.add_argument("--search-repeats", type=int, default=3)
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                         help="instead: a normal build and a `qa index --ray` build of the corpus, and their ratio")
+    parser.add_argument("--articles-per-call", type=int, default=None,
+                        help="with --ray: articles each Ray actor splits and embeds per call (default: the shipped 32)")
     args = parser.parse_args()
     if args.ray is not None:
         return ray_vs_single(args)

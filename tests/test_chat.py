@@ -8,7 +8,15 @@ import json
 import pytest
 
 from qa.eval.chat import evaluate_ambiguous, evaluate_conversations, file_kind, shown_answer
-from qa.answer.conversation import Turn, as_turns, chat_focus, leans_on_chat, reader_question
+from qa.answer.conversation import (
+    Turn,
+    about_every_story,
+    as_turns,
+    chat_focus,
+    leans_on_chat,
+    reader_question,
+    story_articles,
+)
 from qa.errors import QAError
 from qa.types import Answer, Citation, Story
 from tests.conftest import story, write
@@ -140,6 +148,15 @@ def test_a_follow_up_before_a_story_is_picked_is_asked_of_each_of_the_stories(ar
     # a question of its own still searches everything
     other = arrests.ask("which port did the storm close on Monday?", history=[answer])
     assert not other.follow_up and other.text == "Dover"
+
+
+def test_the_page_says_a_chat_is_about_every_story_only_until_one_is_chosen():
+    stories = [Story("A", 0.9, [], ("a.txt", "a2.txt"), "T", None), Story("B", 0.8, [], ("b.txt",), "U", None)]
+    assert story_articles(stories) == ("a.txt", "a2.txt", "b.txt") == story_articles([("a.txt", "a2.txt"), ("b.txt",)])
+    several = Answer("q", "Several stories answer this (2).", True, 0.9, stories=stories, focus=story_articles(stories))
+    assert about_every_story(several)
+    assert not about_every_story(Answer("q", "t", True, 0.9, stories=stories, focus=("b.txt",)))  # one chosen
+    assert not about_every_story(Answer("q", "A", True, 0.9, focus=("a.txt",)))  # an ordinary answer
 
 
 def test_a_specific_question_is_one_answer_with_alternatives_from_its_own_story_only(arrests):

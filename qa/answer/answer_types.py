@@ -65,11 +65,11 @@ _DATE_DIGITS = re.compile(
     r"\b\d{1,4}\s*(ad|bc|bce|ce|am|pm|a\.m\.|p\.m\.)|\b\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\b",
     re.IGNORECASE,
 )
+_SCALE = r"(bn|m|k|million|billion|trillion)"
 # "$4bn (£2.1bn)" has digits, but it is an amount, not a time
-_MONEY = re.compile(r"[£$€¥%]|\d\s*(bn|m)\b|\b(million|billion|trillion|dollars?|pounds?|euros?|cents?|percent)\b",
-                    re.IGNORECASE)
+_MONEY = re.compile(rf"[£$€¥%]|\d\s*{_SCALE}\b|\b(dollars?|pounds?|euros?|cents?|percent)\b", re.IGNORECASE)
 # A bare number or an amount ("1,200", "£2.1bn", "$4bn (£2.1bn)"): never who did something
-_AMOUNT = r"([£$€¥]\s*[\d.,]+\s*(bn|m|k|million|billion|trillion)?|[\d.,%-]+)"
+_AMOUNT = rf"([£$€¥]\s*[\d.,]+\s*{_SCALE}?|[\d.,%-]+)"
 _ONLY_NUMBER = re.compile(rf"^[\s(]*{_AMOUNT}[\s)]*(\({_AMOUNT}\))?$", re.IGNORECASE)
 
 

@@ -25,6 +25,7 @@ from qa.answer.conversation import (
     repeats,
     said_in_chat,
     stories_in_focus,
+    story_articles,
 )
 from qa.ingest.text import normalize_answer
 from qa.types import Answer, Citation, Passage, Span, Story
@@ -147,8 +148,8 @@ class Answerer:
             return Answer(question, NOT_FOUND, False, 0.0, focus=focus_ids)
         terms = self._question_terms(question)
         # Each ranking's best passage is read even when fusion ranks it lower, if the other ranking holds it too:
-        # "which airline ordered 70 new Boeing planes?" has BM25's first passage in the Ryanair story (21st by
-        # meaning), fused below five passages of another Boeing story.
+        # "which airline ordered 70 new Boeing planes?" has BM25's first passage in the Ryanair story, lower by
+        # meaning and fused below five passages of another Boeing story.
         passages = self.retriever.search(question, self.top_k_passages, leaders=True)
         # A bare question stays with the story only if the story speaks of it at all: "who resigned?" after a
         # chat about a Boeing order is a new question, "what's the show called?" in a story about a show is not.
@@ -229,18 +230,17 @@ class Answerer:
         # a follow-up asks for something new: the stories' own answers again are the reader echoing the context
         spans = [s for s in self._reader_spans(question, passages, asked=asked) if normalize_answer(s.text) not in said]
         found = self._stories(question, spans)
-        everything = tuple(a for story in stories for a in story)
         if len(found) >= 2:
             best = found[0]
             return Answer(question, f"Several stories answer this ({len(found)}).", True, best.confidence,
                           best.citations, [], passages, stories=found, understood_as=asked,
-                          focus=tuple(a for story in found for a in story.article_ids), follow_up=True)
+                          focus=story_articles(found), follow_up=True)
         if len(found) == 1:
             answer = self._answer_from(question, [s for s in spans if s.passage.article_id in found[0].article_ids],
                                        passages)
             return replace(answer, understood_as=asked, focus=found[0].article_ids, follow_up=True)
-        return Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=asked, focus=everything,
-                      follow_up=True)
+        return Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=asked,
+                      focus=story_articles(stories), follow_up=True)
 
     def _ask_collection(self, question: str, terms: list[str], passages: list[Passage]) -> Answer:
         spans = self._reader_spans(question, passages)
@@ -269,7 +269,7 @@ class Answerer:
                     stories=stories,
                     understood_as=question,
                     # about all of them until one is chosen: a follow-up is asked of each
-                    focus=tuple(a for story in stories for a in story.article_ids),
+                    focus=story_articles(stories),
                 )
         answer = self._answer_from(question, spans, passages)
         # The chat is about the story the answer came from; when it was declined, the story of the best guess, so

@@ -99,13 +99,23 @@ def _story_ids(stories) -> tuple[tuple[str, ...], ...]:
     return tuple(_ids(s.get("article_ids")) for s in stories)
 
 
+def story_articles(stories: Iterable) -> tuple[str, ...]:
+    """Every article of these stories, in order: Story objects, or tuples of article ids."""
+    return tuple(a for story in stories for a in getattr(story, "article_ids", story))
+
+
+def about_every_story(answer: Answer) -> bool:
+    """Whether a story-by-story answer leaves the chat about all of its stories (none chosen yet)."""
+    return bool(answer.stories) and set(answer.focus) == set(story_articles(answer.stories))
+
+
 def stories_in_focus(turns: Sequence[Turn], focus: Sequence[str]) -> tuple[tuple[str, ...], ...]:
     """The stories of the chat's last answer when the chat is about all of them (none chosen yet): "how much does
     it cost?" after "what did Apple launch?" was answered story by story asks it of each of those stories."""
     if not turns or not turns[-1].stories:
         return ()
     stories = turns[-1].stories
-    return stories if set(focus) == {a for story in stories for a in story} else ()
+    return stories if set(focus) == set(story_articles(stories)) else ()
 
 
 def chat_focus(turns: Sequence[Turn]) -> tuple[str, ...]:

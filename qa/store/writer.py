@@ -412,13 +412,10 @@ class GenerationWriter(SegmentMerges):
             source = segment_dir(self.base, info.name)
             name = info.name if info.name != ROOT_SEGMENT else segment_name(self.base_number, 0)
             target = self.staging / name
-            if info.name != ROOT_SEGMENT:
-                files = [p for p in source.rglob("*") if p.is_file()]
-            else:  # a format-1 generation: its segment's files lie among the generation's own
-                files = [p for p in source.rglob("*") if p.is_file() and file_segment(p.relative_to(source).as_posix())]
+            # a format-1 generation's segment files lie among the generation's own: only those are kept
+            files = [p for p in source.rglob("*") if p.is_file()
+                     and (info.name != ROOT_SEGMENT or file_segment(p.relative_to(source).as_posix()))]
             for path in files:
-                if not path.is_file():
-                    continue
                 destination = target / path.relative_to(source)
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 link_or_copy(path, destination)

@@ -7,6 +7,7 @@ import os
 import threading
 from pathlib import Path
 
+from qa.answer.conversation import about_every_story
 from qa.engine import Engine
 from qa.errors import QAError
 from qa.settings import Settings
@@ -78,7 +79,7 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
     def focus_title(answer) -> str:
         if not answer.focus:
             return ""
-        if answer.stories and set(answer.focus) == {a for s in answer.stories for a in s.article_ids}:
+        if about_every_story(answer):
             return f"the {len(answer.stories)} stories above (pick one, or ask and each answers)"
         cited = [*answer.citations, *(c for s in answer.stories for c in s.citations)]
         for c in cited:

@@ -8,9 +8,8 @@ most likely end tokens, keeping pairs that lie inside the context, end at or aft
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import re
+from typing import NamedTuple
 
 import numpy as np
 
@@ -124,7 +123,7 @@ _DATELINE = re.compile(
 def strip_dateline(text: str, start: int, end: int) -> tuple[int, int]:
     """A span that starts with the dateline of a paragraph ("ASTANA -- Kazakhstan's Cyber Security Division") starts
     after it: the place and dash say where the story was filed, they are not part of any answer."""
-    if start and text[start - 1] not in "\n":
+    if start and text[start - 1] != "\n":
         return start, end
     found = _DATELINE.match(text, start, end)
     if found is None or found.end() >= end:
