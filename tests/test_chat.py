@@ -142,6 +142,12 @@ def test_a_follow_up_before_a_story_is_picked_is_asked_of_each_of_the_stories(ar
     cited = {c.article_id for s in where.stories for c in s.citations}
     assert cited <= {"mogul.txt", "hacker.txt", "ring.txt"}  # never the storm story, which has answers too
     assert where.understood_as == "where did it happen? (who was arrested?)"
+    # a follow-up none of them answers keeps the chat about all of them, so the next one is asked of each again
+    declined = arrests.ask("how much did they pay?", history=[answer])
+    assert not declined.found and set(declined.focus) == set(answer.focus)
+    again = arrests.ask("where did it happen?", history=[answer, declined])
+    assert again.stories and {"Tokyo", "Astana"} <= {s.text for s in again.stories}
+    assert again.understood_as == "where did it happen? (who was arrested?)"  # the stories' question, not the declined one
     # only one of the stories says when: one answer, and the chat is about that story now
     when = arrests.ask("when did it happen?", history=[answer])
     assert when.follow_up and not when.stories and when.text == "October" and when.focus == ("hacker.txt",)

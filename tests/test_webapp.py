@@ -228,6 +228,25 @@ def test_a_focus_shows_one_about_line_that_only_the_latest_turn_can_clear():
     assert "about:" not in render.conversation_html([{"question": "q", "answer": unfocused, "about": "T"}])
 
 
+def test_the_about_line_names_the_stories_until_one_is_picked_and_stays_while_the_focus_does():
+    from qa.webapp.app import about_title
+
+    def title_of(ids):
+        return f"title of {ids[0]}"
+
+    ids = tuple(a for s in STORIES for a in s.article_ids)
+    several = Answer("who was arrested?", "Several stories answer this (5).", True, 0.9, stories=STORIES, focus=ids)
+    about = about_title(several, None, title_of)
+    assert about == "the 5 stories above (pick one, or ask and each answers)"
+    # a follow-up none of them answered keeps the chat about all of them, and the line says so again
+    declined = Answer("how old is he?", "The articles don't say.", False, 0.1, focus=ids)
+    assert about_title(declined, {"answer": several, "about": about}, title_of) == about
+    assert about_title(declined, None, title_of) == f"title of {ids[0]}"  # (without the earlier turn to go by)
+    one = Answer("q", "x", True, 0.9, [citation("x y.", "x", article_id="kz.txt")], focus=("kz.txt",))
+    assert about_title(one, {"answer": several, "about": about}, title_of) == "Title"  # its citation's title
+    assert about_title(Answer("q", "x", True, 0.9), None, title_of) == ""
+
+
 def test_a_story_card_choice_shows_about_even_when_the_answer_had_no_focus():
     answer = Answer("who was arrested?", "Several stories answer this (5).", True, 0.9, stories=STORIES)
     out = render.conversation_html([{"question": "who?", "answer": answer}], {"ids": ["kz.txt"], "title": "Kazakhstan"})

@@ -226,7 +226,8 @@ class Answerer:
         answer when only one story answers it."""
         query, asked = context_query(question, turns), reader_question(question, turns)
         passages = [p for story in stories for p in self.retriever.search_within(query, story, 1)]
-        said = {normalize_answer(text) for text in turns[-1].story_answers}
+        latest = next(turn for turn in reversed(turns) if turn.stories)
+        said = {normalize_answer(text) for text in latest.story_answers}
         # a follow-up asks for something new: the stories' own answers again are the reader echoing the context
         spans = [s for s in self._reader_spans(question, passages, asked=asked) if normalize_answer(s.text) not in said]
         found = self._stories(question, spans)

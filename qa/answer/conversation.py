@@ -110,12 +110,13 @@ def about_every_story(answer: Answer) -> bool:
 
 
 def stories_in_focus(turns: Sequence[Turn], focus: Sequence[str]) -> tuple[tuple[str, ...], ...]:
-    """The stories of the chat's last answer when the chat is about all of them (none chosen yet): "how much does
-    it cost?" after "what did Apple launch?" was answered story by story asks it of each of those stories."""
-    if not turns or not turns[-1].stories:
+    """The stories of the chat's latest story-by-story answer while the chat is still about all of them (none chosen,
+    a follow-up since declined at most): "how much does it cost?" after "what did Apple launch?" was answered story
+    by story asks it of each of those stories."""
+    latest = next((turn for turn in reversed(turns) if turn.stories), None)
+    if latest is None or set(focus) != set(story_articles(latest.stories)):
         return ()
-    stories = turns[-1].stories
-    return stories if set(focus) == set(story_articles(stories)) else ()
+    return latest.stories
 
 
 def chat_focus(turns: Sequence[Turn]) -> tuple[str, ...]:
@@ -165,10 +166,10 @@ def leans_on_chat(question: str) -> bool:
 
 
 def last_exchange(turns: Sequence[Turn]) -> Turn | None:
-    """The exchange a follow-up leans on: the latest one that was answered (a declined turn says nothing of what
-    "it" is), else the latest."""
+    """The exchange a follow-up leans on: the latest one that was answered, by one answer or story by story (a
+    declined turn says nothing of what "it" is), else the latest."""
     for turn in reversed(turns):
-        if turn.answer:
+        if turn.answer or turn.stories:
             return turn
     return turns[-1] if turns else None
 

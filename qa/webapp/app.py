@@ -39,6 +39,23 @@ RESYNC_LABEL = "Re-sync articles folder"
 STORAGE_KEY = "qa-chat-v1"  # the chat kept in the browser's localStorage
 
 
+def about_title(answer, earlier: dict | None, title_of) -> str:
+    """What the "about:" line under an answer names: the earlier turn's when the chat is about the same articles as
+    after it (a declined follow-up keeps the story, or the stories); every story of a story-by-story answer until one
+    is picked; else the focus's first article (``title_of(ids)`` when no citation gives its title)."""
+    if not answer.focus:
+        return ""
+    if earlier is not None and earlier["answer"].focus == answer.focus:
+        return earlier.get("about", "")
+    if about_every_story(answer):
+        return f"the {len(answer.stories)} stories above (pick one, or ask and each answers)"
+    cited = [*answer.citations, *(c for s in answer.stories for c in s.citations)]
+    for c in cited:
+        if c.article_id == answer.focus[0] and c.title:
+            return c.title
+    return title_of(answer.focus)
+
+
 def build_app(engine: Engine, settings: Settings, *, service: ChatService | None = None):
     """The page as a gr.Blocks, not yet launched. ``service`` defaults to one over ``engine``."""
     import gradio as gr
@@ -76,17 +93,6 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
         turns = [*turns, {"question": question, "answer": None, "error": None, "about": ""}]
         return render.conversation_html(turns), turns, ""
 
-    def focus_title(answer) -> str:
-        if not answer.focus:
-            return ""
-        if about_every_story(answer):
-            return f"the {len(answer.stories)} stories above (pick one, or ask and each answers)"
-        cited = [*answer.citations, *(c for s in answer.stories for c in s.citations)]
-        for c in cited:
-            if c.article_id == answer.focus[0] and c.title:
-                return c.title
-        return service.title(answer.focus)
-
     def finish_turns(turns: list[dict], focus: dict | None):
         turns = [dict(t) for t in turns]
         latest = None
@@ -97,7 +103,9 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
             chosen = None if focus is None else tuple(focus.get("ids") or ())
             try:
                 turn["answer"] = service.ask(turn["question"], history, focus=chosen)
-                turn["about"] = focus_title(turn["answer"])
+                earlier = None if chosen is not None else next(
+                    (t for t in reversed(turns[:i]) if t["answer"] is not None), None)
+                turn["about"] = about_title(turn["answer"], earlier, service.title)
                 focus = None  # used: the answer's own focus now carries the chat on
             except QAError as exc:
                 turn["error"] = str(exc)
