@@ -1,5 +1,7 @@
 """How often each answer-type check would refuse SQuAD's own gold answers (train and dev): the checks in
-qa/answer/answer_types.py must almost never refuse a right answer.
+qa/answer/answer_types.py must almost never refuse a right answer. Also, for questions that want a name, how often
+cutting a descriptor off ("budget airline Ryanair" -> "Ryanair") changes a gold answer, and the F1 that cut gold still
+scores against all of that question's golds (SQuAD's official normalisation).
 
     .venv/bin/python scripts/check_answer_types.py [--squad ../shared/data/squad] [--show 5]
 """
@@ -15,7 +17,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from qa.answer.answer_types import agrees, expected_type
+    from qa.answer.answer_types import agrees, expected_type, name_start, wants_a_name
+    from qa.eval.squad import best_over_golds, f1_score
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "data" / "squad")
@@ -33,6 +36,13 @@ def main() -> None:
             print(f"| {split} | {kind} | {len(asked)} | {len(refused)} ({share:.1%}) |")
             for q, golds in refused[: args.show]:
                 print(f"|  |  | {q} | {golds[0]} |")
+        naming = [(q, golds) for q, golds in questions if wants_a_name(q)]
+        cut = [(q, golds, g[name_start(g):]) for q, golds in naming for g in golds[:1] if name_start(g)]
+        kept = sum(best_over_golds(f1_score, trimmed, golds) for _, golds, trimmed in cut) / max(1, len(cut))
+        print(f"| {split} | name: descriptor cut | {len(naming)} | {len(cut)} ({len(cut) / max(1, len(naming)):.1%}); "
+              f"F1 of the cut gold {100 * kept:.1f} |")
+        for q, golds, trimmed in cut[: args.show]:
+            print(f"|  |  | {q} | {golds[0]} -> {trimmed} |")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer.answer_types import agrees, expected_type
+from qa.answer.answer_types import agrees, expected_type, name_start, wants_a_name
 
 
 @pytest.mark.parametrize(
@@ -65,3 +65,40 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
 )
 def test_spans_of_the_wrong_kind_are_refused(kind, span, ok):
     assert agrees(kind, span) is ok
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        ("Budget airline Ryanair", "Ryanair"),
+        ("US supermarket giant Wal-Mart", "Wal-Mart"),
+        ("US playwright Eve Ensler", "Eve Ensler"),
+        ("Will Smith's first romantic comedy, Hitch", "Hitch"),
+        ("the capital, Kampala", "Kampala"),
+        ("online auction site eBay", "eBay"),
+        ("the Basque separatist group ETA", "ETA"),
+        ("BBC chairman Gavyn Davies", "Gavyn Davies"),
+        # not a descriptor and a name: kept whole
+        ("Labour MP Stephen Pound", "Labour MP Stephen Pound"),
+        ("Tirunesh Dibaba of Ethiopia", "Tirunesh Dibaba of Ethiopia"),
+        ("Ludwig van Beethoven", "Ludwig van Beethoven"),
+        ("the northern city of Harbin", "the northern city of Harbin"),
+        ("police in London", "police in London"),
+        ("Serbia's Ana Ivanovic", "Serbia's Ana Ivanovic"),
+        ("12 suspected members", "12 suspected members"),
+        ("the KNB", "the KNB"),
+        ("Lemony Snicket novels", "Lemony Snicket novels"),
+    ],
+)
+def test_a_name_after_its_descriptor_is_the_answer(answer, name):
+    assert answer[name_start(answer):] == name
+
+
+@pytest.mark.parametrize(
+    ("question", "wants"),
+    [("who is being sued?", True), ("which film topped the box office?", True), ("where is he based?", True),
+     ("and who said that?", True), ("what is the show called?", True), ("how much was the fine?", False),
+     ("what did they take?", False), ("when did it happen?", False)],
+)
+def test_which_questions_want_a_name(question, wants):
+    assert wants_a_name(question) is wants

@@ -309,3 +309,36 @@ def test_a_definite_description_of_what_the_chat_said_keeps_the_story(chat):
     other = {"question": "what was the strike about?", "answer": "pay", "article_ids": ["strike.txt"]}
     new = chat.ask("which ferries to Calais did the union cancel on Monday?", history=[other])
     assert not new.follow_up and {c.article_id for c in new.citations} == {"storm.txt"}
+
+
+def test_a_question_that_names_no_story_of_its_own_stays_with_the_chats_story(chat, articles, engine):
+    # Three concert stories hold every word of "how many tickets were sold?"; the strike story holds none of them.
+    for name in ("gig.txt", "tour.txt", "festival.txt"):
+        write(articles, name, story(f"{name} news", f"Organisers of the {name[:-4]} said 5,000 tickets were sold."))
+    engine.sync(articles)
+    engine._reader = PhraseReader({**PHRASES, "5,000": 6.0})
+    first = chat.ask("who walked out in Leeds?")
+    tickets = chat.ask("how many tickets were sold?", history=[first])
+    # in a chat about the strike, a concert's ticket sales are not the answer: the strike story is read, and it
+    # does not say
+    assert tickets.follow_up and not tickets.found and tickets.focus == ("strike.txt",)
+    assert all(p.article_id == "strike.txt" for p in tickets.passages)
+    # asked on its own, or with the focus cleared, the concerts answer it
+    alone = chat.ask("how many tickets were sold?")
+    assert alone.found and not alone.follow_up and "strike.txt" not in alone.focus
+    cleared = chat.ask("how many tickets were sold?", history=[first], focus=())
+    assert cleared.found and not cleared.follow_up
+
+
+def test_a_name_is_answered_without_its_descriptor_and_cited_at_its_own_characters(engine, articles):
+    write(articles, "order.txt", story("Plane order", "Budget airline Ryanair has ordered 70 new Boeing planes."))
+    engine.sync(articles)
+    engine._reader = PhraseReader({"Budget airline Ryanair": 6.0, "70 new Boeing planes": 5.0})
+    answer = engine.ask("which airline ordered new planes?")
+    assert answer.found and answer.text == "Ryanair"
+    (citation,) = answer.citations
+    assert engine.article("order.txt").text[citation.start : citation.end] == "Ryanair"
+    assert citation.sentence == "Budget airline Ryanair has ordered 70 new Boeing planes."
+    # a question that does not ask for a name keeps the whole span (this reader finds the same span for any question)
+    what = engine.ask("what did the airline order?")
+    assert what.text == "Budget airline Ryanair"

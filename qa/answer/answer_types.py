@@ -35,9 +35,11 @@ _ORGANISATION_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _PERSON_TITLE = re.compile(r"^(mr|mrs|ms|miss|dr|sir|lord|lady|dame)\b\.?\s", re.IGNORECASE)
-_NAME_CONNECTORS = frozenset(
-    {"of", "the", "de", "da", "di", "van", "von", "der", "la", "le", "du", "al", "bin", "y", "and", "&"}
-)
+_NAME_CONNECTORS = frozenset({
+    "of", "the", "de", "da", "di", "van", "von", "der", "la", "le", "du", "al", "bin", "y", "and", "&",
+    "ibn", "bint", "ben", "abu", "el", "arap", "bij", "ter", "ten", "zu", "dos", "das", "del", "della", "dei", "den",
+    "des", "op", "aan", "lo",
+})  # fmt: skip
 
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
@@ -113,3 +115,63 @@ def agrees(question_type: str | None, answer: str) -> bool:
     if question_type == "organisation":
         return not _PERSON_TITLE.match(answer.strip())
     return True
+
+
+# "which film ...?", "where ...?", "who ...?": questions whose answer is the name of something.
+_NAMING_QUESTION = re.compile(r"^\s*(who|whom|which|where)\b|\b(called|named)\W*$", re.IGNORECASE)
+# Words that end a descriptor only as part of a phrase, never as its head noun: "the city of Harbin" and "arrested in
+# London" are not "<descriptor> <name>", and "of Harbin" alone is not the answer.
+_NOT_A_HEAD = frozenset({
+    "of", "in", "at", "on", "to", "for", "by", "with", "from", "into", "near", "as", "than", "against", "about",
+    "over", "under", "after", "before", "between", "and", "or", "but", "nor", "the", "a", "an", "its", "his", "her",
+    "their", "our", "my", "your", "this", "that", "these", "those", "who", "which", "whose", "said", "says", "told",
+    "called", "named", "including", "like", "such", "both", "each", "per", "via", "vs", "v", "across", "through",
+    "throughout", "around", "within", "toward", "towards", "beyond", "among", "along", "upon", "onto", "inside",
+    "outside", "behind", "below", "above", "beside", "despite", "since", "until", "amid", "one", "two", "three",
+    "four", "five", "six", "seven", "eight", "nine", "ten", "many", "several", "some", "all", "other", "another",
+    # a direction is part of a place ("southern Italy", "western Tibet"), not a descriptor of it
+    "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central", "north-east",
+    "north-west", "south-east", "south-west", "northeast", "northwest", "southeast", "southwest", "north-eastern",
+    "north-western", "south-eastern", "south-western", "northeastern", "northwestern", "southeastern",
+    "southwestern", "upper", "lower", "inner", "outer", "greater", "mainland", "downtown",
+})  # fmt: skip
+
+
+def _name_word(word: str) -> bool:
+    """A word of a proper name: capitalised ("Ryanair", "Wal-Mart") or with a capital inside ("eBay", "iTunes")."""
+    letters = word.strip(".,;:'\"()")
+    return bool(letters) and any(c.isupper() for c in letters)
+
+
+def wants_a_name(question: str) -> bool:
+    return bool(_NAMING_QUESTION.search(_OPENER.sub("", question)))
+
+
+def name_start(answer: str) -> int:
+    """Where the name starts in an answer made of a descriptor and a name ("budget airline Ryanair", "US playwright
+    Eve Ensler", "Will Smith's first romantic comedy, Hitch", "the capital, Kampala"): the name is the answer, the
+    descriptor is what the cited sentence is for. 0 when the answer is not of that shape ("Tirunesh Dibaba of
+    Ethiopia", "12 suspected members", "police in London")."""
+    words = list(re.finditer(r"\S+", answer))
+    i = len(words)
+    while i > 0:  # the run of name words at the end, through the small words names use ("Bank of England")
+        if _name_word(words[i - 1].group()):
+            i -= 1
+            continue
+        j = i
+        while j > 0 and words[j - 1].group().lower() in _NAME_CONNECTORS:
+            j -= 1
+        if j < i and j > 0 and _name_word(words[j - 1].group()) and i < len(words):
+            i = j
+            continue
+        break
+    if i == 0 or i == len(words):
+        return 0
+    head = words[i - 1].group()
+    bare = head.rstrip(",").strip("'\"()")
+    if not bare.isalpha() or not bare.islower() or bare in _NOT_A_HEAD or bare in _NAME_CONNECTORS:
+        return 0  # "2 Fast 2 Furious", "arrested in London", "von Staupitz": not a descriptor's head
+    descriptor = answer[: words[i].start()]
+    if re.search(r"\b(and|or)\b|[&;(]", descriptor):
+        return 0  # "Hou Xian and the Buddhist monk Zhi Guang" names two
+    return words[i].start()

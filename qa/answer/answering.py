@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
-from qa.answer.answer_types import agrees, expected_type
+from qa.answer.answer_types import agrees, expected_type, name_start, wants_a_name
 from qa.answer.calibration import Calibration
 from qa.answer.conversation import (
     QUESTION_WORDS,
@@ -151,8 +151,8 @@ class Answerer:
         # "which airline ordered 70 new Boeing planes?" has BM25's first passage in the Ryanair story, lower by
         # meaning and fused below five passages of another Boeing story.
         passages = self.retriever.search(question, self.top_k_passages, leaders=True)
-        # A bare question stays with the story only if the story speaks of it at all: "who resigned?" after a
-        # chat about a Boeing order is a new question, "what's the show called?" in a story about a show is not.
+        # A bare question stays with the story if the story speaks of it at all ("what's the show called?" in a
+        # story about a show), or if it names no story of its own (below).
         # Of many stories in focus, one is often the collection's best match for any question at all: only a
         # question said as a follow-up is asked of them.
         if focus_ids and (
@@ -160,6 +160,10 @@ class Answerer:
             or self._refers_back(question, turns, focus_ids)
             or (is_bare(question) and (not terms or self._coverage(terms, focus_ids) > 0))
             or (not several and self._about_focus(terms, focus_ids, passages))
+            # A question that names no story of its own (many articles hold all its words) asked in a chat about
+            # one story is about that story: in a chat about a play, "how many tickets had been sold?" is not
+            # answered with a concert's ticket sales. Clearing the focus asks it of every story.
+            or (not several and self._open_question(terms))
         ):
             if several:
                 return self._ask_in_stories(question, turns, several)
@@ -287,7 +291,12 @@ class Answerer:
         spans = self._reader.read(asked or question, passages, top_k=3 * len(passages), allow_no_answer=False)
         wanted = expected_type(question)
         # An answer never runs across a paragraph break (a headline into the first paragraph, say).
-        return [span for span in spans if agrees(wanted, span.text) and not _PARAGRAPH_BREAK.search(span.text)]
+        spans = [span for span in spans if agrees(wanted, span.text) and not _PARAGRAPH_BREAK.search(span.text)]
+        if wants_a_name(question):
+            # "US supermarket giant Wal-Mart" answers "who is being sued?" as "Wal-Mart", cited at its own characters
+            # (the descriptor stays in the cited sentence); the same name in other articles then groups with it.
+            spans = [replace(s, text=s.text[cut:], start=s.start + cut) if (cut := name_start(s.text)) else s for s in spans]
+        return spans
 
     def _answer_from(self, question: str, spans: list[Span], passages: list[Passage], scoring: "_Scoring | None" = None) -> Answer:
         scoring = scoring or self._standalone
