@@ -2,7 +2,7 @@
 retrieval quality (bf16 index vs fp32 vectors). All figures come from one run; timings are medians or ratios.
 
     .venv/bin/python scripts/bench_index.py [--corpus ../shared/corpora/bbc] [--questions ../shared/eval/bbc_dev.jsonl]
-    .venv/bin/python scripts/bench_index.py --ray [ADDRESS]   # single-process build vs `qa index --ray` build
+    .venv/bin/python scripts/bench_index.py --ray [ADDRESS] [--pairs 3]   # single-process vs `qa index --ray` builds
 
 Writes bench-results/index.json and prints a Markdown table.
 """
@@ -48,7 +48,9 @@ def retrieval_metrics(ranks: list[int | None]) -> dict:
 
 def ray_vs_single(args) -> None:
     """Full builds of the same corpus with the real embedder: single process, then embedding on Ray (started
-    before timing, as a cluster would be); throughput ratio = single-process seconds / Ray seconds."""
+    before timing, as a cluster would be), ``--pairs`` times in turn; throughput ratio = single-process seconds / Ray
+    seconds, each pair's and their median. Also the seconds until the actors' first batch came back: worker processes
+    starting, importing torch, loading the model, then splitting and embedding the first (longest) articles."""
     from qa.embedders import SentenceTransformerEmbedder
     from qa.engine import Engine
     from qa.precision import cpu_name
@@ -63,23 +65,31 @@ def ray_vs_single(args) -> None:
     settings = Settings(index_dir=work / "single", articles_dir=args.corpus)
     embedder = SentenceTransformerEmbedder(settings.embedder, precision=settings.precision)
     embedder.load()
-    started = time.perf_counter()
-    report = Engine(settings=settings, embedder=embedder).sync(args.corpus, progress=False)
-    single_s = time.perf_counter() - started
-
     cpus = connect(args.ray)
-    remote = RayEmbedder(embedder, model=settings.embedder, precision=settings.precision, address=args.ray,
-                         batch_size=settings.embed_batch_size * 2)
-    started = time.perf_counter()
-    ray_report = Engine(settings=settings.replace(index_dir=work / "ray"), embedder=remote).sync(args.corpus,
-                                                                                              progress=False)
-    ray_s = time.perf_counter() - started
+    pairs = []
+    for pair in range(args.pairs):
+        folder = work / str(pair)
+        started = time.perf_counter()
+        report = Engine(settings=settings.replace(index_dir=folder / "single"), embedder=embedder).sync(
+            args.corpus, progress=False)
+        single_s = time.perf_counter() - started
+        remote = RayEmbedder(embedder, model=settings.embedder, precision=settings.precision, address=args.ray,
+                             batch_size=settings.embed_batch_size * 2)
+        started = time.perf_counter()
+        ray_report = Engine(settings=settings.replace(index_dir=folder / "ray"), embedder=remote).sync(
+            args.corpus, progress=False)
+        ray_s = time.perf_counter() - started
+        assert ray_report.chunks_embedded == report.chunks_embedded == remote.remote_texts
+        first = remote.first_result_seconds or 0.0
+        pairs.append({"single_process_seconds": round(single_s, 2), "ray_seconds": round(ray_s, 2),
+                      "ray_first_batch_seconds": round(first, 2), "ratio": round(single_s / ray_s, 3)})
+        print(json.dumps(pairs[-1]), flush=True)
+        shutil.rmtree(folder, ignore_errors=True)
     results = {
         "corpus": str(args.corpus), "cpu": cpu_name(), "ray_cpus": cpus, "chunks": report.chunks_embedded,
-        "ray_chunks": ray_report.chunks_embedded, "ray_remote_texts": remote.remote_texts,
-        "precision": embedder.precision, "single_process_seconds": round(single_s, 2),
-        "ray_seconds": round(ray_s, 2), "ray_throughput_ratio": round(single_s / ray_s, 3),
-        "articles_per_call": ray_build.ARTICLES_PER_CALL,
+        "precision": embedder.precision, "articles_per_call": ray_build.ARTICLES_PER_CALL, "pairs": pairs,
+        "ray_throughput_ratio_median": round(statistics.median(p["ratio"] for p in pairs), 3),
+        "ray_first_batch_seconds_median": round(statistics.median(p["ray_first_batch_seconds"] for p in pairs), 2),
     }
     out = args.out.with_name("index-ray.json")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +108,8 @@ def main() -> None:
                         help="instead: a normal build and a `qa index --ray` build of the corpus, and their ratio")
     parser.add_argument("--articles-per-call", type=int, default=None,
                         help="with --ray: articles each Ray actor splits and embeds per call (default: the shipped 32)")
+    parser.add_argument("--pairs", type=int, default=3,
+                        help="with --ray: single-process and Ray builds, in turn, this many times (median ratio)")
     args = parser.parse_args()
     if args.ray is not None:
         return ray_vs_single(args)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from typing import Sequence
 
 import numpy as np
@@ -111,6 +112,7 @@ class RayEmbedder:
         self.batch_size = batch_size
         self.remote_texts = 0  # texts embedded on the cluster so far (tests and reports read it)
         self.remote_articles = 0  # articles split into sentences and chunks on the cluster so far
+        self.first_result_seconds: float | None = None  # the last segment_many: its first batch back (actors starting)
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 64, progress=None) -> np.ndarray:
         if len(texts) < MIN_REMOTE_TEXTS:
@@ -148,13 +150,16 @@ class RayEmbedder:
         import ray
 
         workers = connect(self.address)
-        rows = [{"row": i, "id": a.id, "text": a.text, "title": a.title,
-                 "boilerplate": json.dumps([list(pair) for pair in a.boilerplate])} for i, a in enumerate(articles)]
+        # Longest articles first, so the last calls are short and no actor waits long for another at the end; one
+        # block per call, so no block leaves a call of one or two articles behind.
+        order = sorted(range(len(articles)), key=lambda i: -len(articles[i].text))
+        rows = [{"row": i, "id": articles[i].id, "text": articles[i].text, "title": articles[i].title,
+                 "boilerplate": json.dumps([list(pair) for pair in articles[i].boilerplate])} for i in order]
         fields = {"embedder": settings.embedder, "precision": settings.precision, "threads": 1,
                   "embed_batch_size": settings.embed_batch_size,
                   "chunk_tokens": settings.chunk_tokens, "chunk_overlap_sentences": settings.chunk_overlap_sentences,
                   "embed_titles": settings.embed_titles}
-        dataset = ray.data.from_items(rows, override_num_blocks=max(workers * 4, len(rows) // (ARTICLES_PER_CALL * 2)))
+        dataset = ray.data.from_items(rows, override_num_blocks=max(workers, -(-len(rows) // ARTICLES_PER_CALL)))
         split = dataset.map_batches(
             _SegmentActor,
             fn_constructor_kwargs={"settings": fields},
@@ -165,7 +170,10 @@ class RayEmbedder:
         )
         out: dict[str, tuple] = {}
         dimension = self.inner.dimension
+        started, self.first_result_seconds = time.perf_counter(), None
         for batch in split.iter_batches(batch_size=None, batch_format="numpy"):
+            if self.first_result_seconds is None:
+                self.first_result_seconds = time.perf_counter() - started
             for row, spans, chunks, blob in zip(batch["row"], batch["spans"], batch["chunks"], batch["vectors"]):
                 article = articles[int(row)]
                 offsets = json.loads(chunks)
