@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import sys
 from pathlib import Path
 
@@ -32,33 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-_WORD = re.compile(r"\w+(?:'\w+)?")
-
-
-def as_follow_up(question: str, context: str, rng: random.Random) -> str | None:
-    """``question`` with its longest run of words found in ``context`` (at least one content word) replaced by a
-    pronoun; None when it shares nothing worth replacing."""
-    from qa.answer.conversation import QUESTION_WORDS
-
-    words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(question)]
-    known = set(w.lower() for w in _WORD.findall(context))
-    best = None
-    for i in range(len(words)):
-        for j in range(i, len(words)):
-            run = [w for _, _, w in words[i : j + 1]]
-            if not all(w in known for w in run):
-                break
-            content = [w for w in run if w not in QUESTION_WORDS and len(w) > 2]
-            if content and (best is None or j - i > best[1] - best[0]):
-                best = (i, j)
-    if best is None or best[0] == 0:  # the question word itself
-        return None
-    start, end = words[best[0]][0], words[best[1]][1]
-    pronoun = "they" if words[best[1]][2].endswith("s") and rng.random() < 0.5 else rng.choice(["it", "that", "this"])
-    follow_up = question[:start] + pronoun + question[end:]
-    return follow_up if len(_WORD.findall(follow_up)) >= 3 else None
-
-
 def main() -> None:
     from calibrate_reader import expected_calibration_error, without_answer_sentences
 
@@ -67,6 +39,7 @@ def main() -> None:
     from qa.embedders import SentenceTransformerEmbedder
     from qa.answer.reader.factory import DEFAULT_READER_DIR, make_reader
     from qa.eval.squad import best_over_golds, f1_score, load_squad
+    from qa.train.follow_ups import follow_ups
     from qa.types import Passage
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -80,24 +53,14 @@ def main() -> None:
 
     questions = load_squad(args.squad)
     rng = random.Random(args.seed)
-    by_title: dict[str, list] = {}
     paragraphs: dict[str, list[str]] = {}
     for q in questions:
-        by_title.setdefault(q.title, []).append(q)
         if q.context not in paragraphs.setdefault(q.title, []):
             paragraphs[q.title].append(q.context)
 
-    sample = []  # (question, follow-up wording, previous question, previous answer)
-    for q in rng.sample(questions, len(questions)):
-        if len(sample) >= args.questions:
-            break
-        previous = rng.choice([p for p in by_title[q.title] if p.id != q.id] or [q])
-        if previous.id == q.id:
-            continue
-        history = f"{previous.question} {previous.answers[0]} {q.title.replace('_', ' ')}"
-        follow_up = as_follow_up(q.question, history, rng)
-        if follow_up:
-            sample.append((q, follow_up, previous.question, previous.answers[0]))
+    # (question, follow-up wording, previous question, previous answer)
+    sample = [(f.source, f.wording, f.previous_question, f.previous_answer)
+              for f in follow_ups(questions, args.questions, rng)]
 
     embedder = SentenceTransformerEmbedder()
     keys = sorted({(q.title, c) for q, *_ in sample for c in paragraphs[q.title]})

@@ -77,13 +77,26 @@ def card_lines(training: dict, result: dict, calibration: dict | None, adversari
     ]
     if parent:
         near = round(config.get("near_miss_share", 0.0) * SQUAD_TRAIN_QUESTIONS)
+        chat = config.get("follow_up_share", 0.0)
+        added = []
+        if near:
+            added.append(
+                f"near-miss \"no answer\" windows: {near:,} SQuAD train questions ({config['near_miss_share']:.3g} per "
+                "question) with one name, number, year or ordinal swapped for one from another paragraph of the same "
+                "article that their own paragraph lacks (`qa/train/near_miss.py`, the generator of "
+                "scripts/adversarial_squad.py, which builds its set from dev only), each over its own paragraph, every "
+                "window labelled with the CLS position")
+        if chat:
+            added.append(
+                f"chat follow-ups: up to {round(chat * SQUAD_TRAIN_QUESTIONS):,} SQuAD train questions ({chat:.3g} per "
+                "question) asked the way the chat asks a follow-up (`qa/train/follow_ups.py`): another question of "
+                "the same article and its answer are the last exchange, the words the question shares with it become "
+                "\"it\"/\"they\", and the reader reads `follow-up (last question last answer)`; labelled with the "
+                f"answer in its own paragraph, and for {config['negative_share']:.0%} of them also over another "
+                "paragraph of the article as \"no answer\"")
         lines += [
-            f"| stage 2: abstention fine-tune | from the stage-1 weights, a fresh optimizer and schedule, on the "
-            f"stage-1 windows plus near-miss \"no answer\" windows: {near:,} SQuAD train questions "
-            f"({config['near_miss_share']:.3g} per question, seed {config['seed']}) with one name, number, year or "
-            "ordinal swapped for one from another paragraph of the same article that their own paragraph lacks "
-            "(`qa/train/near_miss.py`, the generator of scripts/adversarial_squad.py, which builds its set from dev "
-            "only), each over its own paragraph, every window labelled with the CLS position |",
+            f"| stage 2: fine-tune | from the stage-1 weights, a fresh optimizer and schedule, on the stage-1 windows "
+            f"plus {'; plus '.join(added) or 'nothing else'} (seed {config['seed']}) |",
             f"| optimiser (stage 2) | {_optimiser(config, state)} |",
             f"| progress (stage 2) | step {state['global_step']} of {state['total_steps']} "
             f"({state['examples_seen']:,} windows) |",
@@ -125,16 +138,18 @@ def card_lines(training: dict, result: dict, calibration: dict | None, adversari
     ]
     if parent:
         lines += [
-            "# stage 2, from the stage-1 weights (checkpoints outside the repository; rerun to resume):",
-            f"qa train-reader --init-from qa/models/minilm-squad --fine-tune --out /tmp/qa-abstain/reader "
-            f"--work /tmp/qa-abstain/work --lr {config['lr']} --steps {config['steps']} --warmup-share "
-            f"{config['warmup_share']} --schedule {config['schedule']} --near-miss-share {config['near_miss_share']} "
+            "# stage 2, from the stage-1 weights: STAGE1_READER is qa/models/minilm-squad as shipped before stage 2",
+            "# (in the git history); checkpoints stay under runs/ (not committed); rerun to resume:",
+            f"qa train-reader --init-from STAGE1_READER --fine-tune --out runs/stage2/reader "
+            f"--work runs/stage2/work --lr {config['lr']} --steps {config['steps']} --warmup-share "
+            f"{config['warmup_share']} --schedule {config['schedule']} --near-miss-share "
+            f"{config.get('near_miss_share', 0.0)} --follow-up-share {config.get('follow_up_share', 0.0)} "
             f"--seed {config['seed']} --hours 1",
         ]
     lines += [
-        ".venv/bin/python scripts/calibrate_reader.py" + (" --reader /tmp/qa-abstain/reader" if parent else ""),
-        ".venv/bin/python scripts/calibrate_follow_ups.py" + (" --reader /tmp/qa-abstain/reader" if parent else ""),
-        ".venv/bin/python scripts/reader_card.py" + (" --reader /tmp/qa-abstain/reader" if parent else ""),
+        ".venv/bin/python scripts/calibrate_reader.py" + (" --reader runs/stage2/reader" if parent else ""),
+        ".venv/bin/python scripts/calibrate_follow_ups.py" + (" --reader runs/stage2/reader" if parent else ""),
+        ".venv/bin/python scripts/reader_card.py" + (" --reader runs/stage2/reader" if parent else ""),
         "```",
         "",
     ]

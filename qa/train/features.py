@@ -6,6 +6,9 @@ negatives, a share of questions is also paired with another paragraph of the sam
 topic, no answer), and, with ``near_miss_share``, near misses (qa/train/near_miss.py) are added: a question with one
 name, number, year or ordinal swapped for one its paragraph lacks, paired with that paragraph and labelled (0, 0)
 in every window (the hardest negative: same paragraph, a span of the right type is there, the fact asked is not).
+With ``follow_up_share``, follow-ups (qa/train/follow_ups.py) are added too, worded as a chat reads them ("which
+team represented the NFC at it? (which event ... Super Bowl 50)"): labelled with their answer in their own paragraph,
+and, for ``negative_share`` of them, paired with another paragraph of the article as (0, 0).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.eval.squad import SquadQuestion
+from qa.train.follow_ups import follow_ups
 from qa.train.near_miss import near_misses
 
 
@@ -81,6 +85,7 @@ def build_features(
     negative_share: float,
     seed: int,
     near_miss_share: float = 0.0,
+    follow_up_share: float = 0.0,
     batch: int = 1000,
 ) -> FeatureSet:
     """Windows of every question over its own paragraph (labelled with the answer, or (0, 0) where a window lacks
@@ -151,6 +156,36 @@ def build_features(
         )
         for i in range(len(enc["input_ids"])):
             add(enc, i, 0, 0)
+
+    chat_rng = random.Random(f"follow-up-negatives:{seed}")
+    asked = follow_ups(questions, round(follow_up_share * len(questions)), random.Random(f"follow-up:{seed}"))
+    for lo in range(0, len(asked), batch):
+        chunk = asked[lo : lo + batch]
+        enc = tokenizer(
+            [f.reader_input for f in chunk],
+            [f.source.context for f in chunk],
+            truncation="only_second",
+            max_length=max_length,
+            stride=stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+        )
+        for i, owner in enumerate(enc["overflow_to_sample_mapping"]):
+            q = chunk[owner].source
+            answer_start = q.answer_starts[0]
+            start, end = _label_window(enc["offset_mapping"][i], enc.sequence_ids(i), answer_start,
+                                       answer_start + len(q.answers[0]))
+            add(enc, i, start, end)
+        negatives = []
+        for f in chunk:
+            others = [c for c in by_title[f.source.title] if c != f.source.context]
+            if others and chat_rng.random() < negative_share:
+                negatives.append((f.reader_input, chat_rng.choice(others)))
+        if negatives:
+            neg = tokenizer([n[0] for n in negatives], [n[1] for n in negatives], truncation="only_second",
+                            max_length=max_length)
+            for i in range(len(negatives)):
+                add(neg, i, 0, 0)
 
     lengths = np.array([len(x) for x in ids], dtype=np.int64)
     return FeatureSet(

@@ -47,6 +47,7 @@ class TrainConfig:
     fine_tune: bool = False  # from ``init_from``: a new schedule from step 0 (fresh optimizer), not the parent's
     negative_share: float = 0.25
     near_miss_share: float = 0.0  # near-miss "no answer" questions per training question (qa/train/near_miss.py)
+    follow_up_share: float = 0.0  # chat follow-ups per training question (qa/train/follow_ups.py)
     weight_decay: float = 0.01
     seed: int = 13
     time_budget_s: float = 3600.0
@@ -67,6 +68,8 @@ class TrainConfig:
             raise ValueError(f"steps must be at least 1 (got {self.steps})")
         if not 0.0 <= self.near_miss_share <= 1.0:
             raise ValueError(f"near_miss_share must be between 0 and 1 (got {self.near_miss_share})")
+        if not 0.0 <= self.follow_up_share <= 1.0:
+            raise ValueError(f"follow_up_share must be between 0 and 1 (got {self.follow_up_share})")
         if self.fine_tune and self.init_from is None:
             raise ValueError("fine_tune needs init_from: the exported weights to start from")
 
@@ -155,6 +158,7 @@ def feature_meta(cfg: TrainConfig, squad_digest: str, vocab_digest: str) -> dict
         "stride": cfg.stride,
         "negative_share": cfg.negative_share,
         "near_miss_share": cfg.near_miss_share,
+        "follow_up_share": cfg.follow_up_share,
         "seed": cfg.seed,
     }
 
@@ -262,6 +266,7 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
             stride=cfg.stride,
             negative_share=cfg.negative_share,
             near_miss_share=cfg.near_miss_share,
+            follow_up_share=cfg.follow_up_share,
             seed=cfg.seed,
         )
         features.save(cfg.work_dir / "features", meta)
