@@ -115,6 +115,14 @@ def card_lines(training: dict, result: dict, calibration: dict | None, adversari
             f"| confidence | logistic calibration, threshold {calibration['threshold']}; fitted on "
             f"{calibration['fitted_on']}; ECE {figures.get('ece')} |"
         )
+        follow = calibration.get("follow_up")
+        if follow:
+            figures = follow.get("figures", {})
+            lines.append(
+                f"| confidence of follow-ups | its own logistic calibration, threshold {follow['threshold']}; fitted on "
+                f"{follow['fitted_on']}; {figures.get('right_answers_given', 0):.1%} of right answers given, "
+                f"{figures.get('absent_answers_declined', 0):.1%} of absent ones declined |"
+            )
     if adversarial:
         lines.append(
             f"| near misses | declines {adversarial['declined']:.1%} of {adversarial['near_misses']} near-miss "

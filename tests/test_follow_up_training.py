@@ -64,8 +64,12 @@ def test_the_model_card_describes_a_follow_up_fine_tune():
     state = {"global_step": 900, "total_steps": 900, "examples_seen": 28800, "wall_seconds": 1080.0, "parent": parent,
              "history": [{"start_step": 0, "end_step": 900, "seconds": 1080.0, "precision": "bf16", "threads": 2,
                           "hardware": "AMD EPYC (2 cores), 2 threads"}]}
-    text = "\n".join(card_lines({"state": state, "config": config}, {"em": 73.0, "f1": 82.5, "questions": 10570}, None,
-                                None, "AMD EPYC"))
+    calibration = {"threshold": 0.24, "fitted_on": "SQuAD dev", "figures": {"ece": 0.012},
+                   "follow_up": {"threshold": 0.31, "fitted_on": "synthesised follow-ups",
+                                 "figures": {"right_answers_given": 0.897, "absent_answers_declined": 0.899}}}
+    text = "\n".join(card_lines({"state": state, "config": config}, {"em": 73.0, "f1": 82.5, "questions": 10570},
+                                calibration, None, "AMD EPYC"))
+    assert "threshold 0.31; fitted on synthesised follow-ups; 89.7% of right answers given, 89.9% of absent" in text
     assert "chat follow-ups: up to 43,800 SQuAD train questions (0.5 per question)" in text
     assert 'near-miss "no answer" windows' not in text
     assert "--follow-up-share 0.5" in text and "step 900 of 900" in text
