@@ -227,11 +227,14 @@ def ask_command(question, index_dir, as_json) -> None:
               help="Near-miss 'no answer' questions per training question (a name, number or date swapped).")
 @click.option("--follow-up-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Chat follow-ups per training question ('who represented it? (earlier question answer)').")
+@click.option("--follow-up-ellipsis", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Of the follow-ups whose shared words follow a preposition, the share that leaves them out.")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="'auto' uses a CUDA GPU when present.")
 def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed, init_from, fine_tune, steps, schedule,
-                         warmup_share, near_miss_share, follow_up_share, precision, device) -> None:
+                         warmup_share, near_miss_share, follow_up_share, follow_up_ellipsis, precision,
+                         device) -> None:
     """Fine-tune the extractive reader on SQuAD 1.1 (resumable; checkpoints every 10 minutes)."""
     from qa.answer.reader.factory import DEFAULT_READER_DIR
     from qa.train.reader import TrainConfig, train
@@ -254,6 +257,7 @@ def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed
         fine_tune=fine_tune,
         near_miss_share=near_miss_share,
         follow_up_share=follow_up_share,
+        follow_up_ellipsis=follow_up_ellipsis,
         lr=lr,
         seed=seed,
         precision=precision,

@@ -91,7 +91,10 @@ def card_lines(training: dict, result: dict, calibration: dict | None, adversari
                 f"chat follow-ups: up to {round(chat * SQUAD_TRAIN_QUESTIONS):,} SQuAD train questions ({chat:.3g} per "
                 "question) asked the way the chat asks a follow-up (`qa/train/follow_ups.py`): another question of "
                 "the same article and its answer are the last exchange, the words the question shares with it become "
-                "\"it\"/\"they\", and the reader reads `follow-up (last question last answer)`; labelled with the "
+                "\"it\"/\"they\""
+                + (f" (or, for {config['follow_up_ellipsis']:.0%} of those that follow a preposition, are left out "
+                   "with it: \"which team represented the NFC?\")" if config.get("follow_up_ellipsis") else "")
+                + ", and the reader reads `follow-up (last question last answer)`; labelled with the "
                 f"answer in its own paragraph, and for {config['negative_share']:.0%} of them also over another "
                 "paragraph of the article as \"no answer\"")
         lines += [
@@ -152,6 +155,7 @@ def card_lines(training: dict, result: dict, calibration: dict | None, adversari
             f"--work runs/stage2/work --lr {config['lr']} --steps {config['steps']} --warmup-share "
             f"{config['warmup_share']} --schedule {config['schedule']} --near-miss-share "
             f"{config.get('near_miss_share', 0.0)} --follow-up-share {config.get('follow_up_share', 0.0)} "
+            f"--follow-up-ellipsis {config.get('follow_up_ellipsis', 0.0)} "
             f"--seed {config['seed']} --hours 1",
         ]
     lines += [

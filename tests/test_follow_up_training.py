@@ -18,6 +18,12 @@ def test_a_follow_up_replaces_what_the_chat_said_with_a_pronoun():
     made = as_follow_up("Where was Super Bowl 50 played?", said, rng)
     assert made is not None and "Super Bowl" not in made and made.startswith("Where was ")
     assert as_follow_up("Where does the Danube rise?", said, rng) is None  # shares nothing worth replacing
+    # or, after a preposition, left out with it, as people leave it out ("in which cities?", "who represented them?")
+    asked = "Which team represented the NFC at Super Bowl 50?"
+    assert as_follow_up(asked, said, rng, ellipsis_share=1.0) == "Which team represented the NFC?"
+    assert as_follow_up(asked, said, random.Random(2)).rsplit(" at ", 1)[1] in {"it?", "that?", "this?"}
+    # the subject is never left out: "Where was played?" is no question
+    assert as_follow_up("Where was Super Bowl 50 played?", said, rng, ellipsis_share=1.0).startswith("Where was ")
 
 
 def test_follow_ups_are_deterministic_and_read_with_the_last_exchange(questions):  # noqa: F811
@@ -60,7 +66,7 @@ def test_the_model_card_describes_a_follow_up_fine_tune():
     while parent["state"].get("parent"):  # the first stage, whichever reader is shipped now
         parent = parent["state"]["parent"]
     config = {**parent["config"], "lr": 3e-5, "steps": 900, "schedule": "linear", "fine_tune": True,
-              "follow_up_share": 0.5, "seed": 13}
+              "follow_up_share": 0.5, "follow_up_ellipsis": 0.5, "seed": 13}
     state = {"global_step": 900, "total_steps": 900, "examples_seen": 28800, "wall_seconds": 1080.0, "parent": parent,
              "history": [{"start_step": 0, "end_step": 900, "seconds": 1080.0, "precision": "bf16", "threads": 2,
                           "hardware": "AMD EPYC (2 cores), 2 threads"}]}
@@ -72,4 +78,5 @@ def test_the_model_card_describes_a_follow_up_fine_tune():
     assert "threshold 0.31; fitted on synthesised follow-ups; 89.7% of right answers given, 89.9% of absent" in text
     assert "chat follow-ups: up to 43,800 SQuAD train questions (0.5 per question)" in text
     assert 'near-miss "no answer" windows' not in text
-    assert "--follow-up-share 0.5" in text and "step 900 of 900" in text
+    assert "--follow-up-share 0.5 --follow-up-ellipsis 0.5" in text and "step 900 of 900" in text
+    assert "for 50% of those that follow a preposition, are left out" in text

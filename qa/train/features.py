@@ -7,7 +7,8 @@ topic, no answer), and, with ``near_miss_share``, near misses (qa/train/near_mis
 name, number, year or ordinal swapped for one its paragraph lacks, paired with that paragraph and labelled (0, 0)
 in every window (the hardest negative: same paragraph, a span of the right type is there, the fact asked is not).
 With ``follow_up_share``, follow-ups (qa/train/follow_ups.py) are added too, worded as a chat reads them ("which
-team represented the NFC at it? (which event ... Super Bowl 50)"): labelled with their answer in their own paragraph,
+team represented the NFC at it? (which event ... Super Bowl 50)", or, with ``follow_up_ellipsis``, "which team
+represented the NFC? (...)"): labelled with their answer in their own paragraph,
 and, for ``negative_share`` of them, paired with another paragraph of the article as (0, 0).
 """
 
@@ -86,6 +87,7 @@ def build_features(
     seed: int,
     near_miss_share: float = 0.0,
     follow_up_share: float = 0.0,
+    follow_up_ellipsis: float = 0.0,
     batch: int = 1000,
 ) -> FeatureSet:
     """Windows of every question over its own paragraph (labelled with the answer, or (0, 0) where a window lacks
@@ -158,7 +160,8 @@ def build_features(
             add(enc, i, 0, 0)
 
     chat_rng = random.Random(f"follow-up-negatives:{seed}")
-    asked = follow_ups(questions, round(follow_up_share * len(questions)), random.Random(f"follow-up:{seed}"))
+    asked = follow_ups(questions, round(follow_up_share * len(questions)), random.Random(f"follow-up:{seed}"),
+                       ellipsis_share=follow_up_ellipsis)
     for lo in range(0, len(asked), batch):
         chunk = asked[lo : lo + batch]
         enc = tokenizer(

@@ -19,9 +19,15 @@ from qa.eval.squad import SquadQuestion
 _WORD = re.compile(r"\w+(?:'\w+)?")
 
 
-def as_follow_up(question: str, context: str, rng: random.Random) -> str | None:
+# A run of shared words after one of these can go, with it, as people leave it out ("which team represented the NFC
+# at Super Bowl 50?" -> "which team represented the NFC?"); elsewhere it becomes a pronoun.
+_PREPOSITIONS = frozenset({"at", "in", "of", "for", "on", "during", "from", "by", "with", "about", "to", "into"})
+
+
+def as_follow_up(question: str, context: str, rng: random.Random, *, ellipsis_share: float = 0.0) -> str | None:
     """``question`` with its longest run of words found in ``context`` (at least one content word) replaced by a
-    pronoun; None when it shares nothing worth replacing."""
+    pronoun or, for ``ellipsis_share`` of those that follow a preposition, left out with it; None when it shares
+    nothing worth replacing."""
     from qa.answer.conversation import QUESTION_WORDS
 
     words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(question)]
@@ -38,6 +44,10 @@ def as_follow_up(question: str, context: str, rng: random.Random) -> str | None:
     if best is None or best[0] == 0:  # the question word itself
         return None
     start, end = words[best[0]][0], words[best[1]][1]
+    before = words[best[0] - 1] if best[0] > 1 else None  # never the question word itself
+    if ellipsis_share and before and before[2] in _PREPOSITIONS and rng.random() < ellipsis_share:
+        follow_up = (question[: before[0]].rstrip() + question[end:]).strip()
+        return follow_up if len(_WORD.findall(follow_up)) >= 3 else None
     pronoun = "they" if words[best[1]][2].endswith("s") and rng.random() < 0.5 else rng.choice(["it", "that", "this"])
     follow_up = question[:start] + pronoun + question[end:]
     return follow_up if len(_WORD.findall(follow_up)) >= 3 else None
@@ -57,8 +67,10 @@ class FollowUp:
         return reader_question(self.wording, [Turn(self.previous_question, self.previous_answer)])
 
 
-def follow_ups(questions: Sequence[SquadQuestion], count: int, rng: random.Random) -> list[FollowUp]:
-    """Up to ``count`` follow-ups, each from a different question, in a random order."""
+def follow_ups(questions: Sequence[SquadQuestion], count: int, rng: random.Random, *,
+               ellipsis_share: float = 0.0) -> list[FollowUp]:
+    """Up to ``count`` follow-ups, each from a different question, in a random order (``ellipsis_share``: see
+    as_follow_up)."""
     by_title: dict[str, list[SquadQuestion]] = {}
     for q in questions:
         by_title.setdefault(q.title, []).append(q)
@@ -71,7 +83,7 @@ def follow_ups(questions: Sequence[SquadQuestion], count: int, rng: random.Rando
             continue
         previous = rng.choice(others)
         history = f"{previous.question} {previous.answers[0]} {q.title.replace('_', ' ')}"
-        wording = as_follow_up(q.question, history, rng)
+        wording = as_follow_up(q.question, history, rng, ellipsis_share=ellipsis_share)
         if wording:
             made.append(FollowUp(q, wording, previous.question, previous.answers[0]))
     return made

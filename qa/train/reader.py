@@ -48,6 +48,7 @@ class TrainConfig:
     negative_share: float = 0.25
     near_miss_share: float = 0.0  # near-miss "no answer" questions per training question (qa/train/near_miss.py)
     follow_up_share: float = 0.0  # chat follow-ups per training question (qa/train/follow_ups.py)
+    follow_up_ellipsis: float = 0.0  # of those whose shared words follow a preposition: left out, not a pronoun
     weight_decay: float = 0.01
     seed: int = 13
     time_budget_s: float = 3600.0
@@ -70,6 +71,8 @@ class TrainConfig:
             raise ValueError(f"near_miss_share must be between 0 and 1 (got {self.near_miss_share})")
         if not 0.0 <= self.follow_up_share <= 1.0:
             raise ValueError(f"follow_up_share must be between 0 and 1 (got {self.follow_up_share})")
+        if not 0.0 <= self.follow_up_ellipsis <= 1.0:
+            raise ValueError(f"follow_up_ellipsis must be between 0 and 1 (got {self.follow_up_ellipsis})")
         if self.fine_tune and self.init_from is None:
             raise ValueError("fine_tune needs init_from: the exported weights to start from")
 
@@ -159,6 +162,7 @@ def feature_meta(cfg: TrainConfig, squad_digest: str, vocab_digest: str) -> dict
         "negative_share": cfg.negative_share,
         "near_miss_share": cfg.near_miss_share,
         "follow_up_share": cfg.follow_up_share,
+        "follow_up_ellipsis": cfg.follow_up_ellipsis,
         "seed": cfg.seed,
     }
 
@@ -267,6 +271,7 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
             negative_share=cfg.negative_share,
             near_miss_share=cfg.near_miss_share,
             follow_up_share=cfg.follow_up_share,
+            follow_up_ellipsis=cfg.follow_up_ellipsis,
             seed=cfg.seed,
         )
         features.save(cfg.work_dir / "features", meta)
