@@ -122,8 +122,8 @@ def card_lines(training: dict, result: dict, calibration: dict | None, adversari
         if follow:
             figures = follow.get("figures", {})
             lines.append(
-                f"| confidence of follow-ups | its own logistic calibration, threshold {follow['threshold']}; fitted on "
-                f"{follow['fitted_on']}; {figures.get('right_answers_given', 0):.1%} of right answers given, "
+                f"| confidence of follow-ups | its own logistic calibration, threshold {follow['threshold']}; "
+                f"fitted on {follow['fitted_on']}; {figures.get('right_answers_given', 0):.1%} of right answers given, "
                 f"{figures.get('absent_answers_declined', 0):.1%} of absent ones declined |"
             )
     if adversarial:

@@ -49,7 +49,8 @@ def test_follow_up_windows_carry_their_answer_and_leave_the_others_alone(questio
         window = mixed.ids[mixed.offsets[n + k] : mixed.offsets[n + k + 1]]
         assert f.wording.split()[0].lower() in tokenizer.decode(window)
         answer = tokenizer.decode(window[mixed.starts[n + k] : mixed.ends[n + k] + 1])
-        assert mixed.starts[n + k] > 0 and answer == tokenizer.decode(tokenizer(f.source.answers[0], add_special_tokens=False)["input_ids"])
+        gold = tokenizer(f.source.answers[0], add_special_tokens=False)["input_ids"]
+        assert mixed.starts[n + k] > 0 and answer == tokenizer.decode(gold)
 
 
 def test_the_model_card_describes_a_follow_up_fine_tune():

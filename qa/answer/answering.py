@@ -295,7 +295,8 @@ class Answerer:
         if wants_a_name(question):
             # "US supermarket giant Wal-Mart" answers "who is being sued?" as "Wal-Mart", cited at its own characters
             # (the descriptor stays in the cited sentence); the same name in other articles then groups with it.
-            spans = [replace(s, text=s.text[cut:], start=s.start + cut) if (cut := name_start(s.text)) else s for s in spans]
+            spans = [replace(s, text=s.text[cut:], start=s.start + cut) if (cut := name_start(s.text)) else s
+                     for s in spans]
         return spans
 
     def _answer_from(self, question: str, spans: list[Span], passages: list[Passage], scoring: "_Scoring | None" = None) -> Answer:

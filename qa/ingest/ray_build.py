@@ -112,7 +112,8 @@ class RayEmbedder:
         self.batch_size = batch_size
         self.remote_texts = 0  # texts embedded on the cluster so far (tests and reports read it)
         self.remote_articles = 0  # articles split into sentences and chunks on the cluster so far
-        self.first_result_seconds: float | None = None  # the last segment_many: its first batch back (actors starting)
+        # the last segment_many: seconds until its first batch came back (actors starting, then their first call)
+        self.first_result_seconds: float | None = None
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 64, progress=None) -> np.ndarray:
         if len(texts) < MIN_REMOTE_TEXTS:
