@@ -9,7 +9,7 @@ import numpy as np
 
 from qa.answer.conversation import Turn, reader_question
 from qa.train.follow_ups import as_follow_up, follow_ups
-from tests.test_near_miss_training import questions, tokenizer  # noqa: F401  (fixtures)
+from tests.test_near_miss_training import questions, stage2_card, tokenizer  # noqa: F401  (fixtures)
 
 
 def test_a_follow_up_replaces_what_the_chat_said_with_a_pronoun():
@@ -54,28 +54,10 @@ def test_follow_up_windows_carry_their_answer_and_leave_the_others_alone(questio
 
 
 def test_the_model_card_describes_a_follow_up_fine_tune():
-    import json
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    from reader_card import card_lines
-
-    from tests.test_near_miss_training import SHIPPED
-
-    parent = json.loads((SHIPPED / "training_state.json").read_text())
-    while parent["state"].get("parent"):  # the first stage, whichever reader is shipped now
-        parent = parent["state"]["parent"]
-    config = {**parent["config"], "lr": 3e-5, "steps": 900, "schedule": "linear", "fine_tune": True,
-              "follow_up_share": 0.5, "follow_up_ellipsis": 0.5, "seed": 13}
-    state = {"global_step": 900, "total_steps": 900, "examples_seen": 28800, "wall_seconds": 1080.0, "parent": parent,
-             "history": [{"start_step": 0, "end_step": 900, "seconds": 1080.0, "precision": "bf16", "threads": 2,
-                          "hardware": "AMD EPYC (2 cores), 2 threads"}]}
     calibration = {"threshold": 0.24, "fitted_on": "SQuAD dev", "figures": {"ece": 0.012},
                    "follow_up": {"threshold": 0.31, "fitted_on": "synthesised follow-ups",
                                  "figures": {"right_answers_given": 0.897, "absent_answers_declined": 0.899}}}
-    text = "\n".join(card_lines({"state": state, "config": config}, {"em": 73.0, "f1": 82.5, "questions": 10570},
-                                calibration, None, "AMD EPYC"))
+    text = stage2_card(900, 1080.0, calibration=calibration, follow_up_share=0.5, follow_up_ellipsis=0.5)
     assert "threshold 0.31; fitted on synthesised follow-ups; 89.7% of right answers given, 89.9% of absent" in text
     assert "chat follow-ups: up to 43,800 SQuAD train questions (0.5 per question)" in text
     assert 'near-miss "no answer" windows' not in text

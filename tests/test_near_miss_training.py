@@ -176,7 +176,8 @@ def test_fine_tune_starts_a_new_schedule_from_exported_weights_and_resumes(tmp_p
     assert any(not (weights[k] == before[k]).all() for k in before)  # it did train
 
 
-def test_the_model_card_describes_a_fine_tune_and_the_training_it_started_from():
+def stage2_card(steps: int, seconds: float, *, calibration=None, adversarial=None, **config) -> str:
+    """The model card of a fine-tune (``config``: its options) from the first-stage shipped reader."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
@@ -185,13 +186,19 @@ def test_the_model_card_describes_a_fine_tune_and_the_training_it_started_from()
     parent = json.loads((SHIPPED / "training_state.json").read_text())
     while parent["state"].get("parent"):  # the first stage, whichever reader is shipped now
         parent = parent["state"]["parent"]
-    config = {**parent["config"], "lr": 3e-5, "steps": 750, "schedule": "linear", "fine_tune": True,
-              "near_miss_share": 0.333, "seed": 13}
-    state = {"global_step": 750, "total_steps": 750, "examples_seen": 24000, "wall_seconds": 1800.0, "parent": parent,
-             "history": [{"start_step": 0, "end_step": 750, "seconds": 1800.0, "precision": "bf16", "threads": 2,
+    config = {**parent["config"], "lr": 3e-5, "steps": steps, "schedule": "linear", "fine_tune": True, "seed": 13,
+              **config}
+    state = {"global_step": steps, "total_steps": steps, "examples_seen": 32 * steps, "wall_seconds": seconds,
+             "parent": parent,
+             "history": [{"start_step": 0, "end_step": steps, "seconds": seconds, "precision": "bf16", "threads": 2,
                           "hardware": "AMD EPYC (2 cores), 2 threads"}]}
-    text = "\n".join(card_lines({"state": state, "config": config}, {"em": 73.0, "f1": 82.5, "questions": 10570}, None,
-                                {"declined": 0.8, "near_misses": 400, "originals_answered_right": 0.75}, "AMD EPYC"))
+    result = {"em": 73.0, "f1": 82.5, "questions": 10570}
+    return "\n".join(card_lines({"state": state, "config": config}, result, calibration, adversarial, "AMD EPYC"))
+
+
+def test_the_model_card_describes_a_fine_tune_and_the_training_it_started_from():
+    text = stage2_card(750, 1800.0, near_miss_share=0.333,
+                       adversarial={"declined": 0.8, "near_misses": 400, "originals_answered_right": 0.75})
     assert "Status: complete." in text and "step 7366 of 7366" in text and "step 750 of 750" in text
     assert "29,170 SQuAD train questions" in text and "linear decay over 750 steps" in text
     assert "chat follow-ups" not in text and "--follow-up-share 0.0" in text

@@ -98,9 +98,7 @@ def expected_type(question: str) -> str | None:
 def _is_name(answer: str) -> bool:
     """Capitalised words ("Stephen Pound", "el-Brasai"), joined by the small words names use ("of", "van")."""
     words = answer.split()
-    return bool(words) and all(
-        w.lower() in _NAME_CONNECTORS or any(c.isupper() for c in w) or not w[0].isalpha() for w in words
-    )
+    return bool(words) and all(w.lower() in _NAME_CONNECTORS or _name_word(w) or not w[0].isalpha() for w in words)
 
 
 def agrees(question_type: str | None, answer: str) -> bool:

@@ -159,11 +159,10 @@ class Answerer:
             points_back(question)
             or self._refers_back(question, turns, focus_ids)
             or (is_bare(question) and (not terms or self._coverage(terms, focus_ids) > 0))
-            or (not several and self._about_focus(terms, focus_ids, passages))
             # A question that names no story of its own (many articles hold all its words) asked in a chat about
             # one story is about that story: in a chat about a play, "how many tickets had been sold?" is not
             # answered with a concert's ticket sales. Clearing the focus asks it of every story.
-            or (not several and self._open_question(terms))
+            or (not several and (self._about_focus(terms, focus_ids, passages) or self._open_question(terms)))
         ):
             if several:
                 return self._ask_in_stories(question, turns, several)

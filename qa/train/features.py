@@ -112,38 +112,39 @@ def build_features(
         starts.append(start)
         ends.append(end)
 
-    for lo in range(0, len(questions), batch):
-        chunk = questions[lo : lo + batch]
-        enc = tokenizer(
-            [q.question.lstrip() for q in chunk],
-            [q.context for q in chunk],
-            truncation="only_second",
-            max_length=max_length,
-            stride=stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-        )
-        for i, owner in enumerate(enc["overflow_to_sample_mapping"]):
-            q = chunk[owner]
-            answer_start = q.answer_starts[0]
-            answer_end = answer_start + len(q.answers[0])
-            start, end = _label_window(enc["offset_mapping"][i], enc.sequence_ids(i), answer_start, answer_end)
-            add(enc, i, start, end)
-
-        negatives = []
-        for q in chunk:
-            others = [c for c in by_title[q.title] if c != q.context]
-            if others and rng.random() < negative_share:
-                negatives.append((q.question.lstrip(), rng.choice(others)))
-        if negatives:
-            neg = tokenizer(
-                [n[0] for n in negatives],
-                [n[1] for n in negatives],
+    def add_answered(asked: list[tuple[str, SquadQuestion]], negatives_rng: random.Random) -> None:
+        """Windows of each (reader input, question) over the question's own paragraph, labelled with its answer (or
+        (0, 0) where a window lacks it), then, for ``negative_share`` of them, one over another paragraph of the
+        same article, labelled (0, 0)."""
+        for lo in range(0, len(asked), batch):
+            chunk = asked[lo : lo + batch]
+            enc = tokenizer(
+                [text for text, _ in chunk],
+                [q.context for _, q in chunk],
                 truncation="only_second",
                 max_length=max_length,
+                stride=stride,
+                return_overflowing_tokens=True,
+                return_offsets_mapping=True,
             )
-            for i in range(len(negatives)):
-                add(neg, i, 0, 0)
+            for i, owner in enumerate(enc["overflow_to_sample_mapping"]):
+                q = chunk[owner][1]
+                answer_start = q.answer_starts[0]
+                answer_end = answer_start + len(q.answers[0])
+                start, end = _label_window(enc["offset_mapping"][i], enc.sequence_ids(i), answer_start, answer_end)
+                add(enc, i, start, end)
+            negatives = []
+            for text, q in chunk:
+                others = [c for c in by_title[q.title] if c != q.context]
+                if others and negatives_rng.random() < negative_share:
+                    negatives.append((text, negatives_rng.choice(others)))
+            if negatives:
+                neg = tokenizer([n[0] for n in negatives], [n[1] for n in negatives], truncation="only_second",
+                                max_length=max_length)
+                for i in range(len(negatives)):
+                    add(neg, i, 0, 0)
+
+    add_answered([(q.question.lstrip(), q) for q in questions], rng)
 
     made = near_misses(questions, round(near_miss_share * len(questions)), random.Random(f"near-miss:{seed}"))
     for lo in range(0, len(made), batch):
@@ -159,36 +160,9 @@ def build_features(
         for i in range(len(enc["input_ids"])):
             add(enc, i, 0, 0)
 
-    chat_rng = random.Random(f"follow-up-negatives:{seed}")
     asked = follow_ups(questions, round(follow_up_share * len(questions)), random.Random(f"follow-up:{seed}"),
                        ellipsis_share=follow_up_ellipsis)
-    for lo in range(0, len(asked), batch):
-        chunk = asked[lo : lo + batch]
-        enc = tokenizer(
-            [f.reader_input for f in chunk],
-            [f.source.context for f in chunk],
-            truncation="only_second",
-            max_length=max_length,
-            stride=stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-        )
-        for i, owner in enumerate(enc["overflow_to_sample_mapping"]):
-            q = chunk[owner].source
-            answer_start = q.answer_starts[0]
-            start, end = _label_window(enc["offset_mapping"][i], enc.sequence_ids(i), answer_start,
-                                       answer_start + len(q.answers[0]))
-            add(enc, i, start, end)
-        negatives = []
-        for f in chunk:
-            others = [c for c in by_title[f.source.title] if c != f.source.context]
-            if others and chat_rng.random() < negative_share:
-                negatives.append((f.reader_input, chat_rng.choice(others)))
-        if negatives:
-            neg = tokenizer([n[0] for n in negatives], [n[1] for n in negatives], truncation="only_second",
-                            max_length=max_length)
-            for i in range(len(negatives)):
-                add(neg, i, 0, 0)
+    add_answered([(f.reader_input, f.source) for f in asked], random.Random(f"follow-up-negatives:{seed}"))
 
     lengths = np.array([len(x) for x in ids], dtype=np.int64)
     return FeatureSet(

@@ -67,12 +67,9 @@ class TrainConfig:
             raise ValueError(f"schedule must be 'linear' or 'constant' (got {self.schedule!r})")
         if self.steps is not None and self.steps < 1:
             raise ValueError(f"steps must be at least 1 (got {self.steps})")
-        if not 0.0 <= self.near_miss_share <= 1.0:
-            raise ValueError(f"near_miss_share must be between 0 and 1 (got {self.near_miss_share})")
-        if not 0.0 <= self.follow_up_share <= 1.0:
-            raise ValueError(f"follow_up_share must be between 0 and 1 (got {self.follow_up_share})")
-        if not 0.0 <= self.follow_up_ellipsis <= 1.0:
-            raise ValueError(f"follow_up_ellipsis must be between 0 and 1 (got {self.follow_up_ellipsis})")
+        for share in ("near_miss_share", "follow_up_share", "follow_up_ellipsis"):
+            if not 0.0 <= getattr(self, share) <= 1.0:
+                raise ValueError(f"{share} must be between 0 and 1 (got {getattr(self, share)})")
         if self.fine_tune and self.init_from is None:
             raise ValueError("fine_tune needs init_from: the exported weights to start from")
 
