@@ -104,7 +104,9 @@ class Answer:
     """``alternatives`` are other answers within the same story; ``stories`` are the answers of different stories
     when several answer the question (then ``text`` says so and ``stories[0]`` is the best). ``understood_as`` is
     the question as it was read (a follow-up reads with the chat's context) and ``focus`` the articles the chat is
-    about after this answer: the next follow-up is answered from them first."""
+    about after this answer: the next follow-up is answered from them first. ``elsewhere``: for a question the
+    chat's story did not answer, how many other articles hold all its words (asked again with the story cleared, it
+    is read in them)."""
 
     question: str
     text: str
@@ -117,6 +119,7 @@ class Answer:
     understood_as: str = ""
     focus: tuple[str, ...] = ()
     follow_up: bool = False
+    elsewhere: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,6 +1,6 @@
 """Use the web chat as a person would: type a question, three follow-ups, a question that names no story of its own
-(read in the story the chat is about), then clear the story and ask it again (answered story by story), and one the
-articles don't answer, into the real page in Debian's Chromium; print how long each answer took to show and what it
+(read in the story the chat is about), then its "Ask every article" (answered story by story), and one the articles
+don't answer, into the real page in Debian's Chromium; print how long each answer took to show and what it
 says, and save a screenshot of each (to --shots).
 
     .venv/bin/python app.py --articles /tmp/corpus --index indexes/bbc --port 7861 &   # BBC plus the seed
@@ -14,15 +14,14 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-CLEAR = None  # click the "clear" of the chat's "about:" line: the next question is asked of every article
+EVERYWHERE = None  # click "Ask every article" under the last answer: the same question, asked of every article
 QUESTIONS = [
     "which airline ordered 70 new Boeing planes?",
     "how much is the deal worth?",
     "and when?",
     "who said that?",
     "who resigned?",
-    CLEAR,
-    "who resigned?",
+    EVERYWHERE,
     "who won the 2010 world cup?",
 ]
 
@@ -43,16 +42,15 @@ def main() -> None:
         page.goto(args.url, wait_until="domcontentloaded")
         page.wait_for_selector("#question textarea", timeout=120000)
         for i, q in enumerate(QUESTIONS):
-            if q is CLEAR:
-                page.locator("#chat .focus-clear").last.click()
-                page.wait_for_selector("#chat .about.cleared", timeout=30000)
-                print("(cleared the story)", flush=True)
-                continue
             done = page.locator("#chat .turn .answer:not(.pending)")
             before = done.count()
             t = time.perf_counter()
-            page.fill("#question textarea", q)
-            page.click("#ask")
+            if q is EVERYWHERE:
+                page.locator("#chat .ask-everywhere").last.click()
+                q = "(Ask every article)"
+            else:
+                page.fill("#question textarea", q)
+                page.click("#ask")
             page.wait_for_function(
                 f"document.querySelectorAll('#chat .turn .answer:not(.pending)').length > {before}", timeout=300000
             )

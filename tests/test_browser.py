@@ -588,3 +588,45 @@ def test_several_arrest_stories_show_cards_and_a_chosen_story_is_followed(browse
         expect(follow_up.locator(".answer-text")).to_contain_text("Astana")  # read within the chosen story
     finally:
         context.close()
+
+
+CONCERTS = {
+    "strike.txt": "Rail strike halts Leeds trains\n\nTrain drivers in Leeds walked out on Friday in a dispute over pay, "
+                  "the Aslef union said.\n\nServices are expected to resume on Monday, the operator Northern said.\n",
+    **{f"{name.lower()}.txt": f"{name} plays sold-out show\n\nSinger {name} played to a packed arena on Saturday.\n\n"
+                              f"Organisers said {n:,} tickets had been sold for the concert.\n"
+       for name, n in (("Nelly", 5000), ("Keane", 12000), ("Jamelia", 8000))},
+}
+
+
+@pytest.fixture(scope="module")
+def concerts(tmp_path_factory):
+    """A rail strike story and three concert stories that all say how many tickets were sold."""
+    texts = tmp_path_factory.mktemp("concert-texts")
+    for name, text in CONCERTS.items():
+        (texts / name).write_text(text, encoding="utf-8")
+    yield from start_server(tmp_path_factory.mktemp("concerts"), {name: texts / name for name in CONCERTS})
+
+
+@browser_test
+def test_a_follow_up_its_story_does_not_answer_can_be_asked_of_every_article(browser, concerts):
+    from playwright.sync_api import expect
+
+    context, page = open_page(browser, concerts.url)
+    try:
+        first = ask(page, "which union said the train drivers walked out in Leeds?")
+        expect(first.locator(".cite-id").first).to_contain_text("strike.txt")
+        # In a chat about the strike, "how many tickets were sold?" is read in the strike story, which does not say;
+        # the page says the concert stories hold its words and offers to ask them.
+        declined = ask(page, "how many tickets were sold?")
+        expect(declined).to_have_class(re.compile(r"(^|\s)not-found(\s|$)"))
+        expect(declined.locator(".elsewhere")).to_contain_text("3 other articles hold its words")
+        shot(page, "elsewhere")
+        everywhere = ask(page, "", click=declined.locator(".ask-everywhere"))
+        expect(page.locator("#chat .turn").last.locator(".question")).to_contain_text("how many tickets were sold?")
+        expect(everywhere).to_have_class(re.compile(r"(^|\s)found(\s|$)"))
+        expect(everywhere).to_contain_text(re.compile(r"5,000|12,000|8,000"))
+        expect(everywhere.locator(".cite-id").first).not_to_contain_text("strike.txt")
+        assert page.dialogs == []
+    finally:
+        context.close()

@@ -323,9 +323,10 @@ def test_a_question_that_names_no_story_of_its_own_stays_with_the_chats_story(ch
     # does not say
     assert tickets.follow_up and not tickets.found and tickets.focus == ("strike.txt",)
     assert all(p.article_id == "strike.txt" for p in tickets.passages)
+    assert tickets.elsewhere == 3  # the concerts hold its words: the page offers to ask them
     # asked on its own, or with the focus cleared, the concerts answer it
     alone = chat.ask("how many tickets were sold?")
-    assert alone.found and not alone.follow_up and "strike.txt" not in alone.focus
+    assert alone.found and not alone.follow_up and "strike.txt" not in alone.focus and alone.elsewhere == 0
     cleared = chat.ask("how many tickets were sold?", history=[first], focus=())
     assert cleared.found and not cleared.follow_up
 

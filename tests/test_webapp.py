@@ -10,6 +10,7 @@ import shutil
 import socket
 import threading
 import time
+from dataclasses import replace
 from typing import ClassVar
 
 import pytest
@@ -144,6 +145,15 @@ def test_not_found_is_unmistakable_and_keeps_guess_and_closest_passages():
     assert out.count('class="passage open-source"') == render.CLOSEST_PASSAGES
     hopeless = Answer("q", "The articles don't say.", False, 0.01, [], [Answer("q", "x", False, 0.01)], passages)
     assert "Closest guess" not in render.answer_html(hopeless) and "Closest passages" in render.answer_html(hopeless)
+
+
+def test_a_follow_up_its_story_does_not_answer_offers_every_article():
+    declined = Answer('how many "tickets"?', "The articles don't say.", False, 0.1, follow_up=True, elsewhere=13)
+    out = render.answer_html(declined)
+    assert "Not in the story this chat is about; 13 other articles hold its words." in out
+    assert '<button type="button" class="ask-everywhere" data-question="how many &quot;tickets&quot;?">' in out
+    assert "1 other article holds its words" in render.answer_html(replace(declined, elsewhere=1))
+    assert "ask-everywhere" not in render.answer_html(replace(declined, elsewhere=0))
 
 
 def test_alternatives_are_shown_unless_they_repeat_the_answer():
@@ -546,7 +556,7 @@ def test_remove_choices_show_titles_with_the_file_name(service):
 def test_the_chat_kept_in_the_browser_comes_back_whole(service):
     answer = service.ask("who was arrested?")
     several = Answer("who?", "Several stories answer this (5).", True, 0.9, stories=STORIES, focus=("kz.txt",),
-                     understood_as="who was arrested?", follow_up=True)
+                     understood_as="who was arrested?", follow_up=True, elsewhere=4)
     turns = [{"question": "who was arrested?", "answer": answer, "error": None, "about": "K"},
              {"question": "who?", "answer": several, "error": None, "about": "K"},
              {"question": "x", "answer": None, "error": "no index", "about": ""},

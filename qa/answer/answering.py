@@ -166,7 +166,11 @@ class Answerer:
         ):
             if several:
                 return self._ask_in_stories(question, turns, several)
-            return self._ask_in_focus(question, turns, focus_ids)
+            answer = self._ask_in_focus(question, turns, focus_ids)
+            if not answer.found and terms:
+                # not in this story: say how many others hold its words, so the person can ask them instead
+                answer = replace(answer, elsewhere=len(self.retriever.articles_with_all(terms) - set(focus_ids)))
+            return answer
         return self._ask_collection(question, terms, passages)
 
     def _focus_of_text_history(self, turns: Sequence[Turn]) -> tuple[str, ...]:

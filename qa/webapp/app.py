@@ -128,6 +128,16 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
         focus = {"ids": ids, "title": str(data.get("title") or "")[:300]}
         return render.conversation_html(turns, focus), focus
 
+    def ask_everywhere(turns: list[dict], evt: gr.EventData):
+        """A follow-up its story did not answer, asked again of every article ("Ask every article"): the story is
+        cleared for it, as the about line's "clear" does, and the question is a new turn."""
+        data = getattr(evt, "_data", None) or {}
+        question = " ".join(str(data.get("question") or "").split())
+        if not question or len(question) > MAX_QUESTION_CHARS:
+            return gr.skip(), gr.skip(), gr.skip()
+        turns = [*turns, {"question": question, "answer": None, "error": None, "about": ""}]
+        return render.conversation_html(turns), turns, {"ids": [], "title": ""}
+
     def restore(saved):
         """The chat kept in this browser, shown again after a reload."""
         turns = load_turns(saved)
@@ -338,6 +348,9 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
         clear_button.click(new_chat, None, [chat, turns, sources, viewer, focus, saved], **private)
         chat.cite(open_source, None, [viewer, side], show_progress="hidden", **private)
         chat.follow(follow, [turns], [chat, focus], show_progress="hidden", **private)
+        chat.everywhere(ask_everywhere, [turns], [chat, turns, focus], show_progress="hidden", **private).then(
+            finish_turns, [turns, focus], answered, show_progress="hidden", **private
+        )
         sources.cite(open_source, None, [viewer, side], show_progress="hidden", **private)
 
         index_outputs = [sync_log, status, remove_choice, header]

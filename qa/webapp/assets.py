@@ -15,7 +15,8 @@ element.addEventListener('click', (event) => {
 });
 """
 
-# The chat block also: follows or clears a story (the custom "follow" event), copies an answer with its source,
+# The chat block also: follows or clears a story (the custom "follow" event), asks a question again of every article
+# (the custom "everywhere" event, from a follow-up its story did not answer), copies an answer with its source,
 # announces each new answer to screen readers (#announce is aria-live) and scrolls its own box so the latest
 # question sits at the top, its answer below.
 CHAT_JS = CITE_JS + """
@@ -28,6 +29,11 @@ element.addEventListener('click', (event) => {
     return;
   }
   if (event.target.closest('.focus-clear')) { trigger('follow', {ids: [], title: ''}); return; }
+  const everywhere = event.target.closest('.ask-everywhere');
+  if (everywhere && element.contains(everywhere)) {
+    trigger('everywhere', {question: everywhere.dataset.question || ''});
+    return;
+  }
   const copy = event.target.closest('.copy-answer');
   if (!copy || !element.contains(copy)) return;
   const text = copy.dataset.copy || '';
@@ -181,6 +187,10 @@ CSS = """
 .focus-clear { font: inherit; font-size: .82rem; padding: 0 8px; border-radius: 6px; cursor: pointer;
   background: none; color: #3730a3; border: 1px solid var(--border-color-primary); }
 .focus-clear:hover { background: var(--background-fill-secondary); }
+.elsewhere { margin: 4px 0; font-size: .9rem; }
+.ask-everywhere { font: inherit; font-size: .85rem; padding: 1px 10px; border-radius: 6px; cursor: pointer;
+  background: none; color: #3730a3; border: 1px solid var(--border-color-primary); }
+.ask-everywhere:hover { background: var(--background-fill-secondary); }
 .stories { margin-top: 2px; }
 .story-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 10px; }
 .more-stories .story { margin-top: 10px; }
@@ -229,6 +239,7 @@ button.open-source { display: flex; flex-direction: column; gap: 4px; width: 100
 button.open-source:hover { border-color: var(--color-accent); box-shadow: 0 0 0 3px var(--color-accent-soft); }
 /* keyboard focus is a ring anyone can see, not a tint */
 button.open-source:focus-visible, .follow-story:focus-visible, .copy-answer:focus-visible, .focus-clear:focus-visible,
+.ask-everywhere:focus-visible,
 .back-to-chat:focus-visible, .skip-link:focus-visible, .more-stories summary:focus-visible {
   outline: 3px solid #4338ca; outline-offset: 2px; }
 button.open-source.active { box-shadow: 0 0 0 2px var(--color-accent); }

@@ -254,6 +254,13 @@ def not_found_html(answer: Answer) -> str:
             "<span>No sentence in the articles answers this with enough confidence.</span></div>"
         ),
     ]
+    if answer.elsewhere:
+        holds = f"{answer.elsewhere} other articles hold" if answer.elsewhere > 1 else "1 other article holds"
+        parts.append(
+            f'<div class="elsewhere">Not in the story this chat is about; {holds} its words. '
+            f'<button type="button" class="ask-everywhere" data-question="{esc(answer.question)}">'
+            "Ask every article</button></div>"
+        )
     guess = answer.alternatives[0] if answer.alternatives else None
     if guess is not None and guess.text and guess.confidence >= MIN_GUESS_CONFIDENCE:
         parts.append(

@@ -314,6 +314,7 @@ def answer_from_dict(data: dict) -> Answer:
         understood_as=str(data.get("understood_as") or ""),
         focus=tuple(data.get("focus") or ()),
         follow_up=bool(data.get("follow_up")),
+        elsewhere=int(data.get("elsewhere") or 0),
     )
 
 
