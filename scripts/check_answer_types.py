@@ -1,7 +1,11 @@
 """How often each answer-type check would refuse SQuAD's own gold answers (train and dev): the checks in
 qa/answer/answer_types.py must almost never refuse a right answer. Also, for questions that want a name, how often
 cutting a descriptor off ("budget airline Ryanair" -> "Ryanair") changes a gold answer, and the F1 that cut gold still
-scores against all of that question's golds (SQuAD's official normalisation).
+scores against all of that question's golds (SQuAD's official normalisation). How often a gold answer has a bracket
+it does not pair (the reader's spans are cut there: "(RPG" -> "RPG") and what the cut one scores. And, for pairs of questions on one
+paragraph (the first as a chat's last exchange, the second as its follow-up), how often the second's gold answer
+restates the first's (qa.answer.conversation.restates: an amount's conversion in brackets, "$4bn (£2.1bn)"): a
+follow-up answer that does is dropped.
 
     .venv/bin/python scripts/check_answer_types.py [--squad ../shared/data/squad] [--show 5]
 """
@@ -17,8 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from qa.answer.answer_types import agrees, expected_type, name_start, wants_a_name
+    from qa.answer.answer_types import agrees, expected_type, name_start, wants_a_name, within_brackets
+    from qa.answer.conversation import Turn, restates
     from qa.eval.squad import best_over_golds, f1_score
+    from qa.types import Passage, Span
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "data" / "squad")
@@ -43,6 +49,32 @@ def main() -> None:
               f"F1 of the cut gold {100 * kept:.1f} |")
         for q, golds, trimmed in cut[: args.show]:
             print(f"|  |  | {q} | {golds[0]} -> {trimmed} |")
+        cut_at_bracket = [(q, golds, g[slice(*within_brackets(g))]) for q, golds in questions for g in golds[:1]
+                          if within_brackets(g) != (0, len(g))]
+        kept = sum(best_over_golds(f1_score, trimmed, golds) for _, golds, trimmed in cut_at_bracket)
+        print(f"| {split} | any: cut at an unpaired bracket | {len(questions)} | {len(cut_at_bracket)} "
+              f"({len(cut_at_bracket) / len(questions):.2%}); F1 of the cut gold {100 * kept / max(1, len(cut_at_bracket)):.1f} |")
+        for q, golds, trimmed in cut_at_bracket[: args.show]:
+            print(f"|  |  | {q} | {golds[0]} -> {trimmed} |")
+        pairs, restating = 0, []
+        for article in data["data"]:
+            for paragraph in article["paragraphs"]:
+                context = paragraph["context"]
+                passage = Passage("p", "", context, 0, len(context), 1.0)
+                golds = [(qa["question"], qa["answers"][0]) for qa in paragraph["qas"]]
+                for first, (_, a) in enumerate(golds):
+                    last = Turn("q", a["text"], cited=(("p", a["answer_start"], a["answer_start"] + len(a["text"])),))
+                    for second, (q, b) in enumerate(golds):
+                        if first == second or b["text"] == a["text"]:
+                            continue  # the same answer twice is the other rule's case (repeats)
+                        pairs += 1
+                        span = Span(b["text"], b["answer_start"], b["answer_start"] + len(b["text"]), 1.0, passage)
+                        if restates(q, span, last):
+                            restating.append((q, a["text"], b["text"]))
+        print(f"| {split} | follow-up restates the last answer | {pairs} pairs | {len(restating)} "
+              f"({len(restating) / max(1, pairs):.2%}) |")
+        for q, a, b in restating[: args.show]:
+            print(f"|  |  | {q} (after {a}) | {b} |")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer.answer_types import agrees, expected_type, name_start, wants_a_name
+from qa.answer.answer_types import agrees, expected_type, is_amount, name_start, wants_a_name, within_brackets
 
 
 @pytest.mark.parametrize(
@@ -102,3 +102,32 @@ def test_a_name_after_its_descriptor_is_the_answer(answer, name):
 )
 def test_which_questions_want_a_name(question, wants):
     assert wants_a_name(question) is wants
+
+
+@pytest.mark.parametrize(
+    ("span", "kept"),
+    [
+        ("(RPG", "RPG"),  # a bracket at the span's edge only
+        ("DARPA)", "DARPA"),
+        ("the retinohypothalamic tract (RHT", "the retinohypothalamic tract"),
+        ("£2.1bn) which should lead to 2,500 new Ryanair jobs", "£2.1bn"),  # begun inside "$4bn (£2.1bn)"
+        ("Fort Presque Isle (near present-day Erie, Pennsylvania", "Fort Presque Isle"),
+        # brackets that pair up are part of the answer
+        ("$4bn (£2.1bn)", "$4bn (£2.1bn)"),
+        ("National Security Committee (KNB)", "National Security Committee (KNB)"),
+        ("Astana and Almaty", "Astana and Almaty"),
+        ("(", ""),
+    ],
+)
+def test_an_answer_ends_at_a_bracket_it_does_not_pair(span, kept):
+    start, end = within_brackets(span)
+    assert span[start:end] == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("$4bn", True), ("£2.1bn", True), ("1,200", True), ("15%", True), ("$4bn (£2.1bn)", True),
+     ("six", False), ("more than $322", False), ("Real Madrid", False)],
+)
+def test_an_amount_is_a_bare_number_or_sum(text, amount):
+    assert is_amount(text) is amount

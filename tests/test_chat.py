@@ -343,3 +343,22 @@ def test_a_name_is_answered_without_its_descriptor_and_cited_at_its_own_characte
     # a question that does not ask for a name keeps the whole span (this reader finds the same span for any question)
     what = engine.ask("what did the airline order?")
     assert what.text == "Budget airline Ryanair"
+
+
+def test_a_follow_up_is_not_answered_with_the_last_answers_sum_in_another_currency(engine, articles):
+    write(articles, "order.txt", story("Plane order", "Ryanair has ordered planes worth $4bn (£2.1bn) from Boeing.",
+                                       "The planes will arrive between 2008 and 2012."))
+    engine.sync(articles)
+    engine._reader = PhraseReader({"$4bn": 6.0, "£2.1bn) from Boeing": 5.8, "£2.1bn": 5.5, "between 2008 and 2012": -9.0})
+    worth = engine.ask("how much is the deal worth?")
+    assert worth.found and worth.text == "$4bn"
+    # "£2.1bn" is the same sum converted: it does not say what each plane costs (nor does a span begun inside the
+    # bracket, which ends where the bracket does)
+    each = engine.ask("how much does each plane cost?", history=[worth])
+    assert each.follow_up and each.text != "£2.1bn" and not each.found
+    # a history saved as a dict (an API client's) carries the citation too
+    saved = worth.to_dict() | {"answer": worth.text}
+    assert engine.ask("how much does each plane cost?", history=[saved]).text != "£2.1bn"
+    # asked for in pounds, the conversion is the answer
+    pounds = engine.ask("how much is that in pounds?", history=[worth])
+    assert pounds.follow_up and pounds.found and pounds.text == "£2.1bn"

@@ -75,6 +75,11 @@ _AMOUNT = rf"([£$€¥]\s*[\d.,]+\s*{_SCALE}?|[\d.,%-]+)"
 _ONLY_NUMBER = re.compile(rf"^[\s(]*{_AMOUNT}[\s)]*(\({_AMOUNT}\))?$", re.IGNORECASE)
 
 
+def is_amount(text: str) -> bool:
+    """A sum of money or a bare number: "$4bn", "£2.1bn", "1,200", "15%"."""
+    return bool(_ONLY_NUMBER.match(text.strip()))
+
+
 _OPENER = re.compile(r"^\s*((and|but|so|also|then|ok|okay|well)\b[\s,]*)+", re.IGNORECASE)
 
 
@@ -173,3 +178,32 @@ def name_start(answer: str) -> int:
     if re.search(r"\b(and|or)\b|[&;(]", descriptor):
         return 0  # "Hou Xian and the Buddhist monk Zhi Guang" names two
     return words[i].start()
+
+
+def within_brackets(answer: str) -> tuple[int, int]:
+    """The part of an answer that does not cross a bracket it does not close or open: "(RPG" -> "RPG", "the
+    retinohypothalamic tract (RHT" -> "the retinohypothalamic tract", "£2.1bn) which should lead to 2,500 new jobs" ->
+    "£2.1bn" (a span begun inside "$4bn (£2.1bn)"). (start, end) into ``answer``; the whole of it when its brackets
+    pair up."""
+    opened: list[int] = []
+    for i, ch in enumerate(answer):
+        if ch == "(":
+            opened.append(i)
+        elif ch == ")":
+            if opened:
+                opened.pop()
+            else:  # closes a bracket opened before the span: what is inside it is the answer
+                return _trimmed(answer, 0, i)
+    if opened:
+        first = opened[0]
+        if answer[:first].strip():
+            return _trimmed(answer, 0, first)
+        return _trimmed(answer, first + 1, len(answer))  # "(RPG": the bracket is only the span's edge
+    return 0, len(answer)
+
+
+def _trimmed(answer: str, start: int, end: int) -> tuple[int, int]:
+    part = answer[start:end]
+    start += len(part) - len(part.lstrip(" ,;:"))
+    end -= len(part) - len(part.rstrip(" ,;:"))
+    return start, max(start, end)

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
-from qa.answer.answer_types import agrees, expected_type, name_start, wants_a_name
+from qa.answer.answer_types import agrees, expected_type, name_start, wants_a_name, within_brackets
 from qa.answer.calibration import Calibration
 from qa.answer.conversation import (
     QUESTION_WORDS,
@@ -23,6 +23,7 @@ from qa.answer.conversation import (
     points_back,
     reader_question,
     repeats,
+    restates,
     said_in_chat,
     stories_in_focus,
     story_articles,
@@ -223,7 +224,7 @@ class Answerer:
         asked = reader_question(question, turns)
         spans = self._reader_spans(question, passages, asked=asked)
         if previous is not None:
-            spans = [span for span in spans if not repeats(span.text, previous)]
+            spans = [span for span in spans if not repeats(span.text, previous) and not restates(question, span, previous)]
         answer = self._answer_from(question, spans, passages, self._follow_up)
         return replace(answer, understood_as=asked, focus=focus, follow_up=True)
 
@@ -292,6 +293,9 @@ class Answerer:
             return []
         # Many candidates, so that distinct answers survive grouping as alternatives.
         spans = self._reader.read(asked or question, passages, top_k=3 * len(passages), allow_no_answer=False)
+        # A span that runs out of a bracket or into one ends there ("£2.1bn) which should lead to ..." -> "£2.1bn").
+        spans = [replace(s, text=s.text[a:b], start=s.start + a, end=s.start + b) if (a, b) != (0, len(s.text)) else s
+                 for s in spans for a, b in [within_brackets(s.text)] if b > a]
         wanted = expected_type(question)
         # An answer never runs across a paragraph break (a headline into the first paragraph, say).
         spans = [span for span in spans if agrees(wanted, span.text) and not _PARAGRAPH_BREAK.search(span.text)]

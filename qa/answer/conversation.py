@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from qa.errors import QAError
+from qa.answer.answer_types import is_amount
 from qa.ingest.text import normalize_answer
-from qa.types import Answer
+from qa.types import Answer, Span
 
 # Words that point back to an earlier turn: "where did it happen?", "what did they take?", "who made that decision?"
 _ANAPHORA = frozenset({
@@ -46,10 +47,12 @@ class Turn:
     focus: tuple[str, ...] | None = None  # the chat's focus after this turn; None: take ``article_ids``
     stories: tuple[tuple[str, ...], ...] = ()  # a story-by-story answer: each story's articles, best first
     story_answers: tuple[str, ...] = ()  # and each story's answer, in the same order
+    cited: tuple[tuple[str, int, int], ...] = ()  # where the shown answer stands: (article id, start, end)
 
 
 def as_turns(history: Iterable | None) -> list[Turn]:
-    """Accept Answers, Turns, {"question", "answer", "article_ids", "focus"} dicts or (question, answer) pairs."""
+    """Accept Answers, Turns, {"question", "answer", "article_ids", "focus", "citations"} dicts or (question, answer)
+    pairs."""
     turns = []
     for item in history or []:
         if isinstance(item, Turn):
@@ -59,7 +62,8 @@ def as_turns(history: Iterable | None) -> list[Turn]:
             ids = tuple(dict.fromkeys(c.article_id for c in item.citations)) if shown else ()
             stories = tuple(tuple(story.article_ids) for story in item.stories)
             said = tuple(story.text for story in item.stories)
-            turns.append(Turn(item.question, item.text if shown else "", ids, tuple(item.focus), stories, said))
+            cited = tuple((c.article_id, c.start, c.end) for c in item.citations) if shown else ()
+            turns.append(Turn(item.question, item.text if shown else "", ids, tuple(item.focus), stories, said, cited))
         elif isinstance(item, dict):
             focus = item.get("focus")
             turns.append(
@@ -70,6 +74,7 @@ def as_turns(history: Iterable | None) -> list[Turn]:
                     None if focus is None else _ids(focus),
                     _story_ids(item.get("stories")),
                     tuple(str(s.get("text", "")) for s in item.get("stories") or ()),
+                    _cited(item.get("citations")),
                 )
             )
         elif isinstance(item, (tuple, list)) and len(item) == 2:
@@ -88,6 +93,15 @@ def _ids(value) -> tuple[str, ...]:
     if not isinstance(value, (list, tuple)):
         raise QAError(f"article_ids and focus in the history must be lists of article ids, not {type(value).__name__}")
     return tuple(str(v) for v in value)
+
+
+def _cited(citations) -> tuple[tuple[str, int, int], ...]:
+    """A saved answer's citations ({"article_id", "start", "end"}, as Answer.to_dict writes them); others are skipped."""
+    out = []
+    for c in citations or ():
+        if isinstance(c, dict) and isinstance(c.get("start"), int) and isinstance(c.get("end"), int):
+            out.append((str(c.get("article_id", "")), c["start"], c["end"]))
+    return tuple(out)
 
 
 def _story_ids(stories) -> tuple[tuple[str, ...], ...]:
@@ -207,3 +221,32 @@ def repeats(answer: str, previous: Turn) -> bool:
     said = set(normalize_answer(exchange_text(previous)).split())
     last = set(normalize_answer(previous.answer).split())
     return all(w in said for w in words) or sum(w in last for w in words) * 2 >= len(words)
+
+
+# "$4bn (£2.1bn)": a sum and its conversion into another currency, one figure said twice
+_CONVERSION_GAP = re.compile(r"\s*[()]\s*")
+_CURRENCY = re.compile(r"\b(pounds?|sterling|dollars?|euros?|yen|yuan|rupees?|francs?|currency|converted)\b|[£$€¥]",
+                       re.IGNORECASE)
+
+
+def _sum_of_money(text: str) -> bool:
+    return is_amount(text) and bool(_CURRENCY.search(text))
+
+
+def restates(question: str, span: Span, previous: Turn) -> bool:
+    """A follow-up asks for something new: the conversion of the last answer's sum ("£2.1bn" after "$4bn" in
+    "$4bn (£2.1bn)", for "how much does each plane cost?") is the same figure again, unless the question asks for
+    another currency."""
+    if not _sum_of_money(span.text) or _CURRENCY.search(question):
+        return False
+    passage = span.passage
+    for article_id, start, end in previous.cited:
+        if article_id != passage.article_id or not (passage.start <= min(start, span.start) and max(end, span.end) <= passage.end):
+            continue
+        between = (end, span.start) if span.start >= end else (span.end, start) if span.end <= start else None
+        if between is None:
+            continue
+        gap = passage.text[between[0] - passage.start : between[1] - passage.start]
+        if _CONVERSION_GAP.fullmatch(gap) and _sum_of_money(passage.text[start - passage.start : end - passage.start]):
+            return True
+    return False
