@@ -1,4 +1,5 @@
-"""How often each answer-type check would refuse SQuAD's own gold answers (train and dev): the checks in
+"""How often each answer-type check would refuse SQuAD's own gold answers (train and dev; a place is checked against
+its paragraph, which must not speak of it as a person): the checks in
 qa/answer/answer_types.py must almost never refuse a right answer. Also, for questions that want a name, how often
 cutting a descriptor off ("budget airline Ryanair" -> "Ryanair") changes a gold answer, and the F1 that cut gold still
 scores against all of that question's golds (SQuAD's official normalisation). How often a gold answer has a bracket
@@ -33,11 +34,12 @@ def main() -> None:
     print("| split | type | questions | gold answer refused |\n|---|---|---|---|")
     for split in ("train", "dev"):
         data = json.load(gzip.open(args.squad / f"{split}-v1.1.json.gz"))
-        questions = [(qa["question"], [a["text"] for a in qa["answers"]])
-                     for article in data["data"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
-        for kind in ("quantity", "time", "person", "name", "organisation"):
-            asked = [(q, golds) for q, golds in questions if expected_type(q) == kind]
-            refused = [(q, golds) for q, golds in asked if not any(agrees(kind, g) for g in golds)]
+        read = [(qa["question"], [a["text"] for a in qa["answers"]], paragraph["context"])
+                for article in data["data"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
+        questions = [(q, golds) for q, golds, _ in read]
+        for kind in ("quantity", "time", "person", "name", "organisation", "place"):
+            asked = [(q, golds, context) for q, golds, context in read if expected_type(q) == kind]
+            refused = [(q, golds) for q, golds, context in asked if not any(agrees(kind, g, context) for g in golds)]
             share = len(refused) / len(asked) if asked else 0.0
             print(f"| {split} | {kind} | {len(asked)} | {len(refused)} ({share:.1%}) |")
             for q, golds in refused[: args.show]:

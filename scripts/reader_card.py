@@ -6,7 +6,8 @@
 The card's facts come from training_state.json (written by `qa train-reader`; a fine-tune keeps the training of the
 weights it started from as its parent), calibration.json (written by scripts/calibrate_reader.py) and the evaluation
 run here, or the JSON that `qa eval-reader --json` printed for the same weights (--squad-result). --adversarial takes
-the JSON line scripts/adversarial_squad.py printed.
+the JSON line scripts/adversarial_squad.py printed. A blend of two readers (blend.json, written by
+scripts/blend_readers.py) is described as a third stage.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _optimiser(config: dict, state: dict) -> str:
 
 
 def card_lines(training: dict, result: dict, calibration: dict | None, adversarial: dict | None,
-               evaluated_on: str) -> list[str]:
+               evaluated_on: str, blend: dict | None = None) -> list[str]:
     state, config = training["state"], training["config"]
     parent = state.get("parent")
     base_state, base_config = (parent["state"], parent["config"]) if parent else (state, config)
@@ -105,6 +106,13 @@ def card_lines(training: dict, result: dict, calibration: dict | None, adversari
             f"({state['examples_seen']:,} windows) |",
             f"| wall time (stage 2) | {state['wall_seconds'] / 3600:.2f} h of training steps: {_segments(state)} |",
         ]
+    if blend:
+        share = blend["second_weight"]
+        lines.append(
+            f"| stage 3: weight average | {1 - share:.0%} of the stage-1 weights plus {share:.0%} of the stage-2 "
+            "weights, tensor by tensor (`scripts/blend_readers.py`; Wortsman et al. 2022, WiSE-FT): stage 2 learns the "
+            "chat's follow-ups but drifts on plain questions, the average keeps most of both |"
+        )
     seed_note = f" (stage 1: {base_config['seed']})" if parent and base_config["seed"] != config["seed"] else ""
     lines += [
         f"| hardware | {hardware} |",
@@ -158,10 +166,15 @@ def card_lines(training: dict, result: dict, calibration: dict | None, adversari
             f"--follow-up-ellipsis {config.get('follow_up_ellipsis', 0.0)} "
             f"--seed {config['seed']} --hours 1",
         ]
+    final = "runs/stage2/reader" if parent else ""
+    if blend:
+        final = "runs/stage3/reader"
+        lines.append(f".venv/bin/python scripts/blend_readers.py STAGE1_READER runs/stage2/reader --weight "
+                     f"{blend['second_weight']} --out {final}")
     lines += [
-        ".venv/bin/python scripts/calibrate_reader.py" + (" --reader runs/stage2/reader" if parent else ""),
-        ".venv/bin/python scripts/calibrate_follow_ups.py" + (" --reader runs/stage2/reader" if parent else ""),
-        ".venv/bin/python scripts/reader_card.py" + (" --reader runs/stage2/reader" if parent else ""),
+        ".venv/bin/python scripts/calibrate_reader.py" + (f" --reader {final}" if final else ""),
+        ".venv/bin/python scripts/calibrate_follow_ups.py" + (f" --reader {final}" if final else ""),
+        ".venv/bin/python scripts/reader_card.py" + (f" --reader {final}" if final else ""),
         "```",
         "",
     ]
@@ -192,8 +205,10 @@ def main() -> None:
     calibration_path = args.reader / "calibration.json"
     calibration = json.loads(calibration_path.read_text()) if calibration_path.exists() else None
     adversarial = json.loads(args.adversarial.read_text()) if args.adversarial else None
+    blend_path = args.reader / "blend.json"  # written by scripts/blend_readers.py
+    blend = json.loads(blend_path.read_text()) if blend_path.exists() else None
     evaluated_on = f"{cpu_name()}, bf16: {'yes' if cpu_has_fast_bf16() else 'no'}"
-    (args.reader / "README.md").write_text("\n".join(card_lines(training, result, calibration, adversarial, evaluated_on)))
+    (args.reader / "README.md").write_text("\n".join(card_lines(training, result, calibration, adversarial, evaluated_on, blend)))
     print(json.dumps(result))
 
 

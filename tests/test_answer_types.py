@@ -22,7 +22,7 @@ from qa.answer.answer_types import agrees, expected_type, is_amount, name_start,
         ("So, how many were there?", "quantity"),
         ("and who said that?", "person"),
         ("When John Fox left as head coach, who replaced him?", None),  # a clause that sets the scene, not a time
-        ("where is he based?", None),
+        ("where is he based?", "place"),
         ("what is the process called?", None),  # SQuAD's answers to this are often lowercase terms
         ("What is the last name of the player who recovered the ball?", None),  # the name word must end the question
     ],
@@ -131,3 +131,20 @@ def test_an_answer_ends_at_a_bracket_it_does_not_pair(span, kept):
 )
 def test_an_amount_is_a_bare_number_or_sum(text, amount):
     assert is_amount(text) is amount
+
+
+@pytest.mark.parametrize(
+    ("span", "passage", "ok"),
+    [
+        # someone the passage quotes or titles is not a place
+        ("Ivan Korneyev", "Taraz-based IT specialist Ivan Korneyev told Caravanserai. Payments go in, said Korneyev.", False),
+        ("Andrew Fisher", "Andrew Fisher, from Omaha, is selling space. Mr Fisher has had 39 bids.", False),
+        ("Taraz", "Taraz-based IT specialist Ivan Korneyev told Caravanserai. Payments go in, said Korneyev.", True),
+        # a country or a city may "say" things in the news: one word alone is not taken for a person
+        ("India", "India says the talks will go on.", True),
+        ("Omaha, Nebraska", "Andrew Fisher, from Omaha, Nebraska, said he would do it.", True),
+    ],
+)
+def test_a_place_is_not_someone_the_passage_quotes_or_titles(span, passage, ok):
+    assert expected_type("where is he based?") == "place" == expected_type("in which city did it happen?")
+    assert agrees("place", span, passage) is ok

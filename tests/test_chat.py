@@ -362,3 +362,12 @@ def test_a_follow_up_is_not_answered_with_the_last_answers_sum_in_another_curren
     # asked for in pounds, the conversion is the answer
     pounds = engine.ask("how much is that in pounds?", history=[worth])
     assert pounds.follow_up and pounds.found and pounds.text == "£2.1bn"
+
+
+def test_where_is_not_answered_with_someone_the_article_quotes(engine, articles):
+    write(articles, "dark.txt", story("Dark web", "Taraz-based IT specialist Ivan Korneyev told reporters of the trade.",
+                                      "Dealers take crypto-currency, said Korneyev."))
+    engine.sync(articles)
+    engine._reader = PhraseReader({"Ivan Korneyev": 6.0, "Taraz": 5.0})
+    assert engine.ask("where is the IT specialist based?").text == "Taraz"
+    assert engine.ask("who is the IT specialist?").text == "Ivan Korneyev"

@@ -176,7 +176,7 @@ def test_fine_tune_starts_a_new_schedule_from_exported_weights_and_resumes(tmp_p
     assert any(not (weights[k] == before[k]).all() for k in before)  # it did train
 
 
-def stage2_card(steps: int, seconds: float, *, calibration=None, adversarial=None, **config) -> str:
+def stage2_card(steps: int, seconds: float, *, calibration=None, adversarial=None, blend=None, **config) -> str:
     """The model card of a fine-tune (``config``: its options) from the first-stage shipped reader."""
     import sys
 
@@ -193,7 +193,7 @@ def stage2_card(steps: int, seconds: float, *, calibration=None, adversarial=Non
              "history": [{"start_step": 0, "end_step": steps, "seconds": seconds, "precision": "bf16", "threads": 2,
                           "hardware": "AMD EPYC (2 cores), 2 threads"}]}
     result = {"em": 73.0, "f1": 82.5, "questions": 10570}
-    return "\n".join(card_lines({"state": state, "config": config}, result, calibration, adversarial, "AMD EPYC"))
+    return "\n".join(card_lines({"state": state, "config": config}, result, calibration, adversarial, "AMD EPYC", blend))
 
 
 def test_the_model_card_describes_a_fine_tune_and_the_training_it_started_from():

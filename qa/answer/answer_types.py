@@ -1,11 +1,12 @@
 """Does a span have the type of answer the question asks for? Only the checks that plain text settles reliably:
 "how much/many/old/long" and "what percentage" want a quantity; "when did ...?" and "what year" a time (a date, a
 year or a time word, not "2,500" or "$4bn"); "who" not a bare number; "what's her surname?" a name (capitalised
-words); "which company ...?" not a person ("Mr Fisher"). A reader trained on SQuAD sometimes returns a weekday for
+words); "which company ...?" not a person ("Mr Fisher"); "where ...?" not someone the passage titles or quotes
+("Ivan Korneyev", when it says "said Korneyev"). A reader trained on SQuAD sometimes returns a weekday for
 "how much a month", a name for "how many" or "£2.1bn" for "and when?"; a span of the wrong type is never the
 answer, however sure the reader is. `scripts/check_answer_types.py` counts how often each check would refuse
-SQuAD's own gold answers (train / dev: quantity 2.5% / 2.2%, time 2.3% / 1.3%, person and organisation 0%; mostly
-vague golds such as "little" or "under intense light")."""
+SQuAD's own gold answers (train / dev: quantity 2.5% / 2.2%, time 2.3% / 1.3%, place 0.1% / 0%, person and
+organisation 0%; mostly vague golds such as "little" or "under intense light")."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ _TIME_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _PERSON_QUESTION = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
+_PLACE_QUESTION = re.compile(r"^\s*(where\b|(in|from|to) (what|which) (city|country|town|village|state|region|place)\b)",
+                             re.IGNORECASE)
 _NAME_QUESTION = re.compile(
     r"^\s*what(\s*'s|\s+is|\s+was|\s+are|\s+were)\b.*\b(surname|first name|last name|real name|full name|"
     r"maiden name|middle name|given name|family name|birth name)s?\W*$",
@@ -95,6 +98,8 @@ def expected_type(question: str) -> str | None:
         return "person"
     if _NAME_QUESTION.search(question):
         return "name"
+    if _PLACE_QUESTION.search(question):
+        return "place"
     if _ORGANISATION_QUESTION.search(question):
         return "organisation"
     return None
@@ -106,7 +111,31 @@ def _is_name(answer: str) -> bool:
     return bool(words) and all(w.lower() in _NAME_CONNECTORS or _name_word(w) or not w[0].isalpha() for w in words)
 
 
-def agrees(question_type: str | None, answer: str) -> bool:
+# The text shows a name is a person's: "Mr Korneyev", "Korneyev said", "said Korneyev", "Korneyev, who told ..."
+_SPEECH = r"(said|says|told|tells|explained|added|adds|warned|argued|insisted|stressed|admitted|claimed|wrote)"
+_TITLE = r"(Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lord|Lady)"
+
+
+def names_a_person(answer: str, context: str) -> bool:
+    """The context speaks of the answer as a person: its surname titled ("Mr Korneyev"), or a first name and surname
+    whose surname says something ("Ivan Korneyev" and "said Korneyev"; one word alone may be a country: "India
+    says")."""
+    words = [w.strip(".,;:'\"()") for w in answer.split()]
+    last = words[-1] if words else ""
+    if not last[:1].isupper():
+        return False
+    name = re.escape(last)
+    if re.search(rf"\b{_TITLE}\.? {name}\b", context):
+        return True
+    full_name = len(words) >= 2 and all(_name_word(w) for w in words[-2:])
+    # "Korneyev said", "Korneyev, who told", "said Korneyev"; not "from Omaha, Nebraska, said" (an aside)
+    return full_name and bool(re.search(rf"\b{name}( |, who ){_SPEECH}\b|\b{_SPEECH} {name}\b", context))
+
+
+def agrees(question_type: str | None, answer: str, context: str = "") -> bool:
+    """``context``: the passage the answer was read in (a place is not someone it says things of)."""
+    if question_type == "place":
+        return not names_a_person(answer, context)
     if question_type == "quantity":
         return bool(_QUANTITY.search(answer))
     if question_type == "time":
