@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer.answer_types import agrees, expected_type, is_amount, name_start, wants_a_name, within_brackets
+from qa.answer.answer_types import agrees, converts, expected_type, is_amount, name_start, wants_a_name, within_brackets
 
 
 @pytest.mark.parametrize(
@@ -148,3 +148,18 @@ def test_an_amount_is_a_bare_number_or_sum(text, amount):
 def test_a_place_is_not_someone_the_passage_quotes_or_titles(span, passage, ok):
     assert expected_type("where is he based?") == "place" == expected_type("in which city did it happen?")
     assert agrees("place", span, passage) is ok
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "second", "same"),
+    [
+        ("worth $4bn (£2.1bn) in all", "$4bn", "£2.1bn", True),
+        ("worth $4bn (£2.1bn) in all", "£2.1bn", "$4bn", True),  # either way round
+        ("$5m (£2.6m) and $2m (£1m)", "£2.6m", "$2m", False),  # two sums, not one converted
+        ("Dangerously in Love (2003)", "Dangerously in Love", "2003", False),
+        ("70 planes (2,500 jobs)", "70", "2,500", False),  # numbers, not money
+    ],
+)
+def test_a_sum_and_its_conversion_are_one_figure(text, first, second, same):
+    a, b = text.index(first), text.index(second)
+    assert converts(text, (a, a + len(first)), (b, b + len(second))) is same

@@ -352,6 +352,7 @@ def test_a_follow_up_is_not_answered_with_the_last_answers_sum_in_another_curren
     engine._reader = PhraseReader({"$4bn": 6.0, "£2.1bn) from Boeing": 5.8, "£2.1bn": 5.5, "between 2008 and 2012": -9.0})
     worth = engine.ask("how much is the deal worth?")
     assert worth.found and worth.text == "$4bn"
+    assert [a.text for a in worth.alternatives] == []  # "£2.1bn" is not another possible answer, only a conversion
     # "£2.1bn" is the same sum converted: it does not say what each plane costs (nor does a span begun inside the
     # bracket, which ends where the bracket does)
     each = engine.ask("how much does each plane cost?", history=[worth])

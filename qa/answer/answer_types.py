@@ -83,6 +83,28 @@ def is_amount(text: str) -> bool:
     return bool(_ONLY_NUMBER.match(text.strip()))
 
 
+# "$4bn (£2.1bn)": a sum and its conversion into another currency, one figure said twice
+_CONVERSION_GAP = re.compile(r"\s*[()]\s*")
+_CURRENCY = re.compile(r"\b(pounds?|sterling|dollars?|euros?|yen|yuan|rupees?|francs?|currency|converted)\b|[£$€¥]",
+                       re.IGNORECASE)
+
+
+def sum_of_money(text: str) -> bool:
+    return is_amount(text) and bool(_CURRENCY.search(text))
+
+
+def asks_for_currency(question: str) -> bool:
+    """"how much is that in pounds?": the conversion is what is asked for."""
+    return bool(_CURRENCY.search(question))
+
+
+def converts(text: str, first: tuple[int, int], second: tuple[int, int]) -> bool:
+    """The two spans of ``text`` are one sum of money and its conversion in brackets, either way round."""
+    (a0, a1), (b0, b1) = sorted([first, second])
+    return a1 <= b0 and bool(_CONVERSION_GAP.fullmatch(text[a1:b0])) and sum_of_money(text[a0:a1]) \
+        and sum_of_money(text[b0:b1])
+
+
 _OPENER = re.compile(r"^\s*((and|but|so|also|then|ok|okay|well)\b[\s,]*)+", re.IGNORECASE)
 
 

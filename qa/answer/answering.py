@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
-from qa.answer.answer_types import agrees, expected_type, name_start, wants_a_name, within_brackets
+from qa.answer.answer_types import agrees, converts, expected_type, name_start, wants_a_name, within_brackets
 from qa.answer.calibration import Calibration
 from qa.answer.conversation import (
     QUESTION_WORDS,
@@ -71,6 +71,16 @@ def _with_chosen_story(history: list, turns: list[Turn], focus: tuple[str, ...])
 
 
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "dame", "prof"})
+
+
+def _converted(answer: Answer, other: Answer) -> bool:
+    """``other`` is ``answer``'s sum converted into another currency, cited beside it in the same sentence."""
+    return any(
+        a.article_id == b.article_id and a.sentence_start == b.sentence_start
+        and converts(a.sentence, (a.start - a.sentence_start, a.end - a.sentence_start),
+                     (b.start - b.sentence_start, b.end - b.sentence_start))
+        for a in answer.citations for b in other.citations
+    )
 
 
 def _answer_words(text: str) -> frozenset[str]:
@@ -315,7 +325,8 @@ class Answerer:
         best = answers[0]
         # Alternatives are other answers within the same story, never another story's answer to the question.
         story = {c.article_id for c in best.citations}
-        same_story = [a for a in answers[1:] if any(c.article_id in story for c in a.citations)]
+        # nor the answer itself in another currency ("£2.1bn" beside "$4bn" in "$4bn (£2.1bn)")
+        same_story = [a for a in answers[1:] if any(c.article_id in story for c in a.citations) and not _converted(best, a)]
         alternatives = same_story[: self.max_alternatives]
         if best.found:
             return Answer(best.question, best.text, True, best.confidence, best.citations, alternatives, passages)

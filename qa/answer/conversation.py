@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from qa.errors import QAError
-from qa.answer.answer_types import is_amount
+from qa.answer.answer_types import asks_for_currency, converts
 from qa.ingest.text import normalize_answer
 from qa.types import Answer, Span
 
@@ -223,30 +223,16 @@ def repeats(answer: str, previous: Turn) -> bool:
     return all(w in said for w in words) or sum(w in last for w in words) * 2 >= len(words)
 
 
-# "$4bn (£2.1bn)": a sum and its conversion into another currency, one figure said twice
-_CONVERSION_GAP = re.compile(r"\s*[()]\s*")
-_CURRENCY = re.compile(r"\b(pounds?|sterling|dollars?|euros?|yen|yuan|rupees?|francs?|currency|converted)\b|[£$€¥]",
-                       re.IGNORECASE)
-
-
-def _sum_of_money(text: str) -> bool:
-    return is_amount(text) and bool(_CURRENCY.search(text))
-
-
 def restates(question: str, span: Span, previous: Turn) -> bool:
     """A follow-up asks for something new: the conversion of the last answer's sum ("£2.1bn" after "$4bn" in
     "$4bn (£2.1bn)", for "how much does each plane cost?") is the same figure again, unless the question asks for
     another currency."""
-    if not _sum_of_money(span.text) or _CURRENCY.search(question):
+    if asks_for_currency(question):
         return False
     passage = span.passage
     for article_id, start, end in previous.cited:
-        if article_id != passage.article_id or not (passage.start <= min(start, span.start) and max(end, span.end) <= passage.end):
-            continue
-        between = (end, span.start) if span.start >= end else (span.end, start) if span.end <= start else None
-        if between is None:
-            continue
-        gap = passage.text[between[0] - passage.start : between[1] - passage.start]
-        if _CONVERSION_GAP.fullmatch(gap) and _sum_of_money(passage.text[start - passage.start : end - passage.start]):
-            return True
+        if article_id == passage.article_id and passage.start <= min(start, span.start) and max(end, span.end) <= passage.end:
+            here = (span.start - passage.start, span.end - passage.start)
+            if converts(passage.text, (start - passage.start, end - passage.start), here):
+                return True
     return False
