@@ -163,3 +163,13 @@ def test_a_place_is_not_someone_the_passage_quotes_or_titles(span, passage, ok):
 def test_a_sum_and_its_conversion_are_one_figure(text, first, second, same):
     a, b = text.index(first), text.index(second)
     assert converts(text, (a, a + len(first)), (b, b + len(second))) is same
+
+
+@pytest.mark.parametrize(
+    ("span", "ok"),
+    [("Ivan Korneyev told Caravanserai", False), ("Taraz-based IT specialist Ivan Korneyev", False),
+     ("the Ivan Korneyev Museum", True)],  # a place named after someone is still a place
+)
+def test_a_place_holds_no_one_the_passage_quotes(span, ok):
+    passage = "Taraz-based IT specialist Ivan Korneyev told Caravanserai. Payments go in, said Korneyev."
+    assert agrees("place", span, passage) is ok

@@ -139,19 +139,20 @@ _TITLE = r"(Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lord|Lady)"
 
 
 def names_a_person(answer: str, context: str) -> bool:
-    """The context speaks of the answer as a person: its surname titled ("Mr Korneyev"), or a first name and surname
-    whose surname says something ("Ivan Korneyev" and "said Korneyev"; one word alone may be a country: "India
-    says")."""
+    """The answer holds someone the context speaks of as a person: a surname it titles ("Mr Korneyev"), or a first
+    name and surname whose surname says something ("Ivan Korneyev" and "said Korneyev"; one word alone may be a
+    country: "India says")."""
     words = [w.strip(".,;:'\"()") for w in answer.split()]
-    last = words[-1] if words else ""
-    if not last[:1].isupper():
-        return False
-    name = re.escape(last)
-    if re.search(rf"\b{_TITLE}\.? {name}\b", context):
-        return True
-    full_name = len(words) >= 2 and all(_name_word(w) for w in words[-2:])
-    # "Korneyev said", "Korneyev, who told", "said Korneyev"; not "from Omaha, Nebraska, said" (an aside)
-    return full_name and bool(re.search(rf"\b{name}( |, who ){_SPEECH}\b|\b{_SPEECH} {name}\b", context))
+    for i, word in enumerate(words):
+        if not word[:1].isupper() or (i + 1 < len(words) and _name_word(words[i + 1])):
+            continue  # not a name, or part of a longer one ("Nikola Tesla Museum")
+        name = re.escape(word)
+        if re.search(rf"\b{_TITLE}\.? {name}\b", context):
+            return True
+        # "Korneyev said", "Korneyev, who told", "said Korneyev"; not "from Omaha, Nebraska, said" (an aside)
+        if i and _name_word(words[i - 1]) and re.search(rf"\b{name}( |, who ){_SPEECH}\b|\b{_SPEECH} {name}\b", context):
+            return True
+    return False
 
 
 def agrees(question_type: str | None, answer: str, context: str = "") -> bool:
