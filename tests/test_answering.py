@@ -108,6 +108,17 @@ def test_history_accepts_answers_dicts_and_pairs():
     assert [(t.question, t.answer) for t in turns] == [("q1", "a1"), ("q2", "a2"), ("q3", "a3")]
 
 
+def test_an_answers_to_dict_is_the_same_history_as_the_answer():
+    # what the web API returns can be sent back as the history as it is
+    cited = Citation("a.txt", "T", 10, 14, "It cost $4bn (£2.1bn).", 0, 22)
+    found = Answer("how much?", "$4bn", True, 0.9, citations=[cited], focus=("a.txt",))
+    declined = Answer("and when?", NOT_FOUND, False, 0.1, focus=("a.txt",))
+    assert as_turns([found.to_dict(), declined.to_dict()]) == as_turns([found, declined])
+    (turn,) = as_turns([found.to_dict()])
+    assert (turn.answer, turn.article_ids, turn.cited) == ("$4bn", ("a.txt",), (("a.txt", 10, 14),))
+    assert as_turns([declined.to_dict()])[0].answer == ""  # "The articles don't say." is no answer to refer to
+
+
 def test_follow_up_on_the_seed_stays_with_the_story(engine, articles):
     shutil.copy(SEED, articles / "seed.txt")
     write(articles, "other.txt", story("Rail strike", "Train drivers walked out in Leeds.", "It happened on Friday."))

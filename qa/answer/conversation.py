@@ -51,8 +51,8 @@ class Turn:
 
 
 def as_turns(history: Iterable | None) -> list[Turn]:
-    """Accept Answers, Turns, {"question", "answer", "article_ids", "focus", "citations"} dicts or (question, answer)
-    pairs."""
+    """Accept Answers, their to_dict() output, Turns, {"question", "answer", "article_ids", "focus", "citations"}
+    dicts or (question, answer) pairs."""
     turns = []
     for item in history or []:
         if isinstance(item, Turn):
@@ -66,15 +66,19 @@ def as_turns(history: Iterable | None) -> list[Turn]:
             turns.append(Turn(item.question, item.text if shown else "", ids, tuple(item.focus), stories, said, cited))
         elif isinstance(item, dict):
             focus = item.get("focus")
+            answer, cited = str(item.get("answer", "") or ""), _cited(item.get("citations"))
+            if "answer" not in item and "text" in item:  # an Answer.to_dict(), as the web API returns it
+                shown = bool(item.get("found")) and not item.get("stories")
+                answer, cited = (str(item["text"]), cited) if shown else ("", ())
             turns.append(
                 Turn(
                     str(item.get("question", "")),
-                    str(item.get("answer", "") or ""),
-                    _ids(item.get("article_ids")),
+                    answer,
+                    _ids(item.get("article_ids")) or tuple(dict.fromkeys(a for a, _, _ in cited)),
                     None if focus is None else _ids(focus),
                     _story_ids(item.get("stories")),
                     tuple(str(s.get("text", "")) for s in item.get("stories") or ()),
-                    _cited(item.get("citations")),
+                    cited,
                 )
             )
         elif isinstance(item, (tuple, list)) and len(item) == 2:

@@ -235,7 +235,8 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
 
     # -- API for gradio_client -----------------------------------------------------------------------------
     def ask(question: str, history: list[dict] | None = None, focus: list[str] | None = None) -> dict:
-        """Answer a question from the articles. history: earlier {"question", "answer"} turns, oldest first.
+        """Answer a question from the articles. history: earlier {"question", "answer"} turns, or the answers this
+        endpoint returned, oldest first.
         focus: article ids to answer from first (a story's article_ids); None takes it from the history, [] clears it.
         Returns the answer with its citations (article, character offsets, sentence), alternatives, passages and,
         when several stories answer it, stories."""
