@@ -3,10 +3,10 @@ its paragraph, which must not speak of it as a person): the checks in
 qa/answer/answer_types.py must almost never refuse a right answer. Also, for questions that want a name, how often
 cutting a descriptor off ("budget airline Ryanair" -> "Ryanair") changes a gold answer, and the F1 that cut gold still
 scores against all of that question's golds (SQuAD's official normalisation). How often a gold answer has a bracket
-it does not pair (the reader's spans are cut there: "(RPG" -> "RPG") and what the cut one scores. And, for pairs of questions on one
-paragraph (the first as a chat's last exchange, the second as its follow-up), how often the second's gold answer
-restates the first's (qa.answer.conversation.restates: an amount's conversion in brackets, "$4bn (£2.1bn)"): a
-follow-up answer that does is dropped.
+it does not pair (the reader's spans are cut there: "(RPG" -> "RPG") and what the cut one scores. And, for pairs of
+questions on one paragraph (the first as a chat's last exchange, the second as its follow-up), how often the
+second's gold answer restates the first's (qa.answer.conversation.restates: a sum's conversion in brackets,
+"$4bn (£2.1bn)"): a follow-up answer that does is dropped.
 
     .venv/bin/python scripts/check_answer_types.py [--squad ../shared/data/squad] [--show 5]
 """
@@ -54,8 +54,9 @@ def main() -> None:
         cut_at_bracket = [(q, golds, g[slice(*within_brackets(g))]) for q, golds in questions for g in golds[:1]
                           if within_brackets(g) != (0, len(g))]
         kept = sum(best_over_golds(f1_score, trimmed, golds) for _, golds, trimmed in cut_at_bracket)
-        print(f"| {split} | any: cut at an unpaired bracket | {len(questions)} | {len(cut_at_bracket)} "
-              f"({len(cut_at_bracket) / len(questions):.2%}); F1 of the cut gold {100 * kept / max(1, len(cut_at_bracket)):.1f} |")
+        share, kept = len(cut_at_bracket) / len(questions), 100 * kept / max(1, len(cut_at_bracket))
+        print(f"| {split} | any: cut at an unpaired bracket | {len(questions)} | {len(cut_at_bracket)} ({share:.2%}); "
+              f"F1 of the cut gold {kept:.1f} |")
         for q, golds, trimmed in cut_at_bracket[: args.show]:
             print(f"|  |  | {q} | {golds[0]} -> {trimmed} |")
         pairs, restating = 0, []

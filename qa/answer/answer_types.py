@@ -24,8 +24,9 @@ _TIME_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _PERSON_QUESTION = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
-_PLACE_QUESTION = re.compile(r"^\s*(where\b|(in|from|to) (what|which) (city|country|town|village|state|region|place)\b)",
-                             re.IGNORECASE)
+_PLACE_QUESTION = re.compile(
+    r"^\s*(where\b|(in|from|to) (what|which) (city|country|town|village|state|region|place)\b)", re.IGNORECASE
+)
 _NAME_QUESTION = re.compile(
     r"^\s*what(\s*'s|\s+is|\s+was|\s+are|\s+were)\b.*\b(surname|first name|last name|real name|full name|"
     r"maiden name|middle name|given name|family name|birth name)s?\W*$",
@@ -98,11 +99,12 @@ def asks_for_currency(question: str) -> bool:
     return bool(_CURRENCY.search(question))
 
 
-def converts(text: str, first: tuple[int, int], second: tuple[int, int]) -> bool:
-    """The two spans of ``text`` are one sum of money and its conversion in brackets, either way round."""
-    (a0, a1), (b0, b1) = sorted([first, second])
-    return a1 <= b0 and bool(_CONVERSION_GAP.fullmatch(text[a1:b0])) and sum_of_money(text[a0:a1]) \
-        and sum_of_money(text[b0:b1])
+def converts(text: str, first: tuple[int, int], second: tuple[int, int], *, base: int = 0) -> bool:
+    """The two spans are one sum of money and its conversion in brackets, either way round. ``text`` starts at
+    offset ``base`` of the spans' coordinates (a passage or a sentence of the article); spans outside it are not."""
+    (a0, a1), (b0, b1) = sorted([(first[0] - base, first[1] - base), (second[0] - base, second[1] - base)])
+    return 0 <= a0 and a1 <= b0 and b1 <= len(text) and bool(_CONVERSION_GAP.fullmatch(text[a1:b0])) \
+        and sum_of_money(text[a0:a1]) and sum_of_money(text[b0:b1])
 
 
 _OPENER = re.compile(r"^\s*((and|but|so|also|then|ok|okay|well)\b[\s,]*)+", re.IGNORECASE)
@@ -150,7 +152,8 @@ def names_a_person(answer: str, context: str) -> bool:
         if re.search(rf"\b{_TITLE}\.? {name}\b", context):
             return True
         # "Korneyev said", "Korneyev, who told", "said Korneyev"; not "from Omaha, Nebraska, said" (an aside)
-        if i and _name_word(words[i - 1]) and re.search(rf"\b{name}( |, who ){_SPEECH}\b|\b{_SPEECH} {name}\b", context):
+        speaks = rf"\b{name}( |, who ){_SPEECH}\b|\b{_SPEECH} {name}\b"
+        if i and _name_word(words[i - 1]) and re.search(speaks, context):
             return True
     return False
 

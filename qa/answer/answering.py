@@ -73,12 +73,22 @@ def _with_chosen_story(history: list, turns: list[Turn], focus: tuple[str, ...])
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "dame", "prof"})
 
 
+def _within_brackets(span: Span) -> Span | None:
+    """A span that runs out of a bracket or into one ends there ("£2.1bn) which should lead to ..." -> "£2.1bn");
+    None when nothing is left."""
+    start, end = within_brackets(span.text)
+    if (start, end) == (0, len(span.text)):
+        return span
+    if end <= start:
+        return None
+    return replace(span, text=span.text[start:end], start=span.start + start, end=span.start + end)
+
+
 def _converted(answer: Answer, other: Answer) -> bool:
     """``other`` is ``answer``'s sum converted into another currency, cited beside it in the same sentence."""
     return any(
         a.article_id == b.article_id and a.sentence_start == b.sentence_start
-        and converts(a.sentence, (a.start - a.sentence_start, a.end - a.sentence_start),
-                     (b.start - b.sentence_start, b.end - b.sentence_start))
+        and converts(a.sentence, (a.start, a.end), (b.start, b.end), base=a.sentence_start)
         for a in answer.citations for b in other.citations
     )
 
@@ -234,7 +244,8 @@ class Answerer:
         asked = reader_question(question, turns)
         spans = self._reader_spans(question, passages, asked=asked)
         if previous is not None:
-            spans = [span for span in spans if not repeats(span.text, previous) and not restates(question, span, previous)]
+            spans = [span for span in spans
+                     if not repeats(span.text, previous) and not restates(question, span, previous)]
         answer = self._answer_from(question, spans, passages, self._follow_up)
         return replace(answer, understood_as=asked, focus=focus, follow_up=True)
 
@@ -303,12 +314,11 @@ class Answerer:
             return []
         # Many candidates, so that distinct answers survive grouping as alternatives.
         spans = self._reader.read(asked or question, passages, top_k=3 * len(passages), allow_no_answer=False)
-        # A span that runs out of a bracket or into one ends there ("£2.1bn) which should lead to ..." -> "£2.1bn").
-        spans = [replace(s, text=s.text[a:b], start=s.start + a, end=s.start + b) if (a, b) != (0, len(s.text)) else s
-                 for s in spans for a, b in [within_brackets(s.text)] if b > a]
+        spans = [cut for cut in map(_within_brackets, spans) if cut is not None]
         wanted = expected_type(question)
         # An answer never runs across a paragraph break (a headline into the first paragraph, say).
-        spans = [span for span in spans if agrees(wanted, span.text, span.passage.text) and not _PARAGRAPH_BREAK.search(span.text)]
+        spans = [span for span in spans
+                 if agrees(wanted, span.text, span.passage.text) and not _PARAGRAPH_BREAK.search(span.text)]
         if wants_a_name(question):
             # "US supermarket giant Wal-Mart" answers "who is being sued?" as "Wal-Mart", cited at its own characters
             # (the descriptor stays in the cited sentence); the same name in other articles then groups with it.
@@ -326,7 +336,8 @@ class Answerer:
         # Alternatives are other answers within the same story, never another story's answer to the question.
         story = {c.article_id for c in best.citations}
         # nor the answer itself in another currency ("£2.1bn" beside "$4bn" in "$4bn (£2.1bn)")
-        same_story = [a for a in answers[1:] if any(c.article_id in story for c in a.citations) and not _converted(best, a)]
+        same_story = [a for a in answers[1:]
+                      if any(c.article_id in story for c in a.citations) and not _converted(best, a)]
         alternatives = same_story[: self.max_alternatives]
         if best.found:
             return Answer(best.question, best.text, True, best.confidence, best.citations, alternatives, passages)

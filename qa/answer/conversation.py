@@ -68,8 +68,8 @@ def as_turns(history: Iterable | None) -> list[Turn]:
             focus = item.get("focus")
             answer, cited = str(item.get("answer", "") or ""), _cited(item.get("citations"))
             if "answer" not in item and "text" in item:  # an Answer.to_dict(), as the web API returns it
-                shown = bool(item.get("found")) and not item.get("stories")
-                answer, cited = (str(item["text"]), cited) if shown else ("", ())
+                answer = str(item["text"]) if item.get("found") and not item.get("stories") else ""
+                cited = cited if answer else ()
             turns.append(
                 Turn(
                     str(item.get("question", "")),
@@ -100,7 +100,8 @@ def _ids(value) -> tuple[str, ...]:
 
 
 def _cited(citations) -> tuple[tuple[str, int, int], ...]:
-    """A saved answer's citations ({"article_id", "start", "end"}, as Answer.to_dict writes them); others are skipped."""
+    """A saved answer's citations ({"article_id", "start", "end"}, as Answer.to_dict writes them); others are
+    skipped."""
     out = []
     for c in citations or ():
         if isinstance(c, dict) and isinstance(c.get("start"), int) and isinstance(c.get("end"), int):
@@ -231,12 +232,9 @@ def restates(question: str, span: Span, previous: Turn) -> bool:
     """A follow-up asks for something new: the conversion of the last answer's sum ("£2.1bn" after "$4bn" in
     "$4bn (£2.1bn)", for "how much does each plane cost?") is the same figure again, unless the question asks for
     another currency."""
-    if asks_for_currency(question):
-        return False
     passage = span.passage
-    for article_id, start, end in previous.cited:
-        if article_id == passage.article_id and passage.start <= min(start, span.start) and max(end, span.end) <= passage.end:
-            here = (span.start - passage.start, span.end - passage.start)
-            if converts(passage.text, (start - passage.start, end - passage.start), here):
-                return True
-    return False
+    return not asks_for_currency(question) and any(
+        article_id == passage.article_id
+        and converts(passage.text, (start, end), (span.start, span.end), base=passage.start)
+        for article_id, start, end in previous.cited
+    )
