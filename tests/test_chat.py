@@ -156,6 +156,24 @@ def test_a_follow_up_before_a_story_is_picked_is_asked_of_each_of_the_stories(ar
     assert not other.follow_up and other.text == "Dover"
 
 
+def test_a_story_only_guessed_at_does_not_hold_a_question_of_its_own(arrests, engine):
+    # "hello storm" reads as nothing but a weak guess from the storm story: declined.
+    engine._reader = PhraseReader({"Dover": -9.0})
+    hello = arrests.ask("hello storm")
+    assert not hello.found and hello.focus == ("storm.txt",)  # the guess's story, for a follow-up that leans on it
+    engine._reader = PhraseReader(PHRASES)
+    arrested = arrests.ask("who was arrested?", history=[hello])
+    assert not arrested.follow_up and len(arrested.stories) == 3  # asked of every story, not of the guess
+    where = arrests.ask("where is it?", history=[hello])
+    assert where.follow_up and where.focus == ("storm.txt",)  # a follow-up said as one still reads the guess
+    # once an answer came from the story, the chat is about it: the same question is asked of that story
+    engine._reader = PhraseReader(PHRASES)
+    port = arrests.ask("which port did the storm close on Monday?")
+    assert port.found and port.focus == ("storm.txt",)
+    held = arrests.ask("who was arrested?", history=[port])
+    assert held.follow_up and not held.stories and held.focus == ("storm.txt",)
+
+
 def test_the_page_says_a_chat_is_about_every_story_only_until_one_is_chosen():
     stories = [Story("A", 0.9, [], ("a.txt", "a2.txt"), "T", None), Story("B", 0.8, [], ("b.txt",), "U", None)]
     assert story_articles(stories) == ("a.txt", "a2.txt", "b.txt") == story_articles([("a.txt", "a2.txt"), ("b.txt",)])

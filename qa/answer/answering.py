@@ -70,6 +70,14 @@ def _with_chosen_story(history: list, turns: list[Turn], focus: tuple[str, ...])
     return [*turns[:-1], replace(turns[-1], answer=chosen.text, article_ids=chosen.article_ids)]
 
 
+def _settled(turns: Sequence[Turn], focus_ids: tuple[str, ...], chosen: Sequence[str] | None) -> bool:
+    """The chat's story is one it answered from (or the person chose), not only the best guess of declined questions."""
+    if chosen is not None:
+        return True
+    return any((turn.answer or turn.stories) and set(turn.article_ids or turn.focus or ()) & set(focus_ids)
+               for turn in turns)
+
+
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "dame", "prof"})
 
 
@@ -182,8 +190,11 @@ class Answerer:
             or (is_bare(question) and (not terms or self._coverage(terms, focus_ids) > 0))
             # A question that names no story of its own (many articles hold all its words) asked in a chat about
             # one story is about that story: in a chat about a play, "how many tickets had been sold?" is not
-            # answered with a concert's ticket sales. Clearing the focus asks it of every story.
-            or (not several and (self._about_focus(terms, focus_ids, passages) or self._open_question(terms)))
+            # answered with a concert's ticket sales. Clearing the focus asks it of every story. A story the chat
+            # only guessed at (its questions were all declined) does not hold a question that does not lean on it:
+            # "who was arrested?" after "hello" is asked of every story, not of the guess for "hello".
+            or (not several and _settled(turns, focus_ids, focus)
+                and (self._about_focus(terms, focus_ids, passages) or self._open_question(terms)))
         ):
             if several:
                 return self._ask_in_stories(question, turns, several)
