@@ -41,6 +41,10 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("time", "Harbin", False),
         ("time", "£2.1bn", False),  # digits, but an amount
         ("time", "2,500", False),  # a count
+        ("time", "70 Boeing 737-800", False),  # a count of a model, whose number is not a year
+        ("time", "Flight 370", False),
+        ("time", "476-550", True),  # years, however few their digits
+        ("time", "In 711", True),
         ("time", "the 1990s", True),
         ("time", "AD 14", True),
         ("time", "2.5 billion years ago", True),

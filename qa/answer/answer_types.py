@@ -1,8 +1,8 @@
 """Does a span have the type of answer the question asks for? Only the checks that plain text settles reliably:
 "how much/many/old/long" and "what percentage" want a quantity; "when did ...?" and "what year" a time (a date, a
-year or a time word, not "2,500" or "$4bn"); "who" not a bare number; "what's her surname?" a name (capitalised
-words); "which company ...?" not a person ("Mr Fisher"); "where ...?" not someone the passage titles or quotes
-("Ivan Korneyev", when it says "said Korneyev"). A reader trained on SQuAD sometimes returns a weekday for
+year or a time word, not "2,500", "$4bn" or "Boeing 737"); "who" not a bare number; "what's her surname?" a name
+(capitalised words); "which company ...?" not a person ("Mr Fisher"); "where ...?" not someone the passage titles
+or quotes ("Ivan Korneyev", when it says "said Korneyev"). A reader trained on SQuAD sometimes returns a weekday for
 "how much a month", a name for "how many" or "£2.1bn" for "and when?"; a span of the wrong type is never the
 answer, however sure the reader is. `scripts/check_answer_types.py` counts how often each check would refuse
 SQuAD's own gold answers (train / dev: quantity 2.5% / 2.2%, time 2.3% / 1.3%, place 0.1% / 0%, person and
@@ -70,6 +70,12 @@ _DATE_DIGITS = re.compile(
     r"(?<![\d,.])c?\d{3,4}s?(?![\d,]\d)|'\d{2}s?\b|\b(ad|bp|yr)\b|\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}(st|nd|rd|th)\b|"
     r"\b\d{1,4}\s*(ad|bc|bce|ce|am|pm|a\.m\.|p\.m\.)|\b\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\b",
     re.IGNORECASE,
+)
+# A model number is not a year: "Boeing 737-800", "Flight 370" (three digits after a name); "January 2005",
+# "In 711", "AD 711" and "476-550" still say when.
+_MODEL_NUMBER = re.compile(
+    rf"\b(?!(?i:{_MONTHS}|in|from|since|until|by|before|after|around|circa|c|ad|bc)\b)[A-Z][A-Za-z]+[ -]\d{{3}}\b"
+    r"(?![\d,.])(-\d{3}\b)?"
 )
 _SCALE = r"(bn|m|k|million|billion|trillion)"
 # "$4bn (£2.1bn)" has digits, but it is an amount, not a time
@@ -165,7 +171,8 @@ def agrees(question_type: str | None, answer: str, context: str = "") -> bool:
     if question_type == "quantity":
         return bool(_QUANTITY.search(answer))
     if question_type == "time":
-        return bool(_TIME_WORDS.search(answer)) or (bool(_DATE_DIGITS.search(answer)) and not _MONEY.search(answer))
+        dates = _MODEL_NUMBER.sub(" ", answer)
+        return bool(_TIME_WORDS.search(answer)) or (bool(_DATE_DIGITS.search(dates)) and not _MONEY.search(answer))
     if question_type == "person":
         return not _ONLY_NUMBER.match(answer.strip())
     if question_type == "name":
