@@ -10,9 +10,9 @@ way ask() reads a follow-up (``qa.answer.conversation.reader_question``) among p
 MiniLM cosine to the question with the last exchange beside it: once with the gold paragraph (label 1 if the best
 span is right, F1 >= 0.5), once without it and once with it minus its answer sentences (label 0). A logistic
 regression over the same features as the main calibration; the threshold maximises the mean of "right answers
-given" and "absent answers declined".
+given" and "absent answers declined". The figures also say how the fit does on follow-ups it did not see (two folds).
 
-    .venv/bin/python scripts/calibrate_follow_ups.py [--reader DIR] [--questions 1500]
+    .venv/bin/python scripts/calibrate_follow_ups.py [--reader DIR] [--questions 1500] [--dry-run]
 
 Adds a "follow_up" entry to calibration.json in the reader folder and prints the fit's figures.
 """
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 def main() -> None:
     from calibrate_reader import expected_calibration_error, without_answer_sentences
 
-    from qa.answer.calibration import Calibration, fit_logistic, span_features
+    from qa.answer.calibration import Calibration, decision_rates, fit_calibration, held_out_rates, span_features
     from qa.answer.conversation import Turn, context_query, reader_question
     from qa.embedders import SentenceTransformerEmbedder
     from qa.answer.reader.factory import DEFAULT_READER_DIR, make_reader
@@ -72,7 +72,7 @@ def main() -> None:
     near_vectors = embedder.embed([f"{q.title}\n{m}" if m else q.title for (q, *_), m in zip(sample, near_misses)],
                                   batch_size=64)
 
-    items, golds = [], []
+    items, golds, question_of = [], [], []  # question_of: which follow-up each read asks
     for qi, (q, follow_up, pq, pa) in enumerate(sample):
         asked = reader_question(follow_up, [Turn(pq, pa)])
         others = [c for c in paragraphs[q.title] if c != q.context]
@@ -85,42 +85,43 @@ def main() -> None:
 
         items.append((asked, pool([q.context] + others[: args.pool - 1])))
         golds.append(q.answers)
+        question_of.append(qi)
         if others:
             items.append((asked, pool(others[: args.pool])))
             golds.append(None)
+            question_of.append(qi)
         if near_misses[qi]:
             near = Passage(q.title, q.title, near_misses[qi], 0, len(near_misses[qi]),
                            float(near_vectors[qi] @ query_vectors[qi]))
             items.append((asked, [near] + pool(others[: args.pool - 1])[: args.pool - 1]))
             golds.append(None)
+            question_of.append(qi)
 
     reader = make_reader(args.reader, batch_size=64)
     spans = reader.read_many(items, top_k=1, allow_no_answer=False)
-    features, labels, positive_pool = [], [], []
-    for found, gold in zip(spans, golds):
+    features, right, answerable, groups = [], [], [], []
+    for found, gold, group in zip(spans, golds, question_of):
         if not found:
             continue
         features.append(span_features(found[0]))
-        labels.append(int(gold is not None and best_over_golds(f1_score, found[0].text, gold) >= 0.5))
-        positive_pool.append(gold is not None)
-    x, y, positive_pool = np.asarray(features), np.asarray(labels), np.asarray(positive_pool)
-    weights, bias = fit_logistic(x, y)
-    fitted = Calibration(tuple(float(w) for w in weights), bias, 0.5, "")
+        right.append(gold is not None and best_over_golds(f1_score, found[0].text, gold) >= 0.5)
+        answerable.append(gold is not None)
+        groups.append(group)
+    x, right, answerable = np.asarray(features), np.asarray(right), np.asarray(answerable)
+    weights, bias, threshold = fit_calibration(x, right, answerable)
+    fitted = Calibration(tuple(float(w) for w in weights), bias, round(threshold, 3), "")
     confidence = np.asarray([fitted.confidence_from_features(f) for f in features])
-
-    def rates(threshold: float) -> tuple[float, float]:
-        given = ((confidence >= threshold) & (y == 1)).sum() / max(1, (y == 1).sum())
-        declined = ((confidence < threshold) & ~positive_pool).sum() / max(1, (~positive_pool).sum())
-        return float(given), float(declined)
-
-    threshold = max(np.linspace(0.05, 0.95, 91), key=lambda t: sum(rates(t)))
-    given, declined = rates(threshold)
+    given, declined = decision_rates(confidence, right, answerable, threshold)
+    held_given, held_declined = held_out_rates(x, right, answerable, groups)
     figures = {
-        "reads": int(len(y)),
-        "ece": round(expected_calibration_error(confidence, y), 4),
+        "reads": int(len(right)),
+        "ece": round(expected_calibration_error(confidence, right.astype(int)), 4),
         "right_answers_given": round(given, 4),
         "absent_answers_declined": round(declined, 4),
-        "best_span_right_share": round(float(y[positive_pool].mean()), 4),
+        "best_span_right_share": round(float(right[answerable].mean()), 4),
+        # fitted on half the follow-ups, scored on the other half (and the other way round)
+        "held_out_right_answers_given": round(held_given, 4),
+        "held_out_absent_answers_declined": round(held_declined, 4),
     }
     entry = {
         "weights": list(fitted.weights),
@@ -130,7 +131,7 @@ def main() -> None:
         "paragraphs of their article with the gold one, without it, and with it minus its answer sentences",
         "figures": figures,
     }
-    print(json.dumps({k: entry[k] for k in ("weights", "bias", "threshold", "figures")}))
+    print(json.dumps({k: entry[k] for k in ("features", "weights", "bias", "threshold", "figures")}))
     print("examples:", [f for _, f, _, _ in sample[:5]])
     if not args.dry_run:
         path = Path(args.reader) / "calibration.json"

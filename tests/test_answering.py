@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings as hsettings, strategies as st
 from qa.answer.answering import NOT_FOUND, Answerer, distinct_answers
 from qa.answer.answer_types import within_brackets
 from qa.answer.conversation import Turn, as_turns, context_query
-from qa.answer.calibration import Calibration, fit_logistic
+from qa.answer.calibration import Calibration, fit_calibration, fit_logistic, held_out_rates
 from qa.engine import Engine
 from qa.types import Answer, Citation, Passage, Span
 from tests.fakes import PhraseReader, StaticRetriever
@@ -143,6 +143,21 @@ def test_calibration_fit_separates_and_round_trips(tmp_path):
     calibration.save(tmp_path)
     assert Calibration.load(tmp_path) == calibration
     assert Calibration.load(tmp_path / "missing") == Calibration()
+
+
+def test_held_out_rates_score_a_fit_on_questions_it_did_not_see():
+    rng = np.random.default_rng(1)
+    groups = np.repeat(np.arange(1000), 2)
+    answerable = np.tile([True, False], 1000)
+    right = answerable & (rng.random(2000) < 0.8)
+    informative = np.where(right, rng.normal(2, 1, 2000), rng.normal(-2, 1, 2000))[:, None]
+    given, declined = held_out_rates(informative, right, answerable, groups)
+    assert given > 0.9 and declined > 0.9
+    # Noise fitted in-sample can look like signal; held out, it is no better than chance.
+    given, declined = held_out_rates(rng.normal(size=(2000, 3)), right, answerable, groups)
+    assert given + declined < 1.15
+    weights, bias, threshold = fit_calibration(informative, right, answerable)
+    assert weights[0] > 1.0 and 0.05 <= threshold <= 0.95
 
 
 @given(

@@ -81,3 +81,46 @@ def fit_logistic(x: Sequence[Sequence[float]], y: Sequence[int], *, l2: float = 
         if np.abs(step).max() < 1e-8:
             break
     return w[:-1], float(w[-1])
+
+
+def _arrays(x, right, answerable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.asarray(x, dtype=np.float64), np.asarray(right, dtype=bool), np.asarray(answerable, dtype=bool)
+
+
+def _confidences(x: np.ndarray, weights: np.ndarray, bias: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x @ weights + bias, -50, 50)))
+
+
+def decision_rates(confidence: np.ndarray, right: np.ndarray, answerable: np.ndarray,
+                   threshold: "float | np.ndarray") -> tuple[float, float]:
+    """(share of right answers given, share of reads without the answer declined) at ``threshold`` (one for all,
+    or one per read)."""
+    given = ((confidence >= threshold) & right).sum() / max(1, right.sum())
+    declined = ((confidence < threshold) & ~answerable).sum() / max(1, (~answerable).sum())
+    return float(given), float(declined)
+
+
+def fit_calibration(x, right, answerable) -> tuple[np.ndarray, float, float]:
+    """Weights, bias and the threshold that maximises the mean of "right answers given" and "absent answers
+    declined". ``right``: the read's best span is right; ``answerable``: the gold passage was in the pool."""
+    x, right, answerable = _arrays(x, right, answerable)
+    weights, bias = fit_logistic(x, right.astype(int))
+    confidence = _confidences(x, weights, bias)
+    threshold = max(np.linspace(0.05, 0.95, 91), key=lambda t: sum(decision_rates(confidence, right, answerable, t)))
+    return weights, bias, float(threshold)
+
+
+def held_out_rates(x, right, answerable, groups, *, folds: int = 2, seed: int = 0) -> tuple[float, float]:
+    """The two decision rates on reads the fit did not see: each fold is scored by weights and a threshold fitted
+    on the others, with all reads of one question (``groups``) in one fold. A fit's own figures flatter it."""
+    x, right, answerable = _arrays(x, right, answerable)
+    names = sorted(set(groups))
+    np.random.default_rng(seed).shuffle(names)
+    fold_of = {name: i % folds for i, name in enumerate(names)}
+    fold = np.asarray([fold_of[g] for g in groups])
+    confidence, thresholds = np.zeros(len(x)), np.zeros(len(x))
+    for k in range(folds):
+        train, test = fold != k, fold == k
+        weights, bias, threshold = fit_calibration(x[train], right[train], answerable[train])
+        confidence[test], thresholds[test] = _confidences(x[test], weights, bias), threshold
+    return decision_rates(confidence, right, answerable, thresholds)
