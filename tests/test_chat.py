@@ -157,21 +157,25 @@ def test_a_follow_up_before_a_story_is_picked_is_asked_of_each_of_the_stories(ar
 
 
 def test_a_story_only_guessed_at_does_not_hold_a_question_of_its_own(arrests, engine):
-    # "hello storm" reads as nothing but a weak guess from the storm story: declined.
+    # "hello" reads as nothing but a weak guess from the storm story, which holds none of its words: declined.
     engine._reader = PhraseReader({"Dover": -9.0})
-    hello = arrests.ask("hello storm")
+    hello = arrests.ask("hello")
     assert not hello.found and hello.focus == ("storm.txt",)  # the guess's story, for a follow-up that leans on it
     engine._reader = PhraseReader(PHRASES)
     arrested = arrests.ask("who was arrested?", history=[hello])
     assert not arrested.follow_up and len(arrested.stories) == 3  # asked of every story, not of the guess
     where = arrests.ask("where is it?", history=[hello])
     assert where.follow_up and where.focus == ("storm.txt",)  # a follow-up said as one still reads the guess
-    # once an answer came from the story, the chat is about it: the same question is asked of that story
+    # A declined question whose words the story holds, or an answer from it, puts the chat on the story: the same
+    # question is asked of that story.
+    engine._reader = PhraseReader({"Dover": -9.0})
+    declined = arrests.ask("what did the storm close on Monday?")
     engine._reader = PhraseReader(PHRASES)
     port = arrests.ask("which port did the storm close on Monday?")
-    assert port.found and port.focus == ("storm.txt",)
-    held = arrests.ask("who was arrested?", history=[port])
-    assert held.follow_up and not held.stories and held.focus == ("storm.txt",)
+    assert not declined.found and port.found and declined.focus == port.focus == ("storm.txt",)
+    for history in ([declined], [port]):
+        held = arrests.ask("who was arrested?", history=history)
+        assert held.follow_up and not held.stories and held.focus == ("storm.txt",)
 
 
 def test_the_page_says_a_chat_is_about_every_story_only_until_one_is_chosen():

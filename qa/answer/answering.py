@@ -35,6 +35,8 @@ NOT_FOUND = "The articles don't say."
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # A question stays with the chat's story unless the best article elsewhere explains clearly more of its words.
 NEW_QUESTION_MARGIN = 0.25
+# A declined question still puts the chat on its best guess's story when that story holds most of its words.
+SETTLED_COVERAGE = 0.5
 # A question is open to several stories when at least this many articles hold all its words.
 OPEN_QUESTION_ARTICLES = 3
 MAX_STORIES = 20
@@ -68,14 +70,6 @@ def _with_chosen_story(history: list, turns: list[Turn], focus: tuple[str, ...])
     if chosen is None:
         return turns
     return [*turns[:-1], replace(turns[-1], answer=chosen.text, article_ids=chosen.article_ids)]
-
-
-def _settled(turns: Sequence[Turn], focus_ids: tuple[str, ...], chosen: Sequence[str] | None) -> bool:
-    """The chat's story is one it answered from (or the person chose), not only the best guess of declined questions."""
-    if chosen is not None:
-        return True
-    return any((turn.answer or turn.stories) and set(turn.article_ids or turn.focus or ()) & set(focus_ids)
-               for turn in turns)
 
 
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "dame", "prof"})
@@ -193,7 +187,7 @@ class Answerer:
             # answered with a concert's ticket sales. Clearing the focus asks it of every story. A story the chat
             # only guessed at (its questions were all declined) does not hold a question that does not lean on it:
             # "who was arrested?" after "hello" is asked of every story, not of the guess for "hello".
-            or (not several and _settled(turns, focus_ids, focus)
+            or (not several and (focus is not None or self._settled(turns, focus_ids))
                 and (self._about_focus(terms, focus_ids, passages) or self._open_question(terms)))
         ):
             if several:
@@ -244,6 +238,19 @@ class Answerer:
         in_focus = self._coverage(terms, focus)
         elsewhere = self.retriever.coverage(terms, [passages[0].article_id])
         return elsewhere - in_focus < NEW_QUESTION_MARGIN
+
+    def _settled(self, turns: Sequence[Turn], focus: tuple[str, ...]) -> bool:
+        """The chat is about its story: an answer came from it, or a declined question's words are mostly its words
+        ("what's the latest on the Ryanair Boeing order?"), not only a guess made for "hello"."""
+        for turn in turns:
+            if not set(turn.article_ids or turn.focus or ()) & set(focus):
+                continue
+            if turn.answer or turn.stories:
+                return True
+            terms = self._question_terms(turn.question)
+            if terms and self._coverage(terms, focus) >= SETTLED_COVERAGE:
+                return True
+        return False
 
     # -- answering -----------------------------------------------------------------------------------------------
     def _ask_in_focus(self, question: str, turns: Sequence[Turn], focus: tuple[str, ...]) -> Answer:
