@@ -106,7 +106,8 @@ class Answer:
     the question as it was read (a follow-up reads with the chat's context) and ``focus`` the articles the chat is
     about after this answer: the next follow-up is answered from them first. ``elsewhere``: for a question the
     chat's story did not answer, how many other articles hold all its words (asked again with the story cleared, it
-    is read in them)."""
+    is read in them). ``small_talk``: the message asked nothing ("hello", "thanks"); ``text`` replies to it and the
+    chat's focus is unchanged."""
 
     question: str
     text: str
@@ -120,6 +121,7 @@ class Answer:
     focus: tuple[str, ...] = ()
     follow_up: bool = False
     elsewhere: int = 0
+    small_talk: bool = False  # the message asked nothing ("thanks"): ``text`` is a reply, not an answer
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -157,9 +157,9 @@ def test_a_follow_up_before_a_story_is_picked_is_asked_of_each_of_the_stories(ar
 
 
 def test_a_story_only_guessed_at_does_not_hold_a_question_of_its_own(arrests, engine):
-    # "hello" reads as nothing but a weak guess from the storm story, which holds none of its words: declined.
+    # "tell me a joke" reads as nothing but a weak guess from the storm story, which holds none of its words.
     engine._reader = PhraseReader({"Dover": -9.0})
-    hello = arrests.ask("hello")
+    hello = arrests.ask("tell me a joke")
     assert not hello.found and hello.focus == ("storm.txt",)  # the guess's story, for a follow-up that leans on it
     engine._reader = PhraseReader(PHRASES)
     arrested = arrests.ask("who was arrested?", history=[hello])
@@ -176,6 +176,36 @@ def test_a_story_only_guessed_at_does_not_hold_a_question_of_its_own(arrests, en
     for history in ([declined], [port]):
         held = arrests.ask("who was arrested?", history=history)
         assert held.follow_up and not held.stories and held.focus == ("storm.txt",)
+
+
+def test_small_talk_is_replied_to_and_the_chat_stays_on_its_story(chat):
+    first = chat.ask("who walked out in Leeds?")
+    thanks = chat.ask("thanks", history=[first])
+    # a reply, not a span of the story read as an answer to "thanks"
+    assert thanks.small_talk and not thanks.found and "welcome" in thanks.text and not thanks.citations
+    assert thanks.focus == first.focus == ("strike.txt",)
+    assert chat.ask("Hello!").small_talk and chat.ask("ok great", history=[first]).focus == ("strike.txt",)
+    # the follow-up after it reads with the last answered exchange, not with "thanks"
+    follow = chat.ask("when did they do it?", history=[first, thanks])
+    assert follow.follow_up and follow.understood_as == "when did they do it? (who walked out in Leeds? Train drivers)"
+    # a pleasantry before a question is not part of it
+    opened = chat.ask("thanks, and when did they do it?", history=[first, thanks])
+    assert not opened.small_talk and opened.understood_as.startswith("and when did they do it? (")
+    assert chat.ask("so, when?", history=[first]).understood_as.startswith("so, when?")
+    for question in ("who?", "what now?", "thanks for what?", "no, the other strike"):
+        assert not chat.ask(question, history=[first]).small_talk
+
+
+
+def test_looking_for_a_pleasantry_takes_no_time_on_a_long_question():
+    import time
+
+    from qa.answer.conversation import without_chatter
+
+    started = time.perf_counter()
+    for question in ("word " * 2000 + "?", "a" * 10_000, "ok " * 3000 + ", who?"):
+        without_chatter(question)
+    assert time.perf_counter() - started < 1.0  # a backtracking pattern took minutes on the first one
 
 
 def test_the_page_says_a_chat_is_about_every_story_only_until_one_is_chosen():

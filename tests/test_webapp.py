@@ -25,6 +25,7 @@ from qa.webapp.service import (
     MAX_QUESTION_CHARS,
     ChatService,
     ProgressEmbedder,
+    answer_from_dict,
     load_turns,
     save_turns,
 )
@@ -145,6 +146,15 @@ def test_not_found_is_unmistakable_and_keeps_guess_and_closest_passages():
     assert out.count('class="passage open-source"') == render.CLOSEST_PASSAGES
     hopeless = Answer("q", "The articles don't say.", False, 0.01, [], [Answer("q", "x", False, 0.01)], passages)
     assert "Closest guess" not in render.answer_html(hopeless) and "Closest passages" in render.answer_html(hopeless)
+
+
+def test_a_reply_to_small_talk_is_plain_text_not_a_failed_answer():
+    out = render.answer_html(Answer("thanks", "You're welcome.", False, 0.0, small_talk=True))
+    assert 'class="answer small-talk"' in out and "You&#x27;re welcome." in out
+    assert "Not found" not in out and "not-found" not in out
+    # as the browser keeps it and sends it back
+    kept = answer_from_dict(Answer("thanks", "You're welcome.", False, 0.0, small_talk=True).to_dict())
+    assert kept.small_talk
 
 
 def test_a_follow_up_its_story_does_not_answer_offers_every_article():

@@ -25,7 +25,9 @@ from qa.answer.conversation import (
     repeats,
     restates,
     said_in_chat,
+    small_talk,
     stories_in_focus,
+    without_chatter,
     story_articles,
 )
 from qa.ingest.text import normalize_answer
@@ -169,6 +171,10 @@ class Answerer:
             focus_ids = self._focus_of_text_history(turns)
         if not question:
             return Answer(question, NOT_FOUND, False, 0.0, focus=focus_ids)
+        question = without_chatter(question)
+        reply = small_talk(question)
+        if reply is not None:  # "thanks": a reply, and the chat stays on its story
+            return Answer(question, reply, False, 0.0, focus=focus_ids, small_talk=True)
         terms = self._question_terms(question)
         # Each ranking's best passage is read even when fusion ranks it lower, if the other ranking holds it too:
         # "which airline ordered 70 new Boeing planes?" has BM25's first passage in the Ryanair story, lower by
@@ -186,7 +192,7 @@ class Answerer:
             # one story is about that story: in a chat about a play, "how many tickets had been sold?" is not
             # answered with a concert's ticket sales. Clearing the focus asks it of every story. A story the chat
             # only guessed at (its questions were all declined) does not hold a question that does not lean on it:
-            # "who was arrested?" after "hello" is asked of every story, not of the guess for "hello".
+            # "who was arrested?" after "tell me a joke" is asked of every story, not of the guess for the joke.
             or (not several and (focus is not None or self._settled(turns, focus_ids))
                 and (self._about_focus(terms, focus_ids, passages) or self._open_question(terms)))
         ):
@@ -241,7 +247,7 @@ class Answerer:
 
     def _settled(self, turns: Sequence[Turn], focus: tuple[str, ...]) -> bool:
         """The chat is about its story: an answer came from it, or a declined question's words are mostly its words
-        ("what's the latest on the Ryanair Boeing order?"), not only a guess made for "hello"."""
+        ("what's the latest on the Ryanair Boeing order?"), not only a guess made for "tell me a joke"."""
         for turn in turns:
             if not set(turn.article_ids or turn.focus or ()) & set(focus):
                 continue

@@ -148,6 +148,50 @@ def chat_focus(turns: Sequence[Turn]) -> tuple[str, ...]:
     return ()
 
 
+# Messages that ask nothing: a greeting, thanks, an acknowledgement. Every word of the message must be one of these.
+_GREETING = frozenset({"hi", "hello", "hey", "hiya", "howdy", "greetings", "morning", "afternoon", "evening"})
+_THANKS = frozenset({"thanks", "thank", "thx", "ty", "cheers", "ta", "appreciated", "appreciate"})
+_FAREWELL = frozenset({"bye", "goodbye", "cya", "farewell"})
+_PLEASANTRY = _GREETING | _THANKS | _FAREWELL | frozenset({
+    "ok", "okay", "great", "cool", "nice", "perfect", "awesome", "brilliant", "excellent", "wow", "interesting",
+})  # fmt: skip
+_CHATTER = _PLEASANTRY | frozenset({
+    "k", "kk", "fine", "sure", "alright", "right", "yes", "yeah", "yep", "no", "nope", "got", "it", "understood",
+    "lol", "haha", "hmm", "good", "very", "much", "so", "a", "lot", "you", "that's", "thats", "there", "all", "for",
+    "now", "see", "later", "again", "the", "noted",
+})  # fmt: skip
+
+
+def small_talk(message: str) -> str | None:
+    """The reply to a message that asks nothing ("hello", "thanks", "ok great"), or None for anything else. Such a
+    message is not read as a question: "thanks" after an answer would otherwise be read as a bare follow-up and
+    answered with some span of the story."""
+    said = words(message)
+    if not said or not all(w in _CHATTER for w in said) or "?" in message:
+        return None
+    if any(w in _THANKS for w in said):
+        return "You're welcome. Ask another question about the articles whenever you like."
+    if any(w in _FAREWELL for w in said):
+        return "Goodbye. The articles will be here when you come back."
+    if any(w in _GREETING for w in said):
+        return "Hello! Ask me a question about the articles."
+    return "Ask me another question about the articles."
+
+
+# A few words, then a comma or a stop: "thanks, ...", "ok great! ..." (words apart by separators, so no backtracking)
+_LEADING_CHATTER = re.compile(r"^\s*([\w']+(?:[\s,]+[\w']+){0,5})\s*[,.!]+\s+(?=\S)")
+
+
+def without_chatter(question: str) -> str:
+    """The question without the pleasantry it opens with ("thanks, who was arrested?" -> "who was arrested?")."""
+    found = _LEADING_CHATTER.match(question)
+    said = words(found.group(1)) if found else []
+    # "so, what happened?" and "no, I mean ..." keep their opener: it is part of what is asked
+    if said and all(w in _CHATTER for w in said) and any(w in _PLEASANTRY for w in said):
+        return question[found.end():]
+    return question
+
+
 def words(question: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", question.lower())
 

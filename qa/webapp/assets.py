@@ -219,6 +219,7 @@ CSS = """
 .answer.not-found { border: 1px solid #f59e0b; border-left: 5px solid #f59e0b; background: #fffbeb; }
 .answer.not-found .answer-text { color: #7c2d12; }
 .answer.error { border-color: #ef4444; background: #fef2f2; }
+.answer.small-talk .answer-text { font-size: 1.05rem; font-weight: 500; }
 .answer.error .answer-text { color: #991b1b; font-size: 1.1rem; }
 .answer.pending { color: var(--body-text-color-subdued); font-style: italic; }
 .guess { margin: 10px 0 2px; }

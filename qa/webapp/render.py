@@ -223,6 +223,8 @@ def answer_html(answer: Answer, chosen: Sequence[str] = ()) -> str:
             + stories_html(answer, chosen)
             + "</div>"
         )
+    if answer.small_talk:  # "thanks": a plain reply, not an answer the articles failed to give
+        return f'<div class="answer small-talk"><div class="answer-text">{esc(answer.text)}</div></div>'
     if not answer.found:
         return not_found_html(answer)
     words = confidence_words(answer.confidence, True)

@@ -315,6 +315,7 @@ def answer_from_dict(data: dict) -> Answer:
         focus=tuple(data.get("focus") or ()),
         follow_up=bool(data.get("follow_up")),
         elsewhere=int(data.get("elsewhere") or 0),
+        small_talk=bool(data.get("small_talk")),
     )
 
 
