@@ -34,7 +34,7 @@ class StaticRetriever:
         self.passages = list(passages)
         self.terms = _NoTerms()
 
-    def search(self, query, k, *, leaders=False):
+    def search(self, query, k, *, leaders=False, rarest=None):
         return self.passages[:k]
 
     def search_within(self, query, article_ids, k):

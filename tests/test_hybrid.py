@@ -118,3 +118,42 @@ def test_negative_fusion_settings_are_refused(settings):
         settings.replace(fusion_rank_constant=-1)
     with pytest.raises(ConfigError):
         settings.replace(fusion_lexical_weight=-0.5)
+
+
+def test_bm25s_first_passage_is_read_when_only_it_holds_the_questions_rarest_word(engine, articles, embedder):
+    # "Korneyev" in "who is Ivan Korneyev?": one article names him, and the meaning of the question alone ranks
+    # other passages above it.
+    for i in range(12):
+        write(articles, f"n{i}.txt", story(f"Council {i}", f"The city council met {i} times to discuss the budget."))
+    write(articles, "rare.txt", story("Appointment", "Vrbanic was named treasurer of the council."))
+    engine.sync(articles)
+    generation = engine.generation()
+    question = "what did the city council discuss about the budget, the council budget, with Vrbanic?"
+
+    def read(rarest: str | None) -> list[str]:
+        found = generation.hybrid_search(question, embedder.embed([question])[0], 3, mode="hybrid",
+                                         weights=(1.0, 0.1), depth=3, rank_constant=10, leaders=True, rarest=rarest)
+        return [p.article_id for p in found]
+
+    assert "rare.txt" not in read(None)
+    assert read("vrbanic")[-1] == "rare.txt" and len(read("vrbanic")) == 4
+    assert "rare.txt" not in read("council")  # the passages read hold it already
+    assert "rare.txt" not in read("zzyzx")  # no article uses it: nothing holds it
+
+
+def test_the_answerer_asks_for_the_holder_of_the_questions_rarest_word(engine, articles, settings):
+    from qa.answer.answering import Answerer
+    from qa.answer.calibration import Calibration
+    from qa.answer.retriever import Retriever
+    from tests.fakes import PhraseReader
+
+    write(articles, "rare.txt", story("Appointment", "Vrbanic was named treasurer of the council."))
+    write(articles, "met.txt", story("Council", "The council met on Monday."))
+    engine.sync(articles)
+    retriever = Retriever(engine.generation(), engine.embedder, settings)
+    asked = []
+    search = retriever.search
+    retriever.search = lambda query, k, **options: asked.append(options) or search(query, k, **options)
+    Answerer(retriever, PhraseReader({}), engine.generation().cited_sentence, calibration=Calibration()).ask(
+        "who did the council name, Vrbanic?")
+    assert asked[0] == {"leaders": True, "rarest": "vrbanic"}  # not "who", which asks and names nothing

@@ -179,7 +179,10 @@ class Answerer:
         # Each ranking's best passage is read even when fusion ranks it lower, if the other ranking holds it too:
         # "which airline ordered 70 new Boeing planes?" has BM25's first passage in the Ryanair story, lower by
         # meaning and fused below five passages of another Boeing story.
-        passages = self.retriever.search(question, self.top_k_passages, leaders=True)
+        # So is BM25's first passage when only it holds the question's rarest word: "Korneyev", which one article
+        # has, in "who is Ivan Korneyev?" (a word no article has is the rarest, and then nothing is added).
+        rarest = max(terms, key=self.retriever.terms.idf) if terms else None
+        passages = self.retriever.search(question, self.top_k_passages, leaders=True, rarest=rarest)
         # A bare question stays with the story if the story speaks of it at all ("what's the show called?" in a
         # story about a show), or if it names no story of its own (below).
         # Of many stories in focus, one is often the collection's best match for any question at all: only a

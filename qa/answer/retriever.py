@@ -31,9 +31,10 @@ class Retriever:
             vector = self._vectors[text] = np.asarray(self.embedder.embed([text]), dtype=np.float32).reshape(1, -1)
         return vector
 
-    def search(self, query: str, k: int, *, leaders: bool = False) -> list[Passage]:
+    def search(self, query: str, k: int, *, leaders: bool = False, rarest: str | None = None) -> list[Passage]:
         """Collection-wide: dense and BM25 rankings fused, as configured; ``leaders``: each ranking's first passage
-        follows when fusion left it out of the k although the other ranking holds it too."""
+        follows when fusion left it out of the k although the other ranking holds it too, or when it alone holds
+        ``rarest``, the question's rarest word (qa.store.index.LoadedGeneration.hybrid_search)."""
         s = self.settings
         return self.generation.hybrid_search(
             query,
@@ -44,6 +45,7 @@ class Retriever:
             depth=s.fusion_depth,
             rank_constant=s.fusion_rank_constant,
             leaders=leaders,
+            rarest=rarest,
         )
 
     def search_within(self, query: str, article_ids: Sequence[str], k: int) -> list[Passage]:

@@ -115,11 +115,14 @@ class LoadedGeneration:
         depth: int,
         rank_constant: int = 60,
         leaders: bool = False,
+        rarest: str | None = None,
     ) -> list[Passage]:
         """Dense, lexical (BM25) or both fused by reciprocal rank. Passage.score stays the cosine similarity to the
         question in every mode, so scores mean the same thing whichever ranking produced the list. ``leaders``
         (hybrid only): each ranking's first passage follows the k fused ones when fusion left it out although the
-        other ranking holds it."""
+        other ranking holds it; and BM25's first passage follows when it holds ``rarest`` (the question's rarest word,
+        as the lexical index stems it) and none of the others does: a name only one article has ("Korneyev" in "who
+        is Ivan Korneyev?") that the meaning of the question alone never ranks high enough."""
         dense_ids: list[int] = []
         if mode in {"dense", "hybrid"}:
             _, ids = self.store.search(query_vector, max(k, depth) if mode == "hybrid" else k)
@@ -136,10 +139,17 @@ class LoadedGeneration:
         ranked = ranked[:k]
         if leaders:
             ranked += missing_leaders(ranked, dense_ids, lexical_ids)
+            ranked += self._holder_of(rarest, ranked, lexical_ids)
         if not ranked:
             return []
         cosines = self.vectors(ranked) @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
         return self.passages_for(ranked, cosines.tolist())
+
+    def _holder_of(self, term: str | None, ranked: list[int], lexical_ids: list[int]) -> list[int]:
+        if not term or not lexical_ids or lexical_ids[0] in ranked:
+            return []
+        holders = self.lexical.postings(term)  # none for a word the collection never uses ("Gillette")
+        return [lexical_ids[0]] if lexical_ids[0] in holders and not np.isin(ranked, holders).any() else []
 
     def vectors(self, chunk_ids) -> np.ndarray:
         try:
