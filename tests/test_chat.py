@@ -208,6 +208,34 @@ def test_looking_for_a_pleasantry_takes_no_time_on_a_long_question():
     assert time.perf_counter() - started < 1.0  # a backtracking pattern took minutes on the first one
 
 
+def test_who_someone_is_is_one_answer_however_many_articles_describe_them(engine, articles):
+    write(articles, "budget.txt", story("Budget", "Chancellor Gordon Brown set out the budget.", "Tony Blair agreed."))
+    write(articles, "union.txt", story("Strike", "Union leader Bob Crow met Gordon Brown on Friday."))
+    write(articles, "speech.txt", story("Speech", "The Chancellor, Gordon Brown, spoke in Leeds."))
+    engine.sync(articles)
+    engine._reader = PhraseReader({"Chancellor": 6.0, "Union leader": 5.0, "Tony Blair": 5.5})
+    answer = engine.ask("who is Gordon Brown?")
+    assert answer.found and not answer.stories and answer.text == "Chancellor"
+    assert {c.article_id for c in answer.citations} == {"budget.txt", "speech.txt"}  # every article saying it
+    assert set(answer.focus) == {"budget.txt", "speech.txt"}
+    assert {a.text for a in answer.alternatives} <= {"Union leader", "Tony Blair"} and answer.alternatives
+    # the same articles, asked what several stories answer differently: story by story
+    engine._reader = PhraseReader({"Bob Crow": 6.0, "Tony Blair": 5.5, "The Chancellor": 5.0})
+    assert engine.ask("who was with Gordon Brown?").stories
+
+
+@pytest.mark.parametrize("question, defining", [
+    ("who is Gordon Brown?", True), ("who is gordon brown", True), ("what is Yukos?", True),
+    ("who is Mohammed Ali?", True), ("who was arrested?", False), ("who is being sued?", False),
+    ("who is the chancellor?", False), ("who is he?", False), ("what is happening?", False),
+    ("who is suing them?", False), ("who resigned?", False), ("who was with Gordon Brown?", False),
+])
+def test_a_question_that_asks_what_one_named_thing_is(question, defining):
+    from qa.answer.conversation import asks_what_it_is
+
+    assert asks_what_it_is(question) is defining
+
+
 def test_the_page_says_a_chat_is_about_every_story_only_until_one_is_chosen():
     stories = [Story("A", 0.9, [], ("a.txt", "a2.txt"), "T", None), Story("B", 0.8, [], ("b.txt",), "U", None)]
     assert story_articles(stories) == ("a.txt", "a2.txt", "b.txt") == story_articles([("a.txt", "a2.txt"), ("b.txt",)])

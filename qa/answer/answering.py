@@ -12,6 +12,7 @@ from qa.answer.answer_types import agrees, converts, expected_type, name_start, 
 from qa.answer.calibration import Calibration
 from qa.answer.conversation import (
     QUESTION_WORDS,
+    asks_what_it_is,
     Turn,
     as_turns,
     chat_focus,
@@ -313,6 +314,8 @@ class Answerer:
             holding = self.retriever.articles_with(rarest)
             on_subject = [sp for sp in spans if sp.passage.article_id in holding]
             stories = self._stories(question, on_subject)
+            if stories and asks_what_it_is(question):
+                return self._described(question, stories, passages)
             if len(stories) >= 2:
                 best = stories[0]
                 return Answer(
@@ -333,6 +336,16 @@ class Answerer:
         # that "in which cities?" after a declined "who was arrested for selling drugs online?" still has one.
         cited = answer.citations if answer.found else (answer.alternatives[0].citations if answer.alternatives else [])
         return replace(answer, understood_as=question, focus=tuple(dict.fromkeys(c.article_id for c in cited)))
+
+    def _described(self, question: str, stories: list[Story], passages: list[Passage]) -> Answer:
+        """"who is Gordon Brown?" is one man, however many articles name him: the best description is the answer and
+        the other articles' descriptions are its alternatives ("Chancellor", not "Chancellor", "Tony Blair" and "union
+        leader" as stories). The articles that first name someone say who they are, so every article's first
+        sentence naming them is read, as for a question that several stories answer."""
+        best, others = stories[0], stories[1:]
+        alternatives = [Answer(question, s.text, True, s.confidence, s.citations) for s in others]
+        return Answer(question, best.text, True, best.confidence, best.citations,
+                      alternatives[: self.max_alternatives], passages, understood_as=question, focus=best.article_ids)
 
     def _reader_spans(self, question: str, passages: list[Passage], *, asked: str | None = None) -> list[Span]:
         """The reader's candidate spans for ``question`` (worded as ``asked`` for the reader), keeping only those of

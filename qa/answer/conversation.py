@@ -223,6 +223,29 @@ def is_bare(question: str) -> bool:
     return len([w for w in tokens if w not in QUESTION_WORDS and w not in _FUNCTION_WORDS]) <= 1
 
 
+# "who is Gordon Brown?", "what was Yukos?": who or what, a form of "be", then one to four words.
+_DEFINING = re.compile(r"^\s*(who|what)(\s*'s|\s+(is|was|are|were))\s+([\w'.&-]+(\s+[\w'.&-]+){0,3})\s*\??\s*$",
+                       re.IGNORECASE)
+_NOT_A_NAME = _ANAPHORA | frozenset({
+    "the", "a", "an", "i", "you", "we", "my", "your", "our", "here", "happening", "next", "new", "there", "wrong",
+    "with", "for", "in", "on", "at", "by", "from", "to", "about", "behind", "against", "after", "before", "under",
+    "over", "like", "into", "not",
+})  # fmt: skip
+
+
+def asks_what_it_is(question: str) -> bool:
+    """"who is Gordon Brown?": one person or thing, described in many articles, not a question that several stories
+    answer differently ("who was arrested?", "who is the chancellor?", "who is being sued?"). A capitalised word is
+    a name as typed; in lower case, a word ending like a verb form ("arrested", "suing", "chosen") is not one."""
+    found = _DEFINING.match(question)
+    if not found:
+        return False
+    said = found.group(4).split()
+    if any(w.lower().strip("'.") in _NOT_A_NAME for w in said):
+        return False
+    return any(w[0].isupper() for w in said) or not any(w.lower().endswith(("ed", "ing", "en")) for w in said)
+
+
 def leans_on_chat(question: str) -> bool:
     """Said the way a follow-up is said: it points back, or it is bare."""
     return points_back(question) or is_bare(question)
