@@ -40,6 +40,18 @@ def _optimiser(config: dict, state: dict) -> str:
             f"{config['weight_decay']}, attention dropout {config['attention_dropout']}, batch {config['batch_size']}")
 
 
+def _rates(figures: dict) -> str:
+    """The fit's decision rates, and the same on questions it did not see when the calibration recorded them."""
+    if "right_answers_given" not in figures:
+        return ""
+    out = (f"; {figures['right_answers_given']:.1%} of right answers given, "
+           f"{figures['absent_answers_declined']:.1%} of absent ones declined")
+    if "held_out_right_answers_given" in figures:
+        out += (f" ({figures['held_out_right_answers_given']:.1%} and {figures['held_out_absent_answers_declined']:.1%}"
+                " fitted on half the questions and scored on the other half)")
+    return out
+
+
 def card_lines(training: dict, result: dict, calibration: dict | None, adversarial: dict | None,
                evaluated_on: str, blend: dict | None = None) -> list[str]:
     state, config = training["state"], training["config"]
@@ -124,15 +136,14 @@ def card_lines(training: dict, result: dict, calibration: dict | None, adversari
         figures = calibration.get("figures", {})
         lines.append(
             f"| confidence | logistic calibration, threshold {calibration['threshold']}; fitted on "
-            f"{calibration['fitted_on']}; ECE {figures.get('ece')} |"
+            f"{calibration['fitted_on']}; ECE {figures.get('ece')}{_rates(figures)} |"
         )
         follow = calibration.get("follow_up")
         if follow:
             figures = follow.get("figures", {})
             lines.append(
                 f"| confidence of follow-ups | its own logistic calibration, threshold {follow['threshold']}; "
-                f"fitted on {follow['fitted_on']}; {figures.get('right_answers_given', 0):.1%} of right answers given, "
-                f"{figures.get('absent_answers_declined', 0):.1%} of absent ones declined |"
+                f"fitted on {follow['fitted_on']}{_rates(figures)} |"
             )
     if adversarial:
         lines.append(

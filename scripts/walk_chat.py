@@ -1,7 +1,8 @@
-"""Use the web chat as a person would: type a question, three follow-ups, a question that names no story of its own
-(read in the story the chat is about), then its "Ask every article" (answered story by story), and one the articles
-don't answer, into the real page in Debian's Chromium; print how long each answer took to show and what it
-says, and save a screenshot of each (to --shots).
+"""Use the web chat as a person would: type a question, two follow-ups, a "thanks" (a reply, and the chat stays on its
+story), a third follow-up, a question that names no story of its own (read in the story the chat is about), then its
+"Ask every article" (answered story by story), one the articles don't answer and one that asks who someone is, into
+the real page in Debian's Chromium; print how long each answer took to show and what it says, and save a screenshot
+of each (to --shots).
 
     .venv/bin/python app.py --articles /tmp/corpus --index indexes/bbc --port 7861 &   # BBC plus the seed
     .venv/bin/python scripts/walk_chat.py http://127.0.0.1:7861/
@@ -19,10 +20,12 @@ QUESTIONS = [
     "which airline ordered 70 new Boeing planes?",
     "how much is the deal worth?",
     "and when?",
+    "thanks",
     "who said that?",
     "who resigned?",
     EVERYWHERE,
     "who won the 2010 world cup?",
+    "who is Gordon Brown?",
 ]
 
 

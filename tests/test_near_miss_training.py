@@ -204,3 +204,16 @@ def test_the_model_card_describes_a_fine_tune_and_the_training_it_started_from()
     assert "chat follow-ups" not in text and "--follow-up-share 0.0" in text
     assert "0.50 h of training steps: steps 0-750" in text and "declines 80.0% of 400" in text
     assert "--fine-tune" in text and "CC BY-SA 4.0" in text
+
+
+def test_the_model_card_gives_the_calibrations_rates_and_their_held_out_figures():
+    figures = {"ece": 0.013, "right_answers_given": 0.917, "absent_answers_declined": 0.904,
+               "held_out_right_answers_given": 0.928, "held_out_absent_answers_declined": 0.891}
+    follow = {"threshold": 0.26, "fitted_on": "follow-ups", "figures": {**figures, "right_answers_given": 0.889}}
+    calibration = {"threshold": 0.29, "fitted_on": "questions", "figures": figures, "follow_up": follow}
+    text = stage2_card(750, 1800.0, calibration=calibration)
+    assert "91.7% of right answers given, 90.4% of absent ones declined (92.8% and 89.1% fitted on half" in text
+    assert "88.9% of right answers given" in text
+    # a calibration from before held-out figures were recorded says only what it has
+    old = {**calibration, "figures": {"ece": 0.013, "right_answers_given": 0.917, "absent_answers_declined": 0.904}}
+    assert "fitted on half" not in stage2_card(750, 1800.0, calibration={**old, "follow_up": None})
