@@ -131,7 +131,7 @@ def main() -> None:
         "paragraphs of their article with the gold one, without it, and with it minus its answer sentences",
         "figures": figures,
     }
-    print(json.dumps({k: entry[k] for k in ("features", "weights", "bias", "threshold", "figures")}))
+    print(json.dumps({k: entry[k] for k in ("weights", "bias", "threshold", "figures")}))
     print("examples:", [f for _, f, _, _ in sample[:5]])
     if not args.dry_run:
         path = Path(args.reader) / "calibration.json"

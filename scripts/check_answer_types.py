@@ -34,12 +34,14 @@ def main() -> None:
     print("| split | type | questions | gold answer refused |\n|---|---|---|---|")
     for split in ("train", "dev"):
         data = json.load(gzip.open(args.squad / f"{split}-v1.1.json.gz"))
-        read = [(qa["question"], [a["text"] for a in qa["answers"]], paragraph["context"])
+        read = [(qa["question"], [a["text"] for a in qa["answers"]], paragraph["context"],
+                 [a["answer_start"] for a in qa["answers"]])
                 for article in data["data"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
-        questions = [(q, golds) for q, golds, _ in read]
+        questions = [(q, golds) for q, golds, _, _ in read]
         for kind in ("quantity", "time", "person", "name", "organisation", "place"):
-            asked = [(q, golds, context) for q, golds, context in read if expected_type(q) == kind]
-            refused = [(q, golds) for q, golds, context in asked if not any(agrees(kind, g, context) for g in golds)]
+            asked = [item for item in read if expected_type(item[0]) == kind]
+            refused = [(q, golds) for q, golds, context, starts in asked
+                       if not any(agrees(kind, g, context, at) for g, at in zip(golds, starts))]
             share = len(refused) / len(asked) if asked else 0.0
             print(f"| {split} | {kind} | {len(asked)} | {len(refused)} ({share:.1%}) |")
             for q, golds in refused[: args.show]:

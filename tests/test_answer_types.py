@@ -177,3 +177,14 @@ def test_a_sum_and_its_conversion_are_one_figure(text, first, second, same):
 def test_a_place_holds_no_one_the_passage_quotes(span, ok):
     passage = "Taraz-based IT specialist Ivan Korneyev told Caravanserai. Payments go in, said Korneyev."
     assert agrees("place", span, passage) is ok
+
+
+def test_a_number_that_is_part_of_a_model_in_its_passage_is_not_a_time():
+    passage = "Ryanair ordered 70 Boeing 737-800 planes for delivery in 2008. It flew 800 times in 2004."
+    assert not agrees("time", "800", passage, passage.index("800"))  # of "Boeing 737-800"
+    assert not agrees("time", "737", passage, passage.index("737"))
+    assert agrees("time", "800", passage, passage.rindex("800"))  # a number standing alone may be a year
+    assert agrees("time", "2008", passage, passage.index("2008"))
+    assert agrees("time", "800")  # without its passage, the answer alone decides
+    far = "x" * 100 + passage  # where the passage stands does not matter
+    assert not agrees("time", "800", far, far.index("800")) and agrees("time", "2008", far, far.index("2008"))

@@ -164,15 +164,24 @@ def names_a_person(answer: str, context: str) -> bool:
     return False
 
 
-def agrees(question_type: str | None, answer: str, context: str = "") -> bool:
-    """``context``: the passage the answer was read in (a place is not someone it says things of)."""
+def _says_when(answer: str, context: str, at: int | None) -> bool:
+    """Digits in the answer that say when: not part of a model number, in the answer ("Boeing 737") or, when ``at``
+    says where the answer stands in ``context``, around it ("800" of "Boeing 737-800")."""
+    if at is None or context[at : at + len(answer)] != answer:
+        return bool(_DATE_DIGITS.search(_MODEL_NUMBER.sub(" ", answer)))
+    models = [m.span() for m in _MODEL_NUMBER.finditer(context, max(0, at - 40), at + len(answer) + 10)]
+    return any(not any(a <= at + d.start() and at + d.end() <= b for a, b in models) for d in _DATE_DIGITS.finditer(answer))
+
+
+def agrees(question_type: str | None, answer: str, context: str = "", at: int | None = None) -> bool:
+    """``context``: the passage the answer was read in (a place is not someone it says things of); ``at``: where
+    the answer starts in it."""
     if question_type == "place":
         return not names_a_person(answer, context)
     if question_type == "quantity":
         return bool(_QUANTITY.search(answer))
     if question_type == "time":
-        dates = _MODEL_NUMBER.sub(" ", answer)
-        return bool(_TIME_WORDS.search(answer)) or (bool(_DATE_DIGITS.search(dates)) and not _MONEY.search(answer))
+        return bool(_TIME_WORDS.search(answer)) or (_says_when(answer, context, at) and not _MONEY.search(answer))
     if question_type == "person":
         return not _ONLY_NUMBER.match(answer.strip())
     if question_type == "name":

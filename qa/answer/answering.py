@@ -358,7 +358,8 @@ class Answerer:
         wanted = expected_type(question)
         # An answer never runs across a paragraph break (a headline into the first paragraph, say).
         spans = [span for span in spans
-                 if agrees(wanted, span.text, span.passage.text) and not _PARAGRAPH_BREAK.search(span.text)]
+                 if agrees(wanted, span.text, span.passage.text, span.start - span.passage.start)
+                 and not _PARAGRAPH_BREAK.search(span.text)]
         if wants_a_name(question):
             # "US supermarket giant Wal-Mart" answers "who is being sued?" as "Wal-Mart", cited at its own characters
             # (the descriptor stays in the cited sentence); the same name in other articles then groups with it.
