@@ -6,7 +6,8 @@ other paragraphs (label 0: the answer is not there), and once with a near miss: 
 sentence that holds a gold answer cut out, among the others (label 0: the story is there, the fact is not; this is
 what questions about events the articles never report look like). Passage scores are real MiniLM cosines. A
 logistic regression over (span margin over "no answer", log span probability, passage score) gives the confidence;
-the threshold maximises the mean of "right answers given" and "absent answers declined". The figures also say how the fit does on questions it did not see (two folds).
+the threshold maximises the mean of "right answers given" and "absent answers declined". The figures also say how
+the fit does on questions it did not see (two folds).
 
     .venv/bin/python scripts/calibrate_reader.py [--reader DIR] [--questions 1500] [--dry-run]
 

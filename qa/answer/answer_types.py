@@ -170,7 +170,8 @@ def _says_when(answer: str, context: str, at: int | None) -> bool:
     if at is None or context[at : at + len(answer)] != answer:
         return bool(_DATE_DIGITS.search(_MODEL_NUMBER.sub(" ", answer)))
     models = [m.span() for m in _MODEL_NUMBER.finditer(context, max(0, at - 40), at + len(answer) + 10)]
-    return any(not any(a <= at + d.start() and at + d.end() <= b for a, b in models) for d in _DATE_DIGITS.finditer(answer))
+    return any(not any(a <= at + d.start() and at + d.end() <= b for a, b in models)
+               for d in _DATE_DIGITS.finditer(answer))
 
 
 def agrees(question_type: str | None, answer: str, context: str = "", at: int | None = None) -> bool:
