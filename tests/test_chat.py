@@ -219,6 +219,14 @@ def test_who_someone_is_is_one_answer_however_many_articles_describe_them(engine
     assert {c.article_id for c in answer.citations} == {"budget.txt", "speech.txt"}  # every article saying it
     assert set(answer.focus) == {"budget.txt", "speech.txt"}
     assert {a.text for a in answer.alternatives} <= {"Union leader", "Tony Blair"} and answer.alternatives
+    # in a chat about another story, it is a new question, not one that names no story of its own
+    engine._reader = PhraseReader({"Chancellor": 6.0, "Union leader": 5.0, "Tony Blair": 5.5, "Dover": 6.0})
+    write(articles, "storm.txt", STORM)
+    engine.sync(articles)
+    port = engine.ask("which port did the storm close on Monday?")
+    assert port.found and port.focus == ("storm.txt",)
+    again = engine.ask("who is Gordon Brown?", history=[port])
+    assert not again.follow_up and again.text == "Chancellor"
     # the same articles, asked what several stories answer differently: story by story
     engine._reader = PhraseReader({"Bob Crow": 6.0, "Tony Blair": 5.5, "The Chancellor": 5.0})
     assert engine.ask("who was with Gordon Brown?").stories

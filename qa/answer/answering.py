@@ -197,8 +197,10 @@ class Answerer:
             # answered with a concert's ticket sales. Clearing the focus asks it of every story. A story the chat
             # only guessed at (its questions were all declined) does not hold a question that does not lean on it:
             # "who was arrested?" after "tell me a joke" is asked of every story, not of the guess for the joke.
+            # "who is Gordon Brown?" names its subject: it is about the chat's story only if the story is about him.
             or (not several and (focus is not None or self._settled(turns, focus_ids))
-                and (self._about_focus(terms, focus_ids, passages) or self._open_question(terms)))
+                and (self._about_focus(terms, focus_ids, passages)
+                     or (self._open_question(terms) and not asks_what_it_is(question))))
         ):
             if several:
                 return self._ask_in_stories(question, turns, several)
