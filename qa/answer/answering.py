@@ -184,24 +184,8 @@ class Answerer:
         # has, in "who is Ivan Korneyev?" (a word no article has is the rarest, and then nothing is added).
         rarest = max(terms, key=self.retriever.terms.idf) if terms else None
         passages = self.retriever.search(question, self.top_k_passages, leaders=True, rarest=rarest)
-        # A bare question stays with the story if the story speaks of it at all ("what's the show called?" in a
-        # story about a show), or if it names no story of its own (below).
-        # Of many stories in focus, one is often the collection's best match for any question at all: only a
-        # question said as a follow-up is asked of them.
-        if focus_ids and (
-            points_back(question)
-            or self._refers_back(question, turns, focus_ids)
-            or (is_bare(question) and (not terms or self._coverage(terms, focus_ids) > 0))
-            # A question that names no story of its own (many articles hold all its words) asked in a chat about
-            # one story is about that story: in a chat about a play, "how many tickets had been sold?" is not
-            # answered with a concert's ticket sales. Clearing the focus asks it of every story. A story the chat
-            # only guessed at (its questions were all declined) does not hold a question that does not lean on it:
-            # "who was arrested?" after "tell me a joke" is asked of every story, not of the guess for the joke.
-            # "who is Gordon Brown?" names its subject: it is about the chat's story only if the story is about him.
-            or (not several and (focus is not None or self._settled(turns, focus_ids))
-                and (self._about_focus(terms, focus_ids, passages)
-                     or (self._open_question(terms) and not asks_what_it_is(question))))
-        ):
+        if focus_ids and self._stays_in_focus(question, terms, turns, focus_ids, several, passages,
+                                              chosen=focus is not None):
             if several:
                 return self._ask_in_stories(question, turns, several)
             answer = self._ask_in_focus(question, turns, focus_ids)
@@ -210,6 +194,29 @@ class Answerer:
                 answer = replace(answer, elsewhere=len(self.retriever.articles_with_all(terms) - set(focus_ids)))
             return answer
         return self._ask_collection(question, terms, passages)
+
+    def _stays_in_focus(self, question: str, terms: list[str], turns: Sequence[Turn], focus: tuple[str, ...],
+                        several: tuple, passages: list[Passage], *, chosen: bool) -> bool:
+        """Whether the question is asked of the chat's story (``chosen``: the person picked it) rather than of the
+        whole collection."""
+        if points_back(question) or self._refers_back(question, turns, focus):
+            return True
+        # A bare question stays with the story if the story speaks of it at all ("what's the show called?" in a
+        # story about a show), or if it names no story of its own (below).
+        if is_bare(question) and (not terms or self._coverage(terms, focus) > 0):
+            return True
+        # Of many stories in focus, one is often the collection's best match for any question at all: only a
+        # question said as a follow-up is asked of them. A story the chat only guessed at (its questions were all
+        # declined) does not hold a question that does not lean on it either: "who was arrested?" after "tell me a
+        # joke" is asked of every story, not of the guess for the joke.
+        if several or not (chosen or self._settled(turns, focus)):
+            return False
+        # A question that names no story of its own (many articles hold all its words) asked in a chat about one
+        # story is about that story: in a chat about a play, "how many tickets had been sold?" is not answered with
+        # a concert's ticket sales. Clearing the focus asks it of every story. "who is Gordon Brown?" names its
+        # subject: it is about the chat's story only if the story is about him.
+        return self._about_focus(terms, focus, passages) or (
+            self._open_question(terms) and not asks_what_it_is(question))
 
     def _focus_of_text_history(self, turns: Sequence[Turn]) -> tuple[str, ...]:
         """A history given as text only ({"question", "answer"} from an API client) names no articles: the story
