@@ -49,6 +49,9 @@ class StaticRetriever:
     def articles_with_all(self, terms):
         return set()
 
+    def rarest(self, terms):
+        return None
+
 
 class _NoTerms:
     def terms(self, text):

@@ -38,7 +38,9 @@ _ORGANISATION_QUESTION = re.compile(
     r"channel|station|magazine|label|studio)\b",
     re.IGNORECASE,
 )
-_PERSON_TITLE = re.compile(r"^(mr|mrs|ms|miss|dr|sir|lord|lady|dame)\b\.?\s", re.IGNORECASE)
+# How a person is titled before their name ("Mr Fisher", "Lady Thatcher")
+HONORIFICS = ("mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "dame")
+_PERSON_TITLE = re.compile(rf"^({'|'.join(HONORIFICS)})\b\.?\s", re.IGNORECASE)
 _NAME_CONNECTORS = frozenset({
     "of", "the", "de", "da", "di", "van", "von", "der", "la", "le", "du", "al", "bin", "y", "and", "&",
     "ibn", "bint", "ben", "abu", "el", "arap", "bij", "ter", "ten", "zu", "dos", "das", "del", "della", "dei", "den",
@@ -143,7 +145,7 @@ def _is_name(answer: str) -> bool:
 
 # The text shows a name is a person's: "Mr Korneyev", "Korneyev said", "said Korneyev", "Korneyev, who told ..."
 _SPEECH = r"(said|says|told|tells|explained|added|adds|warned|argued|insisted|stressed|admitted|claimed|wrote)"
-_TITLE = r"(Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lord|Lady)"
+_TITLE = "(" + "|".join(h.capitalize() for h in HONORIFICS) + ")"
 
 
 def names_a_person(answer: str, context: str) -> bool:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
-from qa.answer.answer_types import agrees, converts, expected_type, name_start, wants_a_name, within_brackets
+from qa.answer.answer_types import HONORIFICS, agrees, converts, expected_type, name_start, wants_a_name, within_brackets
 from qa.answer.calibration import Calibration
 from qa.answer.conversation import (
     QUESTION_WORDS,
@@ -75,7 +75,7 @@ def _with_chosen_story(history: list, turns: list[Turn], focus: tuple[str, ...])
     return [*turns[:-1], replace(turns[-1], answer=chosen.text, article_ids=chosen.article_ids)]
 
 
-_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "dame", "prof"})
+_HONORIFICS = frozenset(HONORIFICS) | {"prof"}
 
 
 def _within_brackets(span: Span) -> Span | None:
@@ -182,8 +182,8 @@ class Answerer:
         # meaning and fused below five passages of another Boeing story.
         # So is BM25's first passage when only it holds the question's rarest word: "Korneyev", which one article
         # has, in "who is Ivan Korneyev?" (a word no article has is the rarest, and then nothing is added).
-        rarest = max(terms, key=self.retriever.terms.idf) if terms else None
-        passages = self.retriever.search(question, self.top_k_passages, leaders=True, rarest=rarest)
+        passages = self.retriever.search(question, self.top_k_passages, leaders=True,
+                                         rarest=self.retriever.rarest(terms))
         if focus_ids and self._stays_in_focus(question, terms, turns, focus_ids, several, passages,
                                               chosen=focus is not None):
             if several:
@@ -319,8 +319,7 @@ class Answerer:
                 spans += self._reader_spans(question, extra)
                 passages = passages + extra
             # Only articles that speak of the question's subject tell a story that answers it.
-            rarest = max(terms, key=self.retriever.terms.idf)
-            holding = self.retriever.articles_with(rarest)
+            holding = self.retriever.articles_with(self.retriever.rarest(terms))
             on_subject = [sp for sp in spans if sp.passage.article_id in holding]
             stories = self._stories(question, on_subject)
             if stories and asks_what_it_is(question):

@@ -70,6 +70,10 @@ class Retriever:
         total = sum(weights.values()) or 1.0
         return sum(w for t, w in weights.items() if t in held) / total
 
+    def rarest(self, terms: Sequence[str]) -> str | None:
+        """The term fewest chunks hold (one no chunk holds is rarest of all); None for no terms."""
+        return max(terms, key=self.terms.idf) if terms else None
+
     def articles_with(self, term: str) -> set[str]:
         """The articles holding ``term`` in some chunk."""
         return set(self._article_of(self.terms.postings(term)).values())
@@ -98,7 +102,7 @@ class Retriever:
         question that many articles answer can be read in all of them."""
         if not terms:
             return []
-        rarest = max(terms, key=self.terms.idf)
+        rarest = self.rarest(terms)
         weights = {t: self.terms.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
         chunk_ids = self.terms.postings(rarest)
