@@ -148,6 +148,17 @@ def test_not_found_is_unmistakable_and_keeps_guess_and_closest_passages():
     assert "Closest guess" not in render.answer_html(hopeless) and "Closest passages" in render.answer_html(hopeless)
 
 
+def test_an_answer_cited_in_many_articles_shows_a_few_quotes_and_the_rest_one_click_away():
+    cites = [citation(f"Chancellor Gordon Brown spoke in town {i}.", "Chancellor", article_id=f"{i}.txt")
+             for i in range(5)]
+    out = render.answer_html(Answer("who is Gordon Brown?", "Chancellor", True, 0.87, cites))
+    assert "found in 5 articles" in out
+    shown, more = out.split('<details class="more-sources">')
+    assert shown.count("cite-sentence") == render.SOURCES_SHOWN == 3
+    assert "<summary>Show 2 more sources</summary>" in more and more.count("cite-sentence") == 2
+    assert "more-sources" not in render.answer_html(Answer("q", "Chancellor", True, 0.87, cites[:3]))
+
+
 def test_a_reply_to_small_talk_is_plain_text_not_a_failed_answer():
     out = render.answer_html(Answer("thanks", "You're welcome.", False, 0.0, small_talk=True))
     assert 'class="answer small-talk"' in out and "You&#x27;re welcome." in out

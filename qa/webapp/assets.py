@@ -206,7 +206,7 @@ CSS = """
 .follow-story:hover { background: #3730a3; }
 .story.chosen { border: 2px solid #4338ca; }
 .story.chosen .follow-story { background: #166534; }
-.more-stories summary { cursor: pointer; margin-top: 10px; font-weight: 600; color: #3730a3; }
+.more-stories summary, .more-sources summary { cursor: pointer; margin-top: 10px; font-weight: 600; color: #3730a3; }
 .answer-text { font-size: 1.4rem; font-weight: 650; line-height: 1.35; overflow-wrap: anywhere; }
 .answer-meta { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin: 8px 0 4px;
   font-size: .9rem; color: var(--body-text-color-subdued); }
@@ -241,7 +241,8 @@ button.open-source:hover { border-color: var(--color-accent); box-shadow: 0 0 0 
 /* keyboard focus is a ring anyone can see, not a tint */
 button.open-source:focus-visible, .follow-story:focus-visible, .copy-answer:focus-visible, .focus-clear:focus-visible,
 .ask-everywhere:focus-visible,
-.back-to-chat:focus-visible, .skip-link:focus-visible, .more-stories summary:focus-visible {
+.back-to-chat:focus-visible, .skip-link:focus-visible, .more-stories summary:focus-visible,
+.more-sources summary:focus-visible {
   outline: 3px solid #4338ca; outline-offset: 2px; }
 button.open-source.active { box-shadow: 0 0 0 2px var(--color-accent); }
 .cite-title { font-weight: 600; overflow-wrap: anywhere; }

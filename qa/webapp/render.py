@@ -20,6 +20,7 @@ CLOSEST_PASSAGES = 3
 MAX_ALTERNATIVES = 2
 MIN_ALTERNATIVE_CONFIDENCE = 0.25  # weaker candidates are noise to a reader
 MIN_GUESS_CONFIDENCE = 0.1  # below this a not-found answer shows only the closest passages
+SOURCES_SHOWN = 3  # quotes under an answer at once; the rest are one click away
 STORY_CARDS = 4  # story cards shown at once (two rows of two); the rest are one click away
 
 
@@ -231,7 +232,12 @@ def answer_html(answer: Answer, chosen: Sequence[str] = ()) -> str:
     n = _articles_count(answer.citations)
     agree = f'<span class="agree">found in {n} articles</span>' if n > 1 else ""
     citations = distinct_sentences(answer.citations)
-    cites = "".join(citation_html(c) for c in citations)
+    # "Chancellor" for "who is Gordon Brown?" is cited in 26 articles: the first few quotes, the rest one click away
+    shown, rest = citations[:SOURCES_SHOWN], citations[SOURCES_SHOWN:]
+    cites = "".join(citation_html(c) for c in shown)
+    if rest:
+        cites += (f'<details class="more-sources"><summary>Show {len(rest)} more sources</summary>'
+                  f'{"".join(citation_html(c) for c in rest)}</details>')
     label = "Sources" if len(citations) > 1 else "Source"
     return (
         '<div class="answer found">'
