@@ -212,13 +212,15 @@ def test_who_someone_is_is_one_answer_however_many_articles_describe_them(engine
     write(articles, "budget.txt", story("Budget", "Chancellor Gordon Brown set out the budget.", "Tony Blair agreed."))
     write(articles, "union.txt", story("Strike", "Union leader Bob Crow met Gordon Brown on Friday."))
     write(articles, "speech.txt", story("Speech", "The Chancellor, Gordon Brown, spoke in Leeds."))
+    write(articles, "fife.txt", story("Fife", "Gordon Brown, the Labour MP, spoke in Fife."))
     engine.sync(articles)
-    engine._reader = PhraseReader({"Chancellor": 6.0, "Union leader": 5.0, "Tony Blair": 5.5})
+    engine._reader = PhraseReader({"Chancellor": 6.0, "Union leader": 5.5, "Tony Blair": 5.5, "Labour MP": 5.0})
     answer = engine.ask("who is Gordon Brown?")
     assert answer.found and not answer.stories and answer.text == "Chancellor"
     assert {c.article_id for c in answer.citations} == {"budget.txt", "speech.txt"}  # every article saying it
     assert set(answer.focus) == {"budget.txt", "speech.txt"}
-    assert {a.text for a in answer.alternatives} <= {"Union leader", "Tony Blair"} and answer.alternatives
+    # other descriptions stand beside his name; "Union leader" describes Bob Crow, who met him
+    assert [a.text for a in answer.alternatives] == ["Labour MP"]
     # in a chat about another story, it is a new question, not one that names no story of its own
     engine._reader = PhraseReader({"Chancellor": 6.0, "Union leader": 5.0, "Tony Blair": 5.5, "Dover": 6.0})
     write(articles, "storm.txt", STORM)

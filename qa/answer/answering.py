@@ -17,6 +17,7 @@ from qa.answer.conversation import (
     as_turns,
     chat_focus,
     context_query,
+    defined_name,
     definite_nouns,
     exchange_text,
     last_exchange,
@@ -96,6 +97,26 @@ def _converted(answer: Answer, other: Answer) -> bool:
         and converts(a.sentence, (a.start, a.end), (b.start, b.end), base=a.sentence_start)
         for a in answer.citations for b in other.citations
     )
+
+
+_APPOSITION = re.compile(r"[\s,]*((the|a|an)\s+)?", re.IGNORECASE)
+
+
+def _beside(citation: Citation, name: str) -> bool:
+    """The cited answer stands right before or after ``name`` in its sentence, apart by at most a comma and an
+    article."""
+    text = citation.sentence
+    start, end = citation.start - citation.sentence_start, citation.end - citation.sentence_start
+    for found in re.finditer(re.escape(name), text, re.IGNORECASE) if name else ():
+        if found.start() >= end:
+            gap = text[end : found.start()]
+        elif found.end() <= start:
+            gap = text[found.end() : start]
+        else:
+            continue
+        if _APPOSITION.fullmatch(gap):
+            return True
+    return False
 
 
 def _answer_words(text: str) -> frozenset[str]:
@@ -350,6 +371,10 @@ class Answerer:
         the other articles' descriptions are its alternatives ("Chancellor", not "Chancellor", "Tony Blair" and "union
         leader" as stories). The articles that first name someone say who they are, so every article's first
         sentence naming them is read, as for a question that several stories answer."""
+        name = defined_name(question) or ""
+        # A description stands beside the name ("Chancellor Gordon Brown", "Gordon Brown, the chancellor"); "Tony
+        # Blair" in "Tony Blair and Gordon Brown are ..." is someone else.
+        stories = [s for s in stories if any(_beside(c, name) for c in s.citations)] or stories
         best, others = stories[0], stories[1:]
         alternatives = [Answer(question, s.text, True, s.confidence, s.citations) for s in others]
         return Answer(question, best.text, True, best.confidence, best.citations,

@@ -233,17 +233,24 @@ _NOT_A_NAME = _ANAPHORA | frozenset({
 })  # fmt: skip
 
 
-def asks_what_it_is(question: str) -> bool:
-    """"who is Gordon Brown?": one person or thing, described in many articles, not a question that several stories
-    answer differently ("who was arrested?", "who is the chancellor?", "who is being sued?"). A capitalised word is
-    a name as typed; in lower case, a word ending like a verb form ("arrested", "suing", "chosen") is not one."""
+def defined_name(question: str) -> str | None:
+    """The name a question asks about ("Gordon Brown" in "who is Gordon Brown?"): one person or thing, described in
+    many articles, not a question that several stories answer differently ("who was arrested?", "who is the
+    chancellor?", "who is being sued?"). A capitalised word is a name as typed; in lower case, a word ending like a
+    verb form ("arrested", "suing", "chosen") is not one. None when the question is not of that kind."""
     found = _DEFINING.match(question)
     if not found:
-        return False
+        return None
     said = found.group(4).split()
     if any(w.lower().strip("'.") in _NOT_A_NAME for w in said):
-        return False
-    return any(w[0].isupper() for w in said) or not any(w.lower().endswith(("ed", "ing", "en")) for w in said)
+        return None
+    if any(w[0].isupper() for w in said) or not any(w.lower().endswith(("ed", "ing", "en")) for w in said):
+        return " ".join(said)
+    return None
+
+
+def asks_what_it_is(question: str) -> bool:
+    return defined_name(question) is not None
 
 
 def leans_on_chat(question: str) -> bool:
