@@ -54,6 +54,7 @@ def without_answer_sentences(question) -> str:
 def main() -> None:
     from qa.answer.calibration import Calibration, decision_rates, fit_calibration, held_out_rates, span_features
     from qa.embedders import SentenceTransformerEmbedder
+    from qa.settings import Settings
     from qa.answer.reader.factory import DEFAULT_READER_DIR, make_reader
     from qa.eval.squad import best_over_golds, f1_score, load_squad
     from qa.types import Passage
@@ -65,6 +66,9 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dry-run", action="store_true", help="print the fit, write nothing")
+    parser.add_argument("--retrieval-feature", action="store_true",
+                        help="also fit on the passage cosine (by default its weight is 0, so confidence does not "
+                             "depend on the embedder's score scale)")
     args = parser.parse_args()
 
     questions = load_squad(args.squad)
@@ -76,7 +80,8 @@ def main() -> None:
         if q.context not in contexts:
             contexts.append(q.context)
 
-    embedder = SentenceTransformerEmbedder()
+    # the configured embedder (QA_EMBEDDER): passage cosines are a calibration feature, so they must be the index's
+    embedder = SentenceTransformerEmbedder(Settings.from_env().embedder)
     keys = sorted({(q.title, c) for q in sample for c in paragraphs[q.title]})
     vectors = embedder.embed([f"{t}\n{c}" for t, c in keys], batch_size=64)
     index = {key: row for row, key in enumerate(keys)}
@@ -122,6 +127,10 @@ def main() -> None:
         right.append(gold is not None and best_over_golds(f1_score, best.text, gold) >= 0.5)
         answerable.append(gold is not None)
         groups.append(group)
+    if not args.retrieval_feature:
+        # A passage's cosine is on the embedder's own scale: a weight fitted on it is wrong for any other embedder
+        # (QA_EMBEDDER), and it added nothing held out (README, "The reader"). A zero column gets weight 0 exactly.
+        features = [[*f[:2], 0.0] for f in features]
     x, right, answerable = np.asarray(features), np.asarray(right), np.asarray(answerable)
     weights, bias, threshold = fit_calibration(x, right, answerable)
     confidence = np.asarray([Calibration(tuple(weights), bias).confidence_from_features(f) for f in features])
@@ -130,6 +139,7 @@ def main() -> None:
     fitted_on = (
         f"SQuAD 1.1 dev, {len(sample)} questions (seed {args.seed}), pools of {args.pool} paragraphs with the gold "
         f"one, without it, and with it minus its answer sentences; {len(right)} reads"
+        + ("" if args.retrieval_feature else "; passage cosine not used")
     )
     calibration = Calibration(tuple(float(w) for w in weights), bias, round(threshold, 3), fitted_on)
     figures = {

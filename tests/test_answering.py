@@ -145,6 +145,17 @@ def test_calibration_fit_separates_and_round_trips(tmp_path):
     assert Calibration.load(tmp_path / "missing") == Calibration()
 
 
+def test_the_shipped_confidence_does_not_depend_on_the_embedders_scores():
+    """QA_EMBEDDER may name any embedder, each with its own cosine scale: a calibration that weighs the passage's
+    cosine would misjudge answers found with another one."""
+    from qa.answer.reader.factory import DEFAULT_READER_DIR
+
+    for entry in (None, "follow_up"):
+        calibration = Calibration.load(DEFAULT_READER_DIR, entry)
+        assert calibration.fitted_on and len(calibration.weights) == 3
+        assert calibration.confidence_from_features([2.0, -1.0, 0.1]) == calibration.confidence_from_features([2.0, -1.0, 0.9])
+
+
 def test_held_out_rates_score_a_fit_on_questions_it_did_not_see():
     rng = np.random.default_rng(1)
     groups = np.repeat(np.arange(1000), 2)
