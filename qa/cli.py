@@ -266,6 +266,37 @@ def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed
     train(config, log=lambda message: click.echo(message, err=True))
 
 
+@main.command("train-retriever")
+@click.option("--squad", "squad_train", type=click.Path(path_type=Path, exists=True), default=None,
+              help="SQuAD 1.1 train file (default: ../shared/data/squad/train-v1.1.json.gz).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("runs/retriever/model"),
+              show_default=True, help="Where to export the embedder (a sentence-transformers folder, fp16).")
+@click.option("--work", "work_dir", type=click.Path(path_type=Path), default=Path("runs/retriever"), show_default=True,
+              help="Checkpoints and the pairs cache.")
+@click.option("--hours", type=float, default=1.0, show_default=True, help="Time budget; rerun to resume.")
+@click.option("--steps", type=click.IntRange(1), default=1500, show_default=True, help="The schedule's length.")
+@click.option("--batch-size", type=click.IntRange(2), default=32, show_default=True)
+@click.option("--lr", type=float, default=2e-5, show_default=True)
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="'auto' uses a CUDA GPU when present.")
+def train_retriever_command(squad_train, out_dir, work_dir, hours, steps, batch_size, lr, seed, precision,
+                            device) -> None:
+    """Fine-tune the bundled MiniLM as a question -> passage embedder on SQuAD 1.1 (hard negatives; resumable).
+
+    Use the result with QA_EMBEDDER=OUT, then rebuild the index (an index refuses another embedder)."""
+    from qa.train.retriever import RetrieverConfig, train_retriever
+
+    squad_train = squad_train or _shared() / "data" / "squad" / "train-v1.1.json.gz"
+    if not squad_train.exists():
+        raise click.UsageError(f"{squad_train} not found; pass --squad PATH")
+    config = RetrieverConfig(squad_train=squad_train, out_dir=out_dir, work_dir=work_dir, time_budget_s=hours * 3600,
+                             steps=steps, batch_size=batch_size, lr=lr, seed=seed, precision=precision,
+                             device=device)
+    train_retriever(config, log=lambda message: click.echo(message, err=True))
+
+
 @main.command("eval-reader")
 @click.option("--reader", "reader_name", default=None, help="Model id or path (default: the shipped reader).")
 @click.option("--squad", "squad_dev", type=click.Path(path_type=Path, exists=True), default=None,

@@ -90,7 +90,9 @@ class SentenceTransformerEmbedder:
         if self._threads:
             torch.set_num_threads(self._threads)
         path = resolve_model_path(self.name)
-        model = SentenceTransformer(path, device="cpu", local_files_only=Path(path).exists())
+        # Weights shipped in fp16 (the trained retriever) would load as fp16; CPU kernels want fp32 (bf16 is autocast).
+        model = SentenceTransformer(path, device="cpu", local_files_only=Path(path).exists(),
+                                    model_kwargs={"dtype": torch.float32})
         model.eval()
         return model
 
