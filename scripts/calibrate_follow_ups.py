@@ -108,14 +108,10 @@ def main() -> None:
     for found, gold, group in zip(spans, golds, question_of):
         if not found:
             continue
-        features.append(span_features(found[0]))
+        features.append(span_features(found[0], retrieval=args.retrieval_feature))
         right.append(gold is not None and best_over_golds(f1_score, found[0].text, gold) >= 0.5)
         answerable.append(gold is not None)
         groups.append(group)
-    if not args.retrieval_feature:
-        # A passage's cosine is on the embedder's own scale: a weight fitted on it is wrong for any other embedder
-        # (QA_EMBEDDER), and it added nothing held out (README, "The reader"). A zero column gets weight 0 exactly.
-        features = [[*f[:2], 0.0] for f in features]
     x, right, answerable = np.asarray(features), np.asarray(right), np.asarray(answerable)
     weights, bias, threshold = fit_calibration(x, right, answerable)
     fitted = Calibration(tuple(float(w) for w in weights), bias, round(threshold, 3), "")

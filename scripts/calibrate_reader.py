@@ -123,14 +123,10 @@ def main() -> None:
         if not found:
             continue
         best = found[0]
-        features.append(span_features(best))
+        features.append(span_features(best, retrieval=args.retrieval_feature))
         right.append(gold is not None and best_over_golds(f1_score, best.text, gold) >= 0.5)
         answerable.append(gold is not None)
         groups.append(group)
-    if not args.retrieval_feature:
-        # A passage's cosine is on the embedder's own scale: a weight fitted on it is wrong for any other embedder
-        # (QA_EMBEDDER), and it added nothing held out (README, "The reader"). A zero column gets weight 0 exactly.
-        features = [[*f[:2], 0.0] for f in features]
     x, right, answerable = np.asarray(features), np.asarray(right), np.asarray(answerable)
     weights, bias, threshold = fit_calibration(x, right, answerable)
     confidence = np.asarray([Calibration(tuple(weights), bias).confidence_from_features(f) for f in features])

@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+from pathlib import Path
+
 from qa.types import Span
+
+
+def write_squad(folder: Path, articles: dict) -> Path:
+    """A SQuAD 1.1 json.gz of ``{title: [(context, [(question, answer), ...]), ...]}``, each answer at its first
+    occurrence in its context."""
+    data = []
+    for n, (title, paragraphs) in enumerate(articles.items()):
+        entries = [{"context": context, "qas": [
+            {"id": f"{n}-{p}-{i}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
+            for i, (q, a) in enumerate(qas)]} for p, (context, qas) in enumerate(paragraphs)]
+        data.append({"title": title, "paragraphs": entries})
+    path = folder / "train.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        json.dump({"data": data, "version": "1.1"}, handle)
+    return path
 
 
 class PhraseReader:

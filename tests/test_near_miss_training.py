@@ -4,7 +4,6 @@ become, the trainer's fine-tune options, and a fine-tune of a tiny random BERT (
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import json
 import random
 import re
@@ -16,6 +15,7 @@ import pytest
 from qa.eval.squad import load_squad
 from qa.train.near_miss import article_paragraphs, near_misses
 from qa.train.reader import TrainConfig, feature_meta, lr_at, planned_steps
+from tests.fakes import write_squad
 
 SHIPPED = Path(__file__).resolve().parents[1] / "qa" / "models" / "minilm-squad"
 
@@ -39,19 +39,7 @@ ARTICLES = {
 
 
 def squad_file(folder: Path) -> Path:
-    data = []
-    for n, (title, paragraphs) in enumerate(ARTICLES.items()):
-        entries = []
-        for p, (context, qas) in enumerate(paragraphs):
-            entries.append({"context": context, "qas": [
-                {"id": f"{n}-{p}-{i}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
-                for i, (q, a) in enumerate(qas)
-            ]})
-        data.append({"title": title, "paragraphs": entries})
-    path = folder / "train.json.gz"
-    with gzip.open(path, "wt", encoding="utf-8") as handle:
-        json.dump({"data": data, "version": "1.1"}, handle)
-    return path
+    return write_squad(folder, ARTICLES)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ and a two-step fine-tune of a tiny random sentence-transformer that the index's 
 
 from __future__ import annotations
 
-import gzip
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from qa.eval.squad import load_squad
 from qa.train.retriever import RetrieverConfig, batch_loss, epoch_batches, train_retriever
 from qa.train.retriever_data import build_pairs, paragraph_chunks
+from tests.fakes import write_squad
 
 LONG = (
     "The castle was built in 1120 by Count Odo on a rock above the river. "
@@ -40,16 +40,7 @@ def words(texts):
 
 
 def squad_file(folder: Path) -> Path:
-    data = []
-    for n, (title, paragraphs) in enumerate(ARTICLES.items()):
-        entries = [{"context": context, "qas": [
-            {"id": f"{n}-{p}-{i}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
-            for i, (q, a) in enumerate(qas)]} for p, (context, qas) in enumerate(paragraphs)]
-        data.append({"title": title, "paragraphs": entries})
-    path = folder / "train.json.gz"
-    with gzip.open(path, "wt", encoding="utf-8") as handle:
-        json.dump({"data": data, "version": "1.1"}, handle)
-    return path
+    return write_squad(folder, ARTICLES)
 
 
 @pytest.fixture

@@ -21,11 +21,14 @@ from qa.types import Span
 FEATURES = ("margin", "log_prob", "retrieval")
 
 
-def span_features(span: Span) -> list[float]:
+def span_features(span: Span, *, retrieval: bool = True) -> list[float]:
+    """``retrieval=False`` for fitting: the passage's cosine is on the embedder's own scale, so a weight fitted on it
+    is wrong for any other embedder (QA_EMBEDDER), and it added nothing held out (README, "The reader"). The shipped
+    calibration is fitted without it; a zero column gets weight 0 exactly."""
     return [
         span.logit - span.null_logit,  # how much the span beats "no answer" in its window
         math.log(max(span.score, 1e-9)),  # the span's probability within its window
-        float(span.passage.score),  # how close the passage was to the question
+        float(span.passage.score) if retrieval else 0.0,  # how close the passage was to the question
     ]
 
 

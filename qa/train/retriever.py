@@ -4,15 +4,13 @@ The loss is the usual one for retrieval bi-encoders (multiple negatives ranking,
 each question must pick its own passage among every passage of the batch, its hard negative and the other
 questions' passages and hard negatives, by scaled cosine. Each batch holds at most one question per paragraph, and a
 candidate that is the question's own passage under another key never counts against it. The run shares the
-reader's conventions (qa/train/reader.py): a time budget, full checkpoints every few minutes, a data order fixed by
+reader's conventions (qa/train/runs.py): a time budget, full checkpoints every few minutes, a data order fixed by
 the seed and the epoch, an fp16 export with its training state, and a fresh machine can resume.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -20,8 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.precision import autocast, cpu_name, resolve_device, resolve_precision
-from qa.train.reader import TrainState, _file_digest, _load_checkpoint, _replace_folder, _save_checkpoint, bundled_minilm_path
+from qa.precision import autocast
+from qa.train.runs import (
+    TrainState, adamw, bundled_minilm_path, file_digest, hardware, load_checkpoint, replace_folder, save_checkpoint,
+    start_run, vocab_digest, warmup_then_linear,
+)
 from qa.train.retriever_data import Pair, build_pairs
 
 
@@ -78,16 +79,8 @@ def batch_loss(question_vectors, passage_vectors, positive_keys: list[str], cand
     return torch.nn.functional.cross_entropy(logits, torch.arange(len(positive_keys), device=logits.device))
 
 
-def _lr(step: int, cfg: RetrieverConfig) -> float:
-    warmup = max(1, int(cfg.steps * cfg.warmup_share))
-    if step < warmup:
-        return cfg.lr * (step + 1) / warmup
-    return cfg.lr * max(0.0, (cfg.steps - step) / max(1, cfg.steps - warmup))
-
-
 def _load_pairs(cfg: RetrieverConfig, tokenizer, log) -> list[Pair]:
-    meta = {"squad": _file_digest(cfg.squad_train), "target_tokens": cfg.target_tokens,
-            "vocab": hashlib.sha256(json.dumps(sorted(tokenizer.get_vocab().items())).encode()).hexdigest()[:16]}
+    meta = {"squad": file_digest(cfg.squad_train), "target_tokens": cfg.target_tokens, "vocab": vocab_digest(tokenizer)}
     cache = cfg.work_dir / "pairs.json"
     if cache.exists():
         saved = json.loads(cache.read_text())
@@ -138,7 +131,7 @@ def export_retriever(model, out_dir: Path, state: TrainState, cfg: RetrieverConf
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
     (tmp / "training_state.json").write_text(json.dumps({"state": asdict(state), "config": config}, indent=2))
     (tmp / "README.md").write_text(model_card(state, cfg))  # instead of sentence-transformers' generic card
-    _replace_folder(tmp, out_dir)
+    replace_folder(tmp, out_dir)
 
 
 def model_card(state: TrainState, cfg: RetrieverConfig) -> str:
@@ -167,10 +160,7 @@ def train_retriever(cfg: RetrieverConfig, log=print) -> TrainState:
     from sentence_transformers import SentenceTransformer
 
     started = time.monotonic()
-    torch.manual_seed(cfg.seed)
-    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
-    device = resolve_device(cfg.device)
-    precision = resolve_precision(cfg.precision, device)
+    device, precision = start_run(cfg.seed, cfg.threads, cfg.device, cfg.precision)
     # Attention dropout forces the unfused attention path on CPU (about 45% of a step for the reader, the same
     # encoder); hidden dropout alone keeps the regularisation.
     model = SentenceTransformer(cfg.base_model or bundled_minilm_path(), device=device, local_files_only=True,
@@ -180,22 +170,15 @@ def train_retriever(cfg: RetrieverConfig, log=print) -> TrainState:
     pairs = _load_pairs(cfg, model.tokenizer, log)
     log(f"{len(pairs)} question/passage pairs, {device}, precision {precision}")
 
-    no_decay = ("bias", "LayerNorm.weight")
-    groups = [
-        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
-    ]
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
+    optimizer = adamw(model, cfg.lr, cfg.weight_decay, device)
     checkpoint = cfg.work_dir / "checkpoint"
     if checkpoint.exists():
-        state = _load_checkpoint(checkpoint, model, optimizer, device)
+        state = load_checkpoint(checkpoint, model, optimizer, device)
         log(f"resumed from checkpoint at step {state.global_step}")
     else:
         state = TrainState()
     state.total_steps = cfg.steps
-    hardware = (torch.cuda.get_device_name() if device == "cuda"
-                else f"{cpu_name()} ({os.cpu_count()} cores), {torch.get_num_threads()} threads")
-    segment = {"start_step": state.global_step, "precision": precision, "device": device, "hardware": hardware}
+    segment = {"start_step": state.global_step, "precision": precision, "device": device, "hardware": hardware(device)}
 
     batches = epoch_batches(pairs, cfg.batch_size, cfg.seed, state.epoch)
     last_checkpoint = time.monotonic()
@@ -207,7 +190,7 @@ def train_retriever(cfg: RetrieverConfig, log=print) -> TrainState:
             batches = epoch_batches(pairs, cfg.batch_size, cfg.seed, state.epoch)
         batch = [pairs[i] for i in batches[state.batch_in_epoch]]
         for group in optimizer.param_groups:
-            group["lr"] = _lr(state.global_step, cfg)
+            group["lr"] = warmup_then_linear(state.global_step, cfg.lr, cfg.warmup_share, cfg.steps)
         step_started = time.monotonic()
         with autocast(precision, device):
             questions = _encode(model, [p.question for p in batch])
@@ -229,11 +212,11 @@ def train_retriever(cfg: RetrieverConfig, log=print) -> TrainState:
                 f"{(state.wall_seconds - segment_wall_start) / max(1, state.global_step - segment['start_step']):.2f} s/step")
             window_loss, window_steps = 0.0, 0
         if time.monotonic() - last_checkpoint > cfg.checkpoint_every_s:
-            _save_checkpoint(checkpoint, model, optimizer, state)
+            save_checkpoint(checkpoint, model, optimizer, state)
             last_checkpoint = time.monotonic()
     segment.update(end_step=state.global_step, wall_seconds=round(state.wall_seconds - segment_wall_start, 1))
     state.history.append(segment)
-    _save_checkpoint(checkpoint, model, optimizer, state)
+    save_checkpoint(checkpoint, model, optimizer, state)
     model.eval()
     export_retriever(model, cfg.out_dir, state, cfg)
     log(f"exported {cfg.out_dir} at step {state.global_step} of {cfg.steps}")
