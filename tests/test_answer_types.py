@@ -23,6 +23,8 @@ from qa.answer.answer_types import agrees, converts, expected_type, is_amount, n
         ("and who said that?", "person"),
         ("When John Fox left as head coach, who replaced him?", None),  # a clause that sets the scene, not a time
         ("where is he based?", "place"),
+        ("in which cities?", "place"),  # plural too
+        ("where does Plymouth rank among UK cities?", None),  # a position ("30th"), not a place
         ("what is the process called?", None),  # SQuAD's answers to this are often lowercase terms
         ("What is the last name of the player who recovered the ball?", None),  # the name word must end the question
     ],
@@ -177,6 +179,17 @@ def test_a_sum_and_its_conversion_are_one_figure(text, first, second, same):
 def test_a_place_holds_no_one_the_passage_quotes(span, ok):
     passage = "Taraz-based IT specialist Ivan Korneyev told Caravanserai. Payments go in, said Korneyev."
     assert agrees("place", span, passage) is ok
+
+
+@pytest.mark.parametrize(
+    "span, ok",
+    [("At least 12", False), ("six", False), ("1.4 million", False), ("this weekend", False), ("on Monday", False),
+     ("Gateshead", True), ("E3 2005", True), ("Labour's spring conference in Gateshead", True),
+     ("12 Downing Street", True)],
+)
+def test_a_place_is_neither_a_count_nor_a_time(span, ok):
+    # "in which cities?" was answered "At least 12", and "where are the talks taking place?" "this weekend"
+    assert agrees("place", span, "") is ok
 
 
 def test_a_number_that_is_part_of_a_model_in_its_passage_is_not_a_time():

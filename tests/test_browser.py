@@ -283,6 +283,13 @@ def test_examples_fit_the_articles_and_a_clicked_one_is_answered(page):
         expect(answer).to_have_class(re.compile(r"(^|\s)found(\s|$)"))
         expect(answer.locator(".cite-id").first).to_contain_text(SEED_ID)
         shot(page, f"example-{i + 1}-answered")
+    # Clicked after a turn, an example is still a question of its own, not a follow-up read inside the chat's story
+    # (it would show "Read as" with the earlier exchange beside it).
+    ask(page, "how many turtles live in the sea?")
+    answer = ask(page, "", click=examples.nth(1))
+    expect(page.locator("#chat .question").last).to_have_text(example_questions([seed])[1])
+    expect(answer.locator(".understood")).to_have_count(0)
+    expect(answer).to_have_class(re.compile(r"(^|\s)found(\s|$)"))
 
 
 @browser_test

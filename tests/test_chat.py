@@ -14,6 +14,7 @@ from qa.answer.conversation import (
     as_turns,
     chat_focus,
     leans_on_chat,
+    named_words,
     reader_question,
     story_articles,
 )
@@ -419,6 +420,42 @@ def test_a_question_that_names_no_story_of_its_own_stays_with_the_chats_story(ch
     assert alone.found and not alone.follow_up and "strike.txt" not in alone.focus and alone.elsewhere == 0
     cleared = chat.ask("how many tickets were sold?", history=[first], focus=())
     assert cleared.found and not cleared.follow_up
+
+
+def test_a_question_the_story_shares_no_word_with_is_declined_there_unread(chat, articles, engine):
+    # Three other stories tell of a resignation; the strike story never speaks of one.
+    for name in ("minister.txt", "coach.txt", "chief.txt"):
+        write(articles, name, story(f"{name} news", f"The {name[:-4]} Sam Hill resigned on Tuesday over money."))
+    engine.sync(articles)
+    engine._reader = PhraseReader({**PHRASES, "Sam Hill": 6.0})
+    first = chat.ask("who walked out in Leeds?")
+    resigned = chat.ask("who resigned?", history=[first])
+    # read in the strike story, "Train drivers" would come back confidently: it is not an answer to this question
+    assert resigned.follow_up and not resigned.found and not resigned.alternatives
+    assert resigned.focus == ("strike.txt",) and all(p.article_id == "strike.txt" for p in resigned.passages)
+    assert resigned.elsewhere == 3  # the page offers to ask the stories that hold its words
+    # a definite description presumes the thing is known from the chat: the story is read, whatever words it
+    # uses for it ("what's the money for?" of a story that says "raise funds")
+    money = chat.ask("what was the money for?", history=[first])
+    assert money.follow_up and money.found and {c.article_id for c in money.citations} == {"strike.txt"}
+
+
+def test_a_question_naming_what_the_story_never_mentions_is_a_new_question(chat, articles, engine):
+    for name in ("gig.txt", "tour.txt", "festival.txt"):
+        write(articles, name, story(f"{name} news", f"Coldplay said 5,000 tickets were sold for the {name[:-4]}."))
+    engine.sync(articles)
+    engine._reader = PhraseReader({**PHRASES, "5,000": 6.0})
+    first = chat.ask("who walked out in Leeds?")
+    # its words are in many stories, so it could be a question about the strike, but it names a band the strike
+    # story never mentions
+    named = chat.ask("how many tickets did Coldplay sell?", history=[first])
+    assert not named.follow_up and named.found and named.text == "5,000" and "strike.txt" not in named.focus
+
+
+def test_what_a_question_names_of_its_own():
+    assert named_words("who won I'm a Celebrity in 2004?") == ["Celebrity"]
+    assert named_words("Who is Gordon Brown?") == ["Gordon", "Brown"]
+    assert named_words("what's the money for?") == [] == named_words("who resigned? I wonder")
 
 
 def test_a_name_is_answered_without_its_descriptor_and_cited_at_its_own_characters(engine, articles):

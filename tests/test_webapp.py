@@ -197,6 +197,11 @@ def test_article_view_marks_the_span_inside_its_sentence_and_links_only_http():
     assert 'href="https://example.org/x?a=1&amp;b=2"' in out and 'rel="noopener noreferrer nofollow"' in out
     assert "href" not in render.article_html(Article("a.txt", text, url="javascript:alert(1)"), 0, 1)
     assert "no longer in the index" in render.article_html(None, article_id="gone.txt")
+    # the title is the header; the text's own title line is not shown a second time, unless the quote is in it
+    body = out.split('<div class="article-body">')[1]
+    assert "Title" not in body and body.startswith("First ")
+    headline = render.article_html(article, 0, 5, 0, 5).split('<div class="article-body">')[1]
+    assert headline.startswith('<span class="sentence"><mark class="hit" id="hit">Title</mark>')
 
 
 def test_empty_chat_welcomes_and_pending_turn_says_so():
@@ -289,6 +294,27 @@ def test_a_story_card_choice_shows_about_even_when_the_answer_had_no_focus():
     assert 'aria-pressed="true"' in later.split("<details")[1]
 
 
+def test_the_story_card_a_chat_went_on_with_stays_marked_after_the_next_turn():
+    from qa.webapp.service import mark_followed
+
+    several = Answer("who was arrested?", "Several stories answer this (5).", True, 0.9, stories=STORIES)
+    one = Answer("in which cities?", "Astana", True, 0.9, [citation("In Astana.", "Astana", article_id="kz.txt")],
+                 focus=("kz.txt",))
+    turns = [{"question": "who was arrested?", "answer": several, "about": "the 5 stories above"},
+             {"question": "in which cities?", "answer": one, "about": "Kazakhstan"}]
+    mark_followed(turns[:1], ["kz.txt"], "Kazakhstan busts suspects")
+    out = render.conversation_html(turns)
+    first = out.split('<div class="turn">')[1]
+    # the cards' turn names the story followed, not "the 5 stories above", and its card stays marked
+    assert 'about: <span class="about-title">Kazakhstan busts suspects</span>' in first
+    assert "the 5 stories above" not in first and first.count("Following this story") == 1
+    assert "clear" not in first.split("about:")[1]  # only the latest turn's focus can be cleared
+    back = load_turns(json.loads(json.dumps(save_turns(turns))))  # and so after a reload
+    assert render.conversation_html(back) == out
+    mark_followed(turns, ["nowhere.txt"], "x")  # a story no turn showed marks nothing
+    assert render.conversation_html(turns) == out
+
+
 def test_copy_button_carries_the_answer_and_its_quoted_source():
     cite = citation("At least 12 <suspected> members were arrested.", "12 <suspected> members", article_id="kz.txt",
                     title="Kazakhstan")
@@ -355,6 +381,18 @@ def test_examples_are_made_from_the_articles_given_newest_first():
     ]
     text = " ".join(a.text for a in TwoArticles.ARTICLES.values())
     assert all(q.split()[1] in text for q in questions)  # every verb comes from the articles
+
+
+@pytest.mark.parametrize(
+    "title, question",
+    [("Japanese mogul arrested for fraud", "Who was arrested for fraud?"),
+     ("US hacker breaks into T-Mobile", "Who breaks into T-Mobile?"),
+     ("Tsunami 'to hit Sri Lanka banks'", None)],  # was "Who hit Sri Lanka banks?": answered with a banker's name
+)
+def test_a_headline_becomes_a_question_when_it_says_who_did_what(title, question):
+    from qa.webapp.examples import title_question
+
+    assert title_question(title) == question
 
 
 def test_examples_fall_back_to_generic_questions_without_articles():

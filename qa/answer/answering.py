@@ -22,6 +22,7 @@ from qa.answer.conversation import (
     exchange_text,
     last_exchange,
     is_bare,
+    named_words,
     points_back,
     reader_question,
     repeats,
@@ -88,6 +89,16 @@ def _within_brackets(span: Span) -> Span | None:
     if end <= start:
         return None
     return replace(span, text=span.text[start:end], start=span.start + start, end=span.start + end)
+
+
+def _in_headline(span: Span) -> bool:
+    """Whether the span lies on its article's headline line: a headline is telegraphic ("Sydney to host north v south
+    game"), so the same words in the body quote the sentence that says it."""
+    passage, title = span.passage, span.passage.title.strip()
+    at = span.start - passage.start
+    line_start = passage.text.rfind("\n", 0, max(0, at)) + 1
+    line_end = passage.text.find("\n", at)
+    return bool(title) and passage.text[line_start : line_end if line_end >= 0 else None].strip() == title
 
 
 def _converted(answer: Answer, other: Answer) -> bool:
@@ -209,7 +220,12 @@ class Answerer:
                                               chosen=focus is not None):
             if several:
                 return self._ask_in_stories(question, turns, several)
-            answer = self._ask_in_focus(question, turns, focus_ids)
+            if self._silent_on(question, terms, turns, focus_ids):
+                passages = self.retriever.search_within(context_query(question, turns), focus_ids, self.top_k_passages)
+                answer = Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=question,
+                                focus=focus_ids, follow_up=True)
+            else:
+                answer = self._ask_in_focus(question, turns, focus_ids)
             if not answer.found and terms:
                 # not in this story: say how many others hold its words, so the person can ask them instead
                 answer = replace(answer, elsewhere=len(self.retriever.articles_with_all(terms) - set(focus_ids)))
@@ -232,12 +248,31 @@ class Answerer:
         # joke" is asked of every story, not of the guess for the joke.
         if several or not (chosen or self._settled(turns, focus)):
             return False
+        # It names something the story never mentions: "who won I'm a Celebrity in 2004?" in a chat about a rugby
+        # match is a new question, however common its words are.
+        if self._names_something_else(question, focus):
+            return False
         # A question that names no story of its own (many articles hold all its words) asked in a chat about one
         # story is about that story: in a chat about a play, "how many tickets had been sold?" is not answered with
         # a concert's ticket sales. Clearing the focus asks it of every story. "who is Gordon Brown?" names its
         # subject: it is about the chat's story only if the story is about him.
         return self._about_focus(terms, focus, passages) or (
             self._open_question(terms) and not asks_what_it_is(question))
+
+    def _names_something_else(self, question: str, focus: tuple[str, ...]) -> bool:
+        named = self.retriever.terms.terms(" ".join(named_words(question)))
+        if not named:
+            return False
+        story = frozenset().union(*(self.retriever.article_terms(a) for a in focus))
+        return not any(term in story for term in named)
+
+    def _silent_on(self, question: str, terms: list[str], turns: Sequence[Turn], focus: tuple[str, ...]) -> bool:
+        """The question does not lean on the chat and the story uses none of its words: whatever the story yields
+        is not an answer ("who resigned?" asked in a chat about a court ruling got the judge's name at 40%). Leaning
+        on the chat: "he", "that", "and when?", or a definite description, which presumes the thing is known ("what's
+        the money for?" in a story that says "raise funds" for tsunami appeals)."""
+        return bool(terms) and not (points_back(question) or definite_nouns(question)) \
+            and self._coverage(terms, focus) == 0
 
     def _focus_of_text_history(self, turns: Sequence[Turn]) -> tuple[str, ...]:
         """A history given as text only ({"question", "answer"} from an API client) names no articles: the story
@@ -472,7 +507,7 @@ class Answerer:
         the answer's own characters inside it; a variant that does not contain them is not cited."""
         text = group.spans[0].text
         citations, seen = [], set()
-        for span in group.spans:
+        for span in sorted(group.spans, key=_in_headline):  # the body's sentences first, a headline after them
             offset = span.text.find(text)
             if offset < 0:
                 continue

@@ -249,6 +249,21 @@ def defined_name(question: str) -> str | None:
     return None
 
 
+# A capitalised word names something ("I'm a Celebrity", "Wal-Mart"), except the first word and "I".
+_CAPITALISED = re.compile(r"(?<![\w'’-])([A-Z][\w'’&.-]*)")
+
+
+def named_words(question: str) -> list[str]:
+    """The words a question capitalises after its first one: what it names of its own ("who won I'm a Celebrity
+    in 2004?" -> ["Celebrity"]). People typing in lower case name nothing here, and nothing follows from that."""
+    found = []
+    for match in _CAPITALISED.finditer(question.strip()):
+        word = re.split(r"['’]", match.group(1))[0].rstrip(".")
+        if match.start() > 0 and word and word != "I":
+            found.append(word)
+    return found
+
+
 def asks_what_it_is(question: str) -> bool:
     return defined_name(question) is not None
 

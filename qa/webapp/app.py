@@ -26,6 +26,7 @@ from qa.webapp.service import (
     ChatService,
     Outcome,
     load_turns,
+    mark_followed,
     save_turns,
 )
 from qa.webapp.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES
@@ -101,6 +102,8 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
                 continue
             history = [t["answer"] for t in turns[:i] if t["answer"] is not None]
             chosen = None if focus is None else tuple(focus.get("ids") or ())
+            if chosen:  # the story card it came from keeps saying which story the chat followed
+                mark_followed(turns[:i], chosen, str((focus or {}).get("title") or ""))
             try:
                 turn["answer"] = service.ask(turn["question"], history, focus=chosen)
                 earlier = None if chosen is not None else next(
@@ -137,6 +140,15 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
             return gr.skip(), gr.skip(), gr.skip()
         turns = [*turns, {"question": question, "answer": None, "error": None, "about": ""}]
         return render.conversation_html(turns), turns, {"ids": [], "title": ""}
+
+    def start_example(question: str, turns: list[dict]):
+        """An example is a question of its own, made from one article: asked of every article, never read as a
+        follow-up of the chat's story ("When did Manchester United reveal this?" clicked after another example was
+        read inside that example's story, and declined)."""
+        html, turns_after, _ = start_turn(question, turns)
+        if not isinstance(turns_after, list):  # nothing to ask
+            return gr.skip(), gr.skip(), gr.skip()
+        return html, turns_after, {"ids": [], "title": ""}
 
     def restore(saved):
         """The chat kept in this browser, shown again after a reload."""
@@ -344,8 +356,10 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
 
         wire(question.submit, [question, turns])
         wire(ask_button.click, [question, turns])
-        for button in example_buttons:
-            wire(button.click, [button, turns])  # the button's label is the question: examples change with the index
+        for button in example_buttons:  # the button's label is the question: examples change with the index
+            button.click(start_example, [button, turns], [chat, turns, focus], show_progress="hidden", **private).then(
+                finish_turns, [turns, focus], answered, show_progress="hidden", **private
+            )
         clear_button.click(new_chat, None, [chat, turns, sources, viewer, focus, saved], **private)
         chat.cite(open_source, None, [viewer, side], show_progress="hidden", **private)
         chat.follow(follow, [turns], [chat, focus], show_progress="hidden", **private)

@@ -190,6 +190,8 @@ def title_question(title: str) -> str | None:
         if not word.islower() or not word.isalpha():
             continue
         rest = words[i + 1 :]
+        if words[i - 1].lower() == "to":
+            return None  # "Tsunami 'to hit Sri Lanka banks'": something expected, and its subject is no "who"
         if rest and word not in {"is", "was", "has"} and (word in _IRREGULAR or word.endswith(_TITLE_VERB_END)):
             passive = (word.endswith("ed") or word == "held") and (not rest or rest[0].lower() in _PREPOSITIONS)
             return _finish(("Who was " if passive else "Who ") + " ".join([word, *rest]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import datetime
 from typing import Iterable, Sequence
 
@@ -305,6 +306,9 @@ def focus_line(turn: dict, *, latest: bool, focus: dict | None = None) -> str:
         if focus.get("ids"):
             return about_html(str(focus.get("title") or focus["ids"][0]), clear=True, chosen=True)
         return CLEARED if answer.focus else ""
+    followed = turn.get("followed")
+    if followed and not latest:  # a story card the chat went on with: that story, not "the N stories above"
+        return about_html(str(followed.get("title") or followed["ids"][0]), clear=False)
     return about_html(turn.get("about", ""), clear=latest) if answer.focus else ""
 
 
@@ -330,7 +334,7 @@ def conversation_html(turns: Iterable[dict], focus: dict | None = None) -> str:
     rendered = [
         turn_html(t["question"], t.get("answer"), t.get("error"),
                   line=focus_line(t, latest=i == len(turns) - 1, focus=focus),
-                  chosen=chosen if i == len(turns) - 1 else ())
+                  chosen=chosen if i == len(turns) - 1 else (t.get("followed") or {}).get("ids") or ())
         for i, t in enumerate(turns)
     ]
     if not rendered:
@@ -350,6 +354,16 @@ def passages_html(question: str | None, passages: Sequence[Passage]) -> str:
         return f'<div class="placeholder">No passages were retrieved for “{esc(question)}”.</div>'
     items = "".join(passage_html(p, rank) for rank, p in enumerate(passages, start=1))
     return f'<div class="sources"><div class="sources-q">Retrieved for “{esc(question)}”</div>{items}</div>'
+
+
+def _title_line_end(text: str, title: str) -> int:
+    """Where the body starts after a first line that is the title (and the blank lines after it); 0 when the text
+    does not start with its title."""
+    title = title.strip()
+    first = re.match(r"\s*([^\n]*)\n?\s*", text)
+    if not title or not first or first.group(1).strip() != title:
+        return 0
+    return first.end()
 
 
 def article_html(
@@ -372,8 +386,12 @@ def article_html(
     sentence_end = end if sentence_end is None else sentence_end
     s0, a, b, s1 = _clamp(text, min(sentence_start, start), start, end, max(sentence_end, end))
     mark_class = "hit passage" if kind == "passage" else "hit"
+    # The header shows the title: the text's own first line, when it is the title, is not shown again below it
+    # (unless the quote is in it). Offsets stay those of the stored text.
+    head = _title_line_end(text, article.title)
+    shown = head if head <= s0 else 0
     body = (
-        f'{esc(text[:s0])}<span class="sentence">{esc(text[s0:a])}'
+        f'{esc(text[shown:s0])}<span class="sentence">{esc(text[s0:a])}'
         f'<mark class="{mark_class}" id="hit">{esc(text[a:b])}</mark>{esc(text[b:s1])}</span>{esc(text[s1:])}'
     )
     meta = byline(article.date, article.author)

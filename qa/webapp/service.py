@@ -319,6 +319,15 @@ def answer_from_dict(data: dict) -> Answer:
     )
 
 
+def mark_followed(turns: Sequence[dict], ids: Sequence[str], title: str) -> None:
+    """Record on the latest turn whose story cards hold ``ids`` that the chat followed that story from it."""
+    for turn in reversed(turns):
+        answer = turn.get("answer")
+        if answer is not None and any(set(s.article_ids) & set(ids) for s in answer.stories):
+            turn["followed"] = {"ids": list(ids), "title": title}
+            return
+
+
 def save_turns(turns: Sequence[dict]) -> list[dict]:
     """The finished turns as JSON for the browser's localStorage (pending ones are not kept)."""
     saved = []
@@ -329,6 +338,7 @@ def save_turns(turns: Sequence[dict]) -> list[dict]:
         saved.append({
             "question": turn["question"], "answer": answer.to_dict() if answer is not None else None,
             "error": turn.get("error"), "about": turn.get("about", ""),
+            **({"followed": turn["followed"]} if turn.get("followed") else {}),
         })
     return saved
 
@@ -342,6 +352,8 @@ def load_turns(saved) -> list[dict]:
             turns.append({
                 "question": str(item["question"]), "answer": answer,
                 "error": str(item["error"]) if item.get("error") else None, "about": str(item.get("about") or ""),
+                **({"followed": {"ids": [str(i) for i in item["followed"]["ids"]][:20],
+                                 "title": str(item["followed"].get("title") or "")}} if item.get("followed") else {}),
             })
         except (KeyError, TypeError, ValueError, AttributeError):
             continue
