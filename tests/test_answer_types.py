@@ -16,7 +16,8 @@ from qa.answer.answer_types import agrees, converts, expected_type, is_amount, n
         ("who is suing them?", "person"),
         ("what's her surname?", "name"),
         ("What was his real name?", "name"),
-        ("which company won the auction?", "organisation"),
+        ("which company won the auction?", "firm"),  # a firm has a name
+        ("which group opposed the nominalists?", "organisation"),  # a group may be "realists"
         ("What agency announced the arrests?", "organisation"),
         ("and when?", "time"),
         ("So, how many were there?", "quantity"),
@@ -66,6 +67,12 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("organisation", "eBay", True),
         ("organisation", "Mr Fisher", False),
         ("organisation", "Dr. Smith", False),
+        ("organisation", "left parties", True),
+        ("firm", "Paion", True),
+        ("firm", "the BBC", True),
+        ("firm", "eBay", True),
+        ("firm", "desmoteplase", False),  # "which company makes a drug from bat spit?": the drug, not its maker
+        ("firm", "Mr Fisher", False),
         (None, "anything at all", True),
     ],
 )

@@ -423,21 +423,37 @@ def test_a_question_that_names_no_story_of_its_own_stays_with_the_chats_story(ch
 
 
 def test_a_question_the_story_shares_no_word_with_is_declined_there_unread(chat, articles, engine):
-    # Three other stories tell of a resignation; the strike story never speaks of one.
+    # Three other stories tell of a resignation over money; the strike story never speaks of either.
     for name in ("minister.txt", "coach.txt", "chief.txt"):
         write(articles, name, story(f"{name} news", f"The {name[:-4]} Sam Hill resigned on Tuesday over money."))
     engine.sync(articles)
     engine._reader = PhraseReader({**PHRASES, "Sam Hill": 6.0})
     first = chat.ask("who walked out in Leeds?")
-    resigned = chat.ask("who resigned?", history=[first])
+    resigned = chat.ask("who resigned over money?", history=[first])
     # read in the strike story, "Train drivers" would come back confidently: it is not an answer to this question
     assert resigned.follow_up and not resigned.found and not resigned.alternatives
     assert resigned.focus == ("strike.txt",) and all(p.article_id == "strike.txt" for p in resigned.passages)
     assert resigned.elsewhere == 3  # the page offers to ask the stories that hold its words
-    # a definite description presumes the thing is known from the chat: the story is read, whatever words it
-    # uses for it ("what's the money for?" of a story that says "raise funds")
-    money = chat.ask("what was the money for?", history=[first])
-    assert money.follow_up and money.found and {c.article_id for c in money.citations} == {"strike.txt"}
+    # Questions that lean on the chat are read in the story, whatever words it uses for what they ask: a definite
+    # description presumes the thing is known ("what's the money for?" of a story that says "raise funds"), and a
+    # bare question is said in the story's context ("how fast?" of tickets "sold within 50 minutes").
+    for question in ("what was the money for?", "who was hurt?"):
+        read = chat.ask(question, history=[first])
+        assert read.follow_up and read.found and {c.article_id for c in read.citations} == {"strike.txt"}
+
+
+def test_a_declined_new_question_moves_the_chat_only_to_a_story_that_holds_most_of_its_words(chat, engine):
+    first = chat.ask("who walked out in Leeds?")
+    # every phrase now reads unsure, the storm story's least so: its guesses lead
+    engine._reader = PhraseReader({phrase: -4.0 if phrase in STORM else -8.0 for phrase in PHRASES})
+    # asked of every article (it names Calais), declined; its guess is in the storm story, which holds a few of its
+    # words: the chat stays on the strike
+    stray = chat.ask("which ferries sailed to Calais yesterday afternoon?", history=[first])
+    assert not stray.found and not stray.follow_up and stray.alternatives
+    assert stray.focus == ("strike.txt",)
+    # the storm story holds all of these words: the declined question's story is where the chat goes on
+    moved = chat.ask("which ferries to Calais were cancelled?", history=[first])
+    assert not moved.found and moved.focus == ("storm.txt",)
 
 
 def test_a_question_naming_what_the_story_never_mentions_is_a_new_question(chat, articles, engine):

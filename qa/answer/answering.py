@@ -220,7 +220,7 @@ class Answerer:
                                               chosen=focus is not None):
             if several:
                 return self._ask_in_stories(question, turns, several)
-            if self._silent_on(question, terms, turns, focus_ids):
+            if self._silent_on(question, terms, focus_ids):
                 passages = self.retriever.search_within(context_query(question, turns), focus_ids, self.top_k_passages)
                 answer = Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=question,
                                 focus=focus_ids, follow_up=True)
@@ -230,7 +230,14 @@ class Answerer:
                 # not in this story: say how many others hold its words, so the person can ask them instead
                 answer = replace(answer, elsewhere=len(self.retriever.articles_with_all(terms) - set(focus_ids)))
             return answer
-        return self._ask_collection(question, terms, passages)
+        answer = self._ask_collection(question, terms, passages)
+        if focus_ids and not answer.found and not answer.stories and terms and answer.focus != focus_ids \
+                and self._coverage(terms, answer.focus) < SETTLED_COVERAGE:
+            # A guess made for a question the whole collection could not answer moves the chat only to a story that
+            # holds most of its words: "what is the medicine meant to treat?" in a chat about a drug from bat spit
+            # took the chat to a tennis doping story for the next follow-up.
+            answer = replace(answer, focus=focus_ids)
+        return answer
 
     def _stays_in_focus(self, question: str, terms: list[str], turns: Sequence[Turn], focus: tuple[str, ...],
                         several: tuple, passages: list[Passage], *, chosen: bool) -> bool:
@@ -266,12 +273,14 @@ class Answerer:
         story = frozenset().union(*(self.retriever.article_terms(a) for a in focus))
         return not any(term in story for term in named)
 
-    def _silent_on(self, question: str, terms: list[str], turns: Sequence[Turn], focus: tuple[str, ...]) -> bool:
-        """The question does not lean on the chat and the story uses none of its words: whatever the story yields
-        is not an answer ("who resigned?" asked in a chat about a court ruling got the judge's name at 40%). Leaning
-        on the chat: "he", "that", "and when?", or a definite description, which presumes the thing is known ("what's
-        the money for?" in a story that says "raise funds" for tsunami appeals)."""
-        return bool(terms) and not (points_back(question) or definite_nouns(question)) \
+    def _silent_on(self, question: str, terms: list[str], focus: tuple[str, ...]) -> bool:
+        """The question says what it is about in words of its own, does not lean on the chat, and the story uses
+        none of those words: whatever the story yields is not an answer ("who resigned from the cabinet?" in a chat
+        about a court ruling). Leaning on the chat: "he", "that", "and when?", a definite description, which
+        presumes the thing is known ("what's the money for?" of a story that says "raise funds"), or a bare question,
+        said in the story's own context ("how fast?" of tickets "sold within 50 minutes", "who scored?" of a match
+        report that lists "Goals:")."""
+        return bool(terms) and not (points_back(question) or definite_nouns(question) or is_bare(question)) \
             and self._coverage(terms, focus) == 0
 
     def _focus_of_text_history(self, turns: Sequence[Turn]) -> tuple[str, ...]:
