@@ -25,6 +25,10 @@ from qa.answer.answer_types import agrees, converts, expected_type, is_amount, n
         ("When John Fox left as head coach, who replaced him?", None),  # a clause that sets the scene, not a time
         ("where is he based?", "place"),
         ("in which cities?", "place"),  # plural too
+        ("what minute?", "time"),  # "69th minute", not "Newcastle 2-1"
+        ("what did he say?", "said"),
+        ("what did labour say about voting lib dem?", "said"),
+        ("What did the sign say on top of Jesus' cross?", None),  # the words on it: "Jesus of Nazareth, King of ..."
         ("where does Plymouth rank among UK cities?", None),  # a position ("30th"), not a place
         ("what is the process called?", None),  # SQuAD's answers to this are often lowercase terms
         ("What is the last name of the player who recovered the ball?", None),  # the name word must end the question
@@ -73,6 +77,9 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("firm", "eBay", True),
         ("firm", "desmoteplase", False),  # "which company makes a drug from bat spit?": the drug, not its maker
         ("firm", "Mr Fisher", False),
+        ("said", "Richard Nicholls", False),  # who said it, for "what did he say?"
+        ("said", "Marion has steadfastly maintained her innocence", True),
+        ("said", "let the Tories in", True),
         (None, "anything at all", True),
     ],
 )

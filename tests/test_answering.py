@@ -97,6 +97,24 @@ def test_an_answer_is_quoted_from_the_body_before_its_headline(engine, articles)
                                                       "Sydney to host charity game"]
 
 
+def test_words_only_the_headline_has_are_a_best_guess_never_the_answer(engine, articles):
+    write(articles, "a.txt", story("Man auctions ad space on forehead", "A US man is selling space on his forehead."))
+    with_reader(engine, PhraseReader({"Man auctions": 9.0}))  # the reader reads headlinese as prose, and is sure
+    engine.sync(articles)
+    answer = engine.ask("who is selling advertising space on his forehead?")
+    assert not answer.found and answer.alternatives[0].text == "Man auctions"
+    with_reader(engine, PhraseReader({"Man auctions": 9.0, "A US man": 3.0}))
+    assert engine.ask("who is selling advertising space on his forehead?").text == "A US man"  # the body's answer
+
+
+def test_an_answer_lies_within_one_sentence(engine, articles):
+    write(articles, "a.txt", story("Storm", "The storm hit Dover on Monday. Ferries stopped at noon."))
+    with_reader(engine, PhraseReader({"Monday. Ferries": 8.0, "Dover": 4.0}))  # the reader running on
+    engine.sync(articles)
+    answer = engine.ask("where did the storm hit?")
+    assert answer.text == "Dover" and all("Ferries" not in a.text for a in answer.alternatives)
+
+
 def test_alternatives_are_other_answers_not_the_same_span_cut_differently(seeded):
     reader = PhraseReader({"12 suspected members": 6.0, "suspected members of the groups": 5.0, "the KNB": 2.0})
     answer = with_reader(seeded, reader).ask("who was arrested?")

@@ -30,7 +30,7 @@ STRIKE = story(
     "Services will resume in Bradford next week.",
 )
 STORM = story(
-    "Storm closes Dover port",
+    "Storm closes a port",  # the fake reader finds a phrase once a passage: so the body holds it, not the title
     "A storm closed the port of Dover on Monday.",
     "Ferries to Calais were cancelled by the operator.",
 )

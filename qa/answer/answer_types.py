@@ -1,14 +1,15 @@
 """Does a span have the type of answer the question asks for? Only the checks that plain text settles reliably:
 "how much/many/old/long" and "what percentage" want a quantity; "when did ...?" and "what year" a time (a date, a
 year or a time word, not "2,500", "$4bn" or "Boeing 737"); "who" not a bare number; "what's her surname?" a name
-(capitalised words); "which company ...?" a name, not a person ("Mr Fisher") nor a common noun ("desmoteplase", the
-drug it makes); "where ...?" and "in which cities?" not someone the passage titles or quotes ("Ivan Korneyev", when
-it says "said Korneyev"), nor a bare count ("At least 12") or time ("this weekend"). A reader trained on SQuAD
-sometimes returns a weekday for "how much a month", a name for "how many" or "£2.1bn" for "and when?"; a span of the
-wrong type is never the answer, however sure the reader is. `scripts/check_answer_types.py` counts how often each
-check would refuse SQuAD's own gold answers (train / dev: quantity 2.5% / 2.2%, time 2.3% / 1.3%, place 0.4% /
-0.2%, company 1.1% / 0%, person and organisation 0%; mostly vague golds such as "little" or "under intense light",
-and for places questions that ask a ranking: "where did the state place on the population chart?")."""
+(capitalised words); "what did he say?" not only a name (who said it); "which company ...?" a name, not a person
+("Mr Fisher") nor a common noun ("desmoteplase", the drug it makes); "where ...?" and "in which cities?" not
+someone the passage titles or quotes ("Ivan Korneyev", when it says "said Korneyev"), nor a bare count ("At least
+12") or time ("this weekend"). A reader trained on SQuAD sometimes returns a weekday for "how much a month", a name
+for "how many" or "£2.1bn" for "and when?"; a span of the wrong type is never the answer, however sure the reader
+is. `scripts/check_answer_types.py` counts how often each check would refuse SQuAD's own gold answers (train / dev:
+quantity 2.5% / 2.2%, time 2.3% / 1.3%, place 0.4% / 0.2%, company 1.1% / 0%, what was said, person and
+organisation 0%; mostly vague golds such as "little" or "under intense light", and for places questions that ask a
+ranking: "where did the state place on the population chart?")."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ _QUANTITY_QUESTION = re.compile(
 # "when did/was/will ...?", not "When John Fox left, who replaced him?" (a clause that sets the scene)
 _TIME_QUESTION = re.compile(
     r"^\s*(when(\s*'s|\s+(is|was|are|were|did|does|do|will|would|can|could|should|has|have|had|might|must|shall))\b"
-    r"|when\W*$|(in |by |since |until )?what (year|month|day|date|time)\b)",
+    r"|when\W*$|(in |by |since |until )?what (year|month|day|date|time|minute|hour)\b)",
     re.IGNORECASE,
 )
 _PERSON_QUESTION = re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)
@@ -45,6 +46,11 @@ _ORGANISATION_QUESTION = re.compile(
 _FIRM_QUESTION = re.compile(
     r"^\s*(which|what)\s+(company|companies|firm|firms|corporation|bank|banks|airline|airlines|manufacturer|carmaker|"
     r"broadcaster|newspaper|magazine|studio|university)\b",
+    re.IGNORECASE,
+)
+# "what did he say?", "what did Labour say about ...?": what was said, never only who said it
+_SAID_QUESTION = re.compile(
+    r"^\s*what\s+(did|does|do|will|would)\s+.*\b(say|tell|claim|warn|argue|admit|add)(\s+about\b.*)?\W*$",
     re.IGNORECASE,
 )
 # How a person is titled before their name ("Mr Fisher", "Lady Thatcher")
@@ -128,7 +134,7 @@ _OPENER = re.compile(r"^\s*((and|but|so|also|then|ok|okay|well)\b[\s,]*)+", re.I
 
 
 def expected_type(question: str) -> str | None:
-    """'quantity', 'time', 'person', 'name', 'firm', 'organisation', 'place' or None (anything goes). A chat's opener does not
+    """'quantity', 'time', 'person', 'name', 'said', 'firm', 'organisation', 'place' or None (anything goes). A chat's opener does not
     change what is asked: "and when?" wants a time as "when?" does."""
     question = _OPENER.sub("", question)
     if _QUANTITY_QUESTION.search(question):
@@ -141,6 +147,8 @@ def expected_type(question: str) -> str | None:
         return "name"
     if _PLACE_QUESTION.search(question) and not _RANK_QUESTION.search(question):
         return "place"
+    if _SAID_QUESTION.search(question):
+        return "said"
     if _FIRM_QUESTION.search(question):
         return "firm"
     if _ORGANISATION_QUESTION.search(question):
@@ -222,6 +230,9 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         return _is_name(answer.strip())
     if question_type == "organisation":
         return not _PERSON_TITLE.match(answer.strip())
+    if question_type == "said":
+        # "Richard Nicholls" for "what did he say?" is who said it
+        return not _is_name(answer.strip())
     if question_type == "firm":
         # a company, a bank, a newspaper has a name: "Paion", "the BBC", "eBay"; not "desmoteplase", the drug it
         # makes ("which company makes a drug from bat spit?")
