@@ -29,8 +29,9 @@ class PhraseReader:
 
     name = "phrase-reader"
 
-    def __init__(self, phrases: dict[str, float]):
+    def __init__(self, phrases: dict[str, float], *, every: bool = False):
         self.phrases = phrases
+        self.every = every  # each occurrence in a passage, not only the first
 
     def load(self):
         pass
@@ -40,9 +41,10 @@ class PhraseReader:
         for passage in passages:
             for phrase, margin in self.phrases.items():
                 at = passage.text.find(phrase)
-                if at >= 0:
+                while at >= 0:
                     start = passage.start + at
                     spans.append(Span(phrase, start, start + len(phrase), 0.9, passage, logit=margin, null_logit=0.0))
+                    at = passage.text.find(phrase, at + 1) if self.every else -1
         return sorted(spans, key=lambda s: -s.logit)[: top_k * len(passages)]
 
 

@@ -64,35 +64,13 @@ def test_the_same_answer_in_two_articles_is_one_answer_citing_both(engine, artic
     assert [alt.text for alt in answer.alternatives] == ["Ferries"]  # "Monday" is no place
 
 
-class EveryOccurrenceReader:
-    """Finds ``phrase`` wherever it occurs, surer of earlier occurrences (a headline reads as the surest)."""
-
-    name = "every-occurrence"
-
-    def __init__(self, phrase: str):
-        self.phrase = phrase
-
-    def load(self):
-        pass
-
-    def read(self, question, passages, *, top_k=3, allow_no_answer=True):
-        spans = []
-        for passage in passages:
-            at = passage.text.find(self.phrase)
-            while at >= 0:
-                start = passage.start + at
-                spans.append(Span(self.phrase, start, start + len(self.phrase), 0.9, passage, logit=6.0 - at / 100))
-                at = passage.text.find(self.phrase, at + 1)
-        return sorted(spans, key=lambda s: -s.logit)
-
-
 def test_an_answer_is_quoted_from_the_body_before_its_headline(engine, articles):
     write(articles, "a.txt", story("Sydney to host charity game", "The match will be played in Sydney in June."))
-    with_reader(engine, EveryOccurrenceReader("Sydney"))
+    with_reader(engine, PhraseReader({"Sydney": 6.0}, every=True))  # the headline's "Sydney" is found first
     engine.sync(articles)
     answer = engine.ask("where will the charity game be played?")
     assert answer.text == "Sydney"
-    # the reader was surest of the headline's "Sydney"; the sentence that says it is quoted first
+    # the sentence that says it is quoted first
     assert [c.sentence for c in answer.citations] == ["The match will be played in Sydney in June.",
                                                       "Sydney to host charity game"]
 

@@ -402,12 +402,21 @@ def test_a_definite_description_of_what_the_chat_said_keeps_the_story(chat):
     assert not new.follow_up and {c.article_id for c in new.citations} == {"storm.txt"}
 
 
+def add_stories(engine, articles, names, sentence: str, phrase: str) -> None:
+    """One-sentence stories beside the chat's (``sentence`` formats ``{event}``: the file's name), and a reader that
+    also finds ``phrase``."""
+    for name in names:
+        write(articles, name, story(f"{name} news", sentence.format(event=name[:-4])))
+    engine.sync(articles)
+    engine._reader = PhraseReader({**PHRASES, phrase: 6.0})
+
+
+CONCERTS = ("gig.txt", "tour.txt", "festival.txt")
+
+
 def test_a_question_that_names_no_story_of_its_own_stays_with_the_chats_story(chat, articles, engine):
     # Three concert stories hold every word of "how many tickets were sold?"; the strike story holds none of them.
-    for name in ("gig.txt", "tour.txt", "festival.txt"):
-        write(articles, name, story(f"{name} news", f"Organisers of the {name[:-4]} said 5,000 tickets were sold."))
-    engine.sync(articles)
-    engine._reader = PhraseReader({**PHRASES, "5,000": 6.0})
+    add_stories(engine, articles, CONCERTS, "Organisers of the {event} said 5,000 tickets were sold.", "5,000")
     first = chat.ask("who walked out in Leeds?")
     tickets = chat.ask("how many tickets were sold?", history=[first])
     # in a chat about the strike, a concert's ticket sales are not the answer: the strike story is read, and it
@@ -424,10 +433,8 @@ def test_a_question_that_names_no_story_of_its_own_stays_with_the_chats_story(ch
 
 def test_a_question_the_story_shares_no_word_with_is_declined_there_unread(chat, articles, engine):
     # Three other stories tell of a resignation over money; the strike story never speaks of either.
-    for name in ("minister.txt", "coach.txt", "chief.txt"):
-        write(articles, name, story(f"{name} news", f"The {name[:-4]} Sam Hill resigned on Tuesday over money."))
-    engine.sync(articles)
-    engine._reader = PhraseReader({**PHRASES, "Sam Hill": 6.0})
+    add_stories(engine, articles, ("minister.txt", "coach.txt", "chief.txt"),
+                "The {event} Sam Hill resigned on Tuesday over money.", "Sam Hill")
     first = chat.ask("who walked out in Leeds?")
     resigned = chat.ask("who resigned over money?", history=[first])
     # read in the strike story, "Train drivers" would come back confidently: it is not an answer to this question
@@ -457,10 +464,7 @@ def test_a_declined_new_question_moves_the_chat_only_to_a_story_that_holds_most_
 
 
 def test_a_question_naming_what_the_story_never_mentions_is_a_new_question(chat, articles, engine):
-    for name in ("gig.txt", "tour.txt", "festival.txt"):
-        write(articles, name, story(f"{name} news", f"Coldplay said 5,000 tickets were sold for the {name[:-4]}."))
-    engine.sync(articles)
-    engine._reader = PhraseReader({**PHRASES, "5,000": 6.0})
+    add_stories(engine, articles, CONCERTS, "Coldplay said 5,000 tickets were sold for the {event}.", "5,000")
     first = chat.ask("who walked out in Leeds?")
     # its words are in many stories, so it could be a question about the strike, but it names a band the strike
     # story never mentions
