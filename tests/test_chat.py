@@ -472,6 +472,39 @@ def test_a_question_naming_what_the_story_never_mentions_is_a_new_question(chat,
     assert not named.follow_up and named.found and named.text == "5,000" and "strike.txt" not in named.focus
 
 
+def test_an_opener_makes_a_follow_up_only_of_a_question_the_story_speaks_of(chat):
+    first = chat.ask("who walked out in Leeds?")
+    # "in which ..." opens a follow-up ("in which city?"), but this one is about ferries the strike story never
+    # mentions: it is asked of every article
+    other = chat.ask("in which port were ferries to calais cancelled by the operator?", history=[first])
+    assert not other.follow_up and {c.article_id for c in other.citations} == {"storm.txt"}
+    again = chat.ask("and when did the drivers walk out?", history=[first])
+    assert again.follow_up and again.focus == ("strike.txt",)
+
+
+def test_a_question_leaves_the_story_for_the_best_article_read_not_only_the_first(chat, articles, engine):
+    from qa.answer.answering import Answerer
+    from qa.answer.calibration import Calibration
+    from qa.answer.retriever import Retriever
+
+    write(articles, "market.txt", story("Where will shares trade", "Where will shares trade? Shares trade here."))
+    write(articles, "paion.txt", story("Drug firm to float", "Paion shares will trade in Frankfurt."))
+    for i in range(8):  # words most stories use say little of which story a question is about
+        name = f"markets-{i}.txt"
+        write(articles, name, story(f"{name} news", "Shares trade higher as traders buy shares."))
+    engine.sync(articles)
+    generation = engine.generation()
+    answerer = Answerer(Retriever(generation, engine.embedder, engine.settings), engine.reader,
+                        generation.cited_sentence, calibration=Calibration())
+    question = "where will paion shares trade?"
+    terms = answerer._question_terms(question)
+    read = {p.article_id: p for p in engine.search(question, k=10)}
+    # ranked first, the market story explains little of it (not "paion"), no better than the strike story; the
+    # Paion story, read further down, explains all of it: the question is not about the strike
+    assert answerer._about_focus(terms, ("strike.txt",), [read["market.txt"]])
+    assert not answerer._about_focus(terms, ("strike.txt",), [read["market.txt"], read["paion.txt"]])
+
+
 def test_what_a_question_names_of_its_own():
     assert named_words("who won I'm a Celebrity in 2004?") == ["Celebrity"]
     assert named_words("Who is Gordon Brown?") == ["Gordon", "Brown"]

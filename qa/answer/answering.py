@@ -23,6 +23,8 @@ from qa.answer.conversation import (
     last_exchange,
     is_bare,
     named_words,
+    has_anaphora,
+    opens_as_follow_up,
     points_back,
     reader_question,
     repeats,
@@ -246,7 +248,10 @@ class Answerer:
                         several: tuple, passages: list[Passage], *, chosen: bool) -> bool:
         """Whether the question is asked of the chat's story (``chosen``: the person picked it) rather than of the
         whole collection."""
-        if points_back(question) or self._refers_back(question, turns, focus):
+        # An opener ("and when ...?", "in which ...?") makes a follow-up of a bare question or of one the story
+        # speaks of, not of "in which cities will charles kennedy stop later in the week?" in a chat about a lawsuit.
+        elliptical = opens_as_follow_up(question) and (is_bare(question) or self._coverage(terms, focus) > 0)
+        if has_anaphora(question) or elliptical or self._refers_back(question, turns, focus):
             return True
         # A bare question stays with the story if the story speaks of it at all ("what's the show called?" in a
         # story about a show), or if it names no story of its own (below).
@@ -323,7 +328,9 @@ class Answerer:
         if not passages or passages[0].article_id in focus:
             return True
         in_focus = self._coverage(terms, focus)
-        elsewhere = self.retriever.coverage(terms, [passages[0].article_id])
+        # the best of the articles read, not only the first: "where will paion shares trade?" ranks another
+        # business story first, the one that holds "paion" below it
+        elsewhere = max(self.retriever.coverage(terms, [p.article_id]) for p in passages)
         return elsewhere - in_focus < NEW_QUESTION_MARGIN
 
     def _settled(self, turns: Sequence[Turn], focus: tuple[str, ...]) -> bool:

@@ -198,8 +198,15 @@ def words(question: str) -> list[str]:
 
 def points_back(question: str) -> bool:
     """A pronoun that points back ("who said that?") or an elliptical opener ("and when?", "in which city?")."""
-    tokens = {w.split("'")[0] for w in words(question)}
-    return bool(tokens & _ANAPHORA) or bool(_FOLLOW_UP_OPENER.match(question.strip()))
+    return has_anaphora(question) or opens_as_follow_up(question)
+
+
+def has_anaphora(question: str) -> bool:
+    return bool({w.split("'")[0] for w in words(question)} & _ANAPHORA)
+
+
+def opens_as_follow_up(question: str) -> bool:
+    return bool(_FOLLOW_UP_OPENER.match(question.strip()))
 
 
 # "the threat", "that deal", "these planes": a definite description. When its noun is one the chat has already said,
