@@ -116,6 +116,16 @@ def test_found_answer_shows_words_percent_sources_and_agreement():
     assert 'data-article="a.txt"' in out and f'data-start="{first.start}"' in out
 
 
+def test_the_same_sentence_in_two_articles_is_no_agreement():
+    # politics/069 and politics/311 are the same story filed twice: "found in 2 articles" claimed agreement
+    first = citation("Talks are at Labour's conference in Gateshead.", "Gateshead", article_id="politics/069.txt")
+    copy = citation("Talks are at  Labour's conference in Gateshead.", "Gateshead", article_id="politics/311.txt")
+    out = render.answer_html(Answer("where?", "Gateshead", True, 0.6, [first, copy]))
+    assert "found in" not in out and out.count("cite-sentence") == 2  # both are still quoted
+    other = citation("The unions meet in Gateshead on Friday.", "Gateshead", article_id="politics/070.txt")
+    assert "found in 2 articles" in render.answer_html(Answer("where?", "Gateshead", True, 0.6, [first, copy, other]))
+
+
 def test_one_article_does_not_claim_agreement_and_same_sentence_is_quoted_once():
     one = citation("the KNB reported November 3.", "KNB")
     other = citation("the KNB reported November 3.", "the KNB")

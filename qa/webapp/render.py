@@ -117,7 +117,10 @@ def passage_html(passage: Passage, rank: int | None = None) -> str:
 
 
 def _articles_count(citations: Sequence[Citation]) -> int:
-    return len({c.article_id for c in citations})
+    """How many articles agree, in words of their own: the same sentence in two articles (a story filed twice, a
+    wire copy) is one source, not agreement."""
+    said = {" ".join(c.sentence.split()).lower() for c in citations}
+    return min(len({c.article_id for c in citations}), len(said))
 
 
 def distinct_sentences(citations: Sequence[Citation]) -> list[Citation]:
