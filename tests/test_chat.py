@@ -478,6 +478,11 @@ def test_an_opener_makes_a_follow_up_only_of_a_question_the_story_speaks_of(chat
     # mentions: it is asked of every article
     other = chat.ask("in which port were ferries to calais cancelled by the operator?", history=[first])
     assert not other.follow_up and {c.article_id for c in other.citations} == {"storm.txt"}
+    # nor when the story holds a word or two of it ("China" in a story about video games, for "in which river is
+    # china's controversial dam?")
+    few = chat.ask("in which port were ferries to calais cancelled by the operator for train drivers?",
+                   history=[first])
+    assert not few.follow_up and {c.article_id for c in few.citations} == {"storm.txt"}
     again = chat.ask("and when did the drivers walk out?", history=[first])
     assert again.follow_up and again.focus == ("strike.txt",)
 

@@ -181,7 +181,9 @@ def test_a_reply_to_small_talk_is_plain_text_not_a_failed_answer():
 def test_a_follow_up_its_story_does_not_answer_offers_every_article():
     declined = Answer('how many "tickets"?', "The articles don't say.", False, 0.1, follow_up=True, elsewhere=13)
     out = render.answer_html(declined)
-    assert "Not in the story this chat is about; 13 other articles hold its words." in out
+    assert "No sentence in the story this chat is about answers this" in out  # not "in the articles": others may
+    assert "13 other articles hold its words." in out
+    assert "No sentence in the articles answers this" in render.answer_html(replace(declined, follow_up=False))
     assert '<button type="button" class="ask-everywhere" data-question="how many &quot;tickets&quot;?">' in out
     assert "1 other article holds its words" in render.answer_html(replace(declined, elsewhere=1))
     assert "ask-everywhere" not in render.answer_html(replace(declined, elsewhere=0))

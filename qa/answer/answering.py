@@ -249,8 +249,10 @@ class Answerer:
         """Whether the question is asked of the chat's story (``chosen``: the person picked it) rather than of the
         whole collection."""
         # An opener ("and when ...?", "in which ...?") makes a follow-up of a bare question or of one the story
-        # speaks of, not of "in which cities will charles kennedy stop later in the week?" in a chat about a lawsuit.
-        elliptical = opens_as_follow_up(question) and (is_bare(question) or self._coverage(terms, focus) > 0)
+        # mostly speaks of, not of "in which cities will charles kennedy stop later in the week?" in a chat about a
+        # lawsuit, nor of "in which river is china's controversial dam?" in one about video games that says "China".
+        elliptical = opens_as_follow_up(question) and (
+            is_bare(question) or self._coverage(terms, focus) >= SETTLED_COVERAGE)
         if has_anaphora(question) or elliptical or self._refers_back(question, turns, focus):
             return True
         # A bare question stays with the story if the story speaks of it at all ("what's the show called?" in a

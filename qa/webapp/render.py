@@ -263,13 +263,15 @@ def not_found_html(answer: Answer) -> str:
         understood_html(answer),
         (
             '<div class="answer-meta"><span class="confidence conf-not-found">Not found</span>'
-            "<span>No sentence in the articles answers this with enough confidence.</span></div>"
+            # a follow-up was read in its story only: "in the articles" would deny what "Ask every article" offers
+            f"<span>No sentence in {'the story this chat is about' if answer.follow_up else 'the articles'} answers "
+            "this with enough confidence.</span></div>"
         ),
     ]
     if answer.elsewhere:
         holds = f"{answer.elsewhere} other articles hold" if answer.elsewhere > 1 else "1 other article holds"
         parts.append(
-            f'<div class="elsewhere">Not in the story this chat is about; {holds} its words. '
+            f'<div class="elsewhere">{holds} its words. '
             f'<button type="button" class="ask-everywhere" data-question="{esc(answer.question)}">'
             "Ask every article</button></div>"
         )
