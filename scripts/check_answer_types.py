@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     from qa.answer.answer_types import agrees, expected_type, name_start, wants_a_name, within_brackets
     from qa.answer.conversation import Turn, restates
+    from qa.ingest.text import sentences
     from qa.eval.squad import best_over_golds, f1_score
     from qa.types import Passage, Span
 
@@ -80,6 +81,37 @@ def main() -> None:
               f"({len(restating) / max(1, pairs):.2%}) |")
         for q, a, b in restating[: args.show]:
             print(f"|  |  | {q} (after {a}) | {b} |")
+        # an answer is read within one sentence (qa.answer.answering drops spans that cross the index's bounds)
+        crossing = [(q, golds[0]) for q, golds, context, starts in read
+                    if not any(s <= starts[0] and starts[0] + len(golds[0]) <= e for s, e in sentences(context))]
+        print(f"| {split} | any: gold crosses a sentence bound | {len(read)} | {len(crossing)} "
+              f"({len(crossing) / max(1, len(read)):.2%}) |")
+        for q, gold in crossing[: args.show]:
+            print(f"|  |  | {q} | {gold} |")
+    headline, golds = headline_golds(args.squad.parent.parent)
+    print(f"| eval files | gold sentence is its article's headline | {golds} | {headline} |")
+
+
+def headline_golds(shared: Path) -> tuple[int, int]:
+    """(gold sentences that are their article's headline, gold sentences) over ../shared/eval/*_dev.jsonl: answers
+    are never taken from a headline alone (qa.answer.answering)."""
+    headline = total = 0
+    for path in sorted((shared / "eval").glob("*_dev.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            for item in row.get("turns") or row.get("stories") or [row]:
+                docs = [shared / folder / item["doc"] for folder in ("corpora/bbc", "seeds")] if item["answers"] else []
+                doc = next((d for d in docs if d.is_file()), None)
+                if doc is None:
+                    continue
+                raw = doc.read_bytes()
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:  # one BBC file is latin-1
+                    text = raw.decode("latin-1")
+                total += 1
+                headline += item["sentence"].strip() == text.strip().splitlines()[0].strip()
+    return headline, total
 
 
 if __name__ == "__main__":

@@ -23,6 +23,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def share(questions, gold: dict, passages_of) -> float:
+    """The share of ``questions`` whose gold article has a passage among ``passages_of(question)``."""
+    held = [any(p.article_id in gold.get(q.id, set()) for p in passages_of(q)) for q in questions]
+    return sum(held) / max(1, len(held))
+
+
+def reader_ranked(engine, question: str, passages: list) -> list:
+    """``passages`` ordered by the reader's best span margin in each (span logit minus "no answer")."""
+    margin: dict[int, float] = {}
+    for span in engine.reader.read(question, passages, top_k=3 * len(passages), allow_no_answer=False):
+        margin[id(span.passage)] = max(margin.get(id(span.passage), float("-inf")), span.logit - span.null_logit)
+    return sorted(passages, key=lambda p: -margin.get(id(p), float("-inf")))
+
+
 def main() -> None:
     from qa.embedders import make_embedder
     from qa.engine import Engine
@@ -51,40 +65,32 @@ def main() -> None:
             results[f"{path.name}:{mode}"] = {k: v for k, v in r.to_dict().items() if k != "per_question"}
             print(f"| {path.name} ({r.answerable} q) | {mode} | {r.hit_at_1:.3f} | {r.hit_at_5:.3f} | "
                   f"{r.hit_at_10:.3f} | {r.mrr:.3f} | {r.search_p50_ms:.1f} |")
+    if args.ceiling or args.rerank:
+        engine = Engine(settings=base, embedder=embedder)
+        answerable = {path: [q for q in load_questions(path) if q.answerable] for path in args.files}
+        gold = {path: gold_articles(engine, questions) for path, questions in answerable.items()}
     if args.ceiling:
         depths = [int(n) for n in args.ceiling.split(",")]
         print("\n| file | " + " | ".join(f"gold in top {n} passages" for n in depths) + " |\n|---|"
               + "---|" * len(depths))
-        engine = Engine(settings=base, embedder=embedder)
-        for path in args.files:
-            questions = [q for q in load_questions(path) if q.answerable]
-            gold = gold_articles(engine, questions)
-            shares = []
-            for n in depths:
-                held = [bool({p.article_id for p in engine.search(q.question, k=n)} & gold.get(q.id, set()))
-                        for q in questions]
-                shares.append(sum(held) / max(1, len(held)))
-            results[f"{path.name}:ceiling"] = {f"top_{n}": share for n, share in zip(depths, shares)}
+        for path, questions in answerable.items():
+            shares = [share(questions, gold[path], lambda q: engine.search(q.question, k=n)) for n in depths]
+            # where the gold article's first passage stands, for the questions it is not in the top 10 of
+            deep = [[p.article_id in gold[path].get(q.id, set()) for p in engine.search(q.question, k=max(depths))]
+                    for q in questions]
+            far = sorted(hits.index(True) + 1 for hits in deep if True in hits and hits.index(True) >= 10)
+            results[f"{path.name}:ceiling"] = {**{f"top_{n}": x for n, x in zip(depths, shares)}, "ranks_after_10": far}
             print(f"| {path.name} ({len(questions)} q) | " + " | ".join(f"{x:.3f}" for x in shares) + " |")
+            if far:
+                print(f"  {path.name}: the gold article's first passage after the top 10 is at rank {far}")
     if args.rerank:
-        engine = Engine(settings=base, embedder=embedder)
         print(f"\n| file | gold in top 5 passages | after the reader re-ranks the top {args.rerank} |\n|---|---|---|")
-        for path in args.files:
-            questions = [q for q in load_questions(path) if q.answerable]
-            gold = gold_articles(engine, questions)
-            before = after = 0
-            for q in questions:
-                passages = engine.search(q.question, k=args.rerank)
-                margin: dict[int, float] = {}
-                for span in engine.reader.read(q.question, passages, top_k=3 * len(passages), allow_no_answer=False):
-                    key = id(span.passage)
-                    margin[key] = max(margin.get(key, float("-inf")), span.logit - span.null_logit)
-                ranked = sorted(passages, key=lambda p: -margin.get(id(p), float("-inf")))
-                before += any(p.article_id in gold.get(q.id, set()) for p in passages[:5])
-                after += any(p.article_id in gold.get(q.id, set()) for p in ranked[:5])
-            n = max(1, len(questions))
-            results[f"{path.name}:rerank_{args.rerank}"] = {"top_5": before / n, "reranked_top_5": after / n}
-            print(f"| {path.name} ({len(questions)} q) | {before / n:.3f} | {after / n:.3f} |")
+        for path, questions in answerable.items():
+            first = {q.id: engine.search(q.question, k=args.rerank) for q in questions}
+            before = share(questions, gold[path], lambda q: first[q.id][:5])
+            after = share(questions, gold[path], lambda q: reader_ranked(engine, q.question, first[q.id])[:5])
+            results[f"{path.name}:rerank_{args.rerank}"] = {"top_5": before, "reranked_top_5": after}
+            print(f"| {path.name} ({len(questions)} q) | {before:.3f} | {after:.3f} |")
     if args.grid:
         print("\n| file | BM25 weight | rank constant | hit@1 | hit@5 | hit@10 | MRR |\n|---|---|---|---|---|---|---|")
         for path in args.files:

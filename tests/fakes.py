@@ -67,6 +67,9 @@ class StaticRetriever:
     def article_terms(self, article_id):
         return frozenset()
 
+    def articles_terms(self, article_ids):
+        return frozenset()
+
     def articles_with_all(self, terms):
         return set()
 

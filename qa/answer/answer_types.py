@@ -31,6 +31,8 @@ _PLACE_QUESTION = re.compile(
     r"^\s*(where\b|(in|from|to) (what|which) (cit(y|ies)|countr(y|ies)|towns?|villages?|states?|regions?|places?)\b)",
     re.IGNORECASE,
 )
+# "where does Plymouth rank?" asks for a position ("30th"), not a place
+_RANK_QUESTION = re.compile(r"\b(rank|ranks|ranked|ranking|finish|finished|placed|position)\b", re.IGNORECASE)
 _NAME_QUESTION = re.compile(
     r"^\s*what(\s*'s|\s+is|\s+was|\s+are|\s+were)\b.*\b(surname|first name|last name|real name|full name|"
     r"maiden name|middle name|given name|family name|birth name)s?\W*$",
@@ -134,8 +136,8 @@ _OPENER = re.compile(r"^\s*((and|but|so|also|then|ok|okay|well)\b[\s,]*)+", re.I
 
 
 def expected_type(question: str) -> str | None:
-    """'quantity', 'time', 'person', 'name', 'said', 'firm', 'organisation', 'place' or None (anything goes). A chat's opener does not
-    change what is asked: "and when?" wants a time as "when?" does."""
+    """'quantity', 'time', 'person', 'name', 'place', 'said', 'firm', 'organisation' or None (anything goes). A chat's
+    opener does not change what is asked: "and when?" wants a time as "when?" does."""
     question = _OPENER.sub("", question)
     if _QUANTITY_QUESTION.search(question):
         return "quantity"
@@ -195,8 +197,6 @@ def _says_when(answer: str, context: str, at: int | None) -> bool:
                for d in _DATE_DIGITS.finditer(answer))
 
 
-# "where does Plymouth rank?" asks for a position ("30th"), not a place
-_RANK_QUESTION = re.compile(r"\b(rank|ranks|ranked|ranking|finish|finished|placed|position)\b", re.IGNORECASE)
 # A count as a whole word: "12", "1.4", "30th", "£2.1bn", "six"; not "E3" or "Boeing 737"'s model number
 _COUNT = re.compile(rf"^([£$€¥]?\d[\d.,]*(st|nd|rd|th|s|m|bn|k|%)?|({_NUMBER_WORDS}))$", re.IGNORECASE)
 # Words that only qualify a count or a time: "at least 12", "this weekend", "early next year"

@@ -280,7 +280,7 @@ class Answerer:
         named = self.retriever.terms.terms(" ".join(named_words(question)))
         if not named:
             return False
-        story = frozenset().union(*(self.retriever.article_terms(a) for a in focus))
+        story = self.retriever.articles_terms(focus)
         return not any(term in story for term in named)
 
     def _silent_on(self, question: str, terms: list[str], focus: tuple[str, ...]) -> bool:
@@ -316,7 +316,7 @@ class Answerer:
         if not nouns or not turns:
             return False
         said = set(self.retriever.terms.terms(said_in_chat(turns)))
-        story = frozenset().union(*(self.retriever.article_terms(a) for a in focus))
+        story = self.retriever.articles_terms(focus)
         return any(noun in said and noun in story for noun in nouns)
 
     def _coverage(self, terms: list[str], focus: tuple[str, ...]) -> float:

