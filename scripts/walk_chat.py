@@ -6,6 +6,10 @@ of each (to --shots).
 
     .venv/bin/python app.py --articles /tmp/corpus --index indexes/bbc --port 7861 &   # BBC plus the seed
     .venv/bin/python scripts/walk_chat.py http://127.0.0.1:7861/
+    .venv/bin/python scripts/walk_chat.py URL --ask "who was arrested for selling drugs online?" --ask "and when?" ...
+
+``--ask`` replaces the questions above with your own, in order; ``--ask EVERYWHERE`` clicks "Ask every article"
+under the last answer (when it offers it).
 """
 
 import argparse
@@ -33,7 +37,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
     parser.add_argument("--shots", type=Path, default=Path("/tmp/qa-walk"))
+    parser.add_argument("--ask", action="append", metavar="QUESTION", help="a question of your own (repeatable)")
     args = parser.parse_args()
+    questions = [EVERYWHERE if q == "EVERYWHERE" else q for q in args.ask] if args.ask else QUESTIONS
     args.shots.mkdir(parents=True, exist_ok=True)
     times = []
     with sync_playwright() as p:
@@ -44,11 +50,14 @@ def main() -> None:
         page = b.new_page(viewport={"width": 1400, "height": 950})
         page.goto(args.url, wait_until="domcontentloaded")
         page.wait_for_selector("#question textarea", timeout=120000)
-        for i, q in enumerate(QUESTIONS):
+        for i, q in enumerate(questions):
             done = page.locator("#chat .turn .answer:not(.pending)")
             before = done.count()
             t = time.perf_counter()
             if q is EVERYWHERE:
+                if not page.locator("#chat .ask-everywhere").count():
+                    print("(no \"Ask every article\" under the last answer)", flush=True)
+                    continue
                 page.locator("#chat .ask-everywhere").last.click()
                 q = "(Ask every article)"
             else:

@@ -414,6 +414,18 @@ def add_stories(engine, articles, names, sentence: str, phrase: str) -> None:
 CONCERTS = ("gig.txt", "tour.txt", "festival.txt")
 
 
+def test_a_follow_up_that_points_back_is_not_offered_to_every_article(chat, articles, engine):
+    add_stories(engine, articles, CONCERTS, "Organisers of the {event} said 5,000 tickets were sold.", "5,000")
+    engine._reader = PhraseReader({phrase: -9.0 for phrase in PHRASES})  # the strike story answers nothing now
+    first = {"question": "who walked out in Leeds?", "answer": "Train drivers", "article_ids": ["strike.txt"]}
+    # "that" is the strike story's: every article that says "said" cannot answer it
+    said = chat.ask("who said that?", history=[first])
+    assert said.follow_up and not said.found and said.elsewhere == 0
+    # a question of its own words is offered to the three concert stories that hold them
+    sold = chat.ask("how many tickets were sold?", history=[first])
+    assert sold.follow_up and not sold.found and sold.elsewhere == 3
+
+
 def test_a_question_that_names_no_story_of_its_own_stays_with_the_chats_story(chat, articles, engine):
     # Three concert stories hold every word of "how many tickets were sold?"; the strike story holds none of them.
     add_stories(engine, articles, CONCERTS, "Organisers of the {event} said 5,000 tickets were sold.", "5,000")

@@ -126,6 +126,14 @@ def test_the_same_sentence_in_two_articles_is_no_agreement():
     assert "found in 2 articles" in render.answer_html(Answer("where?", "Gateshead", True, 0.6, [first, copy, other]))
 
 
+def test_a_sentence_that_opens_with_its_own_quotation_mark_gets_no_second_one():
+    said = citation('"This is the first time," Yevgeny Li told Caravanserai.', "Yevgeny Li")
+    out = render.answer_html(Answer("who said that?", "Yevgeny Li", True, 0.7, [said]))
+    assert '<span class="cite-sentence">&quot;This is the first time,&quot;' in out and "“&quot;" not in out
+    plain = citation("At least 12 suspected members were arrested.", "12 suspected members")
+    assert '<span class="cite-sentence">“At least' in render.answer_html(Answer("who?", "12", True, 0.7, [plain]))
+
+
 def test_one_article_does_not_claim_agreement_and_same_sentence_is_quoted_once():
     one = citation("the KNB reported November 3.", "KNB")
     other = citation("the KNB reported November 3.", "the KNB")

@@ -231,8 +231,9 @@ class Answerer:
                                 focus=focus_ids, follow_up=True)
             else:
                 answer = self._ask_in_focus(question, turns, focus_ids)
-            if not answer.found and terms:
-                # not in this story: say how many others hold its words, so the person can ask them instead
+            if not answer.found and terms and not has_anaphora(question):
+                # not in this story: say how many others hold its words, so the person can ask them instead (not
+                # for "who said that?": "that" is this story's, and 1,888 articles hold "said")
                 answer = replace(answer, elsewhere=len(self.retriever.articles_with_all(terms) - set(focus_ids)))
             return answer
         answer = self._ask_collection(question, terms, passages)

@@ -83,6 +83,15 @@ def byline(date: str | None, author: str | None) -> str:
     return " · ".join(p for p in parts if p)
 
 
+_QUOTE_MARKS = "\"“”'‘’«"
+
+
+def quoted(sentence: str, shown: str) -> str:
+    """``shown`` (the sentence as HTML) in quotation marks, unless the sentence opens with its own: “"This is the
+    first time," Yevgeny Li ... told Caravanserai.” read as a stray mark."""
+    return shown if sentence.lstrip()[:1] in _QUOTE_MARKS else f"“{shown}”"
+
+
 def citation_html(citation: Citation) -> str:
     inside_start = citation.start - citation.sentence_start
     inside_end = citation.end - citation.sentence_start
@@ -95,7 +104,7 @@ def citation_html(citation: Citation) -> str:
         f'<button type="button" class="cite open-source" {attrs} title="Open the article at this sentence">'
         f'<span class="cite-title">{esc(citation.title or citation.article_id)}</span>'
         + (f'<span class="cite-meta">{meta}</span>' if meta else "")
-        + f'<span class="cite-sentence">“{sentence}”</span>'
+        + f'<span class="cite-sentence">{quoted(citation.sentence, sentence)}</span>'
         f'<span class="cite-id">{esc(citation.article_id)} · characters {citation.start}–{citation.end}</span>'
         "</button>"
     )
@@ -158,7 +167,8 @@ def copy_text(answer: Answer) -> str:
     lines = [answer.text]
     cited = answer.citations or (answer.stories[0].citations if answer.stories else [])
     for c in distinct_sentences(cited)[:1]:
-        lines.append(f"“{' '.join(c.sentence.split())}” ({c.title or c.article_id}, {c.article_id})")
+        sentence = " ".join(c.sentence.split())
+        lines.append(f"{quoted(sentence, sentence)} ({c.title or c.article_id}, {c.article_id})")
     return "\n".join(lines)
 
 
