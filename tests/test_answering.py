@@ -85,6 +85,37 @@ def test_words_only_the_headline_has_are_a_best_guess_never_the_answer(engine, a
     assert engine.ask("who is selling advertising space on his forehead?").text == "A US man"  # the body's answer
 
 
+def test_a_byline_or_a_section_label_is_never_what_the_article_reports(seeded):
+    # the reader is surest of the byline and of the label above the headline; both are the page, not the story
+    with_reader(seeded, PhraseReader({"Alexander Bogatik": 9.0, "Crime & Justice": 8.0, "suspected members": 5.0}))
+    answer = seeded.ask("who was arrested for trafficking drugs on the dark web?")
+    assert answer.found and answer.text == "suspected members"
+    assert all(alt.text != "Alexander Bogatik" for alt in answer.alternatives)
+
+
+def test_who_wrote_the_article_is_answered_from_its_byline(seeded):
+    with_reader(seeded, PhraseReader({"the KNB": 6.0}))
+    answer = seeded.ask("who wrote the article about the dark web drug ring?")
+    assert answer.found and answer.text == "Alexander Bogatik"
+    (citation,) = answer.citations
+    assert SEED.read_text()[citation.start : citation.end] == "Alexander Bogatik"
+    assert citation.sentence == "By Alexander Bogatik" and citation.article_id == "seed.txt"
+    # in a chat about the story, "who is the author?" means its author; "who wrote it?" may mean a play's writer and
+    # is read as any follow-up
+    first = seeded.ask("which agency announced the arrests?")
+    assert seeded.ask("who is the author of this article?", history=[first]).text == "Alexander Bogatik"
+    assert seeded.ask("who wrote it?", history=[first]).text != "Alexander Bogatik"
+
+
+def test_an_article_without_a_byline_does_not_name_an_author(engine, articles):
+    write(articles, "a.txt", story("Storm hits Dover", "The storm hit Dover on Monday, by all accounts."))
+    with_reader(engine, PhraseReader({"Dover": 6.0}))
+    engine.sync(articles)
+    answer = engine.ask("who wrote the article about the storm in Dover?")
+    assert not answer.found and answer.text == NOT_FOUND and answer.focus == ("a.txt",)
+    assert not engine.ask("who wrote the story about the election in Peru?").found  # no such article
+
+
 def test_an_answer_lies_within_one_sentence(engine, articles):
     write(articles, "a.txt", story("Storm", "The storm hit Dover on Monday. Ferries stopped at noon."))
     with_reader(engine, PhraseReader({"Monday. Ferries": 8.0, "Dover": 4.0}))  # the reader running on

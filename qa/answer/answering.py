@@ -8,7 +8,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
-from qa.answer.answer_types import HONORIFICS, agrees, converts, expected_type, name_start, wants_a_name, within_brackets
+from qa.answer.article_parts import AUTHOR_WORDS, asks_for_author, byline, in_byline, in_headline
+from qa.answer.answer_types import (HONORIFICS, agrees, converts, expected_type, name_start, wants_a_name,
+                                    within_brackets)
 from qa.answer.calibration import Calibration
 from qa.answer.conversation import (
     QUESTION_WORDS,
@@ -94,16 +96,6 @@ def _within_brackets(span: Span) -> Span | None:
     if end <= start:
         return None
     return replace(span, text=span.text[start:end], start=span.start + start, end=span.start + end)
-
-
-def _in_headline(span: Span) -> bool:
-    """Whether the span lies on its article's headline line: a headline is telegraphic ("Sydney to host north v south
-    game"), so the same words in the body quote the sentence that says it."""
-    passage, title = span.passage, span.passage.title.strip()
-    at = span.start - passage.start
-    line_start = passage.text.rfind("\n", 0, max(0, at)) + 1
-    line_end = passage.text.find("\n", at)
-    return bool(title) and passage.text[line_start : line_end if line_end >= 0 else None].strip() == title
 
 
 def _converted(answer: Answer, other: Answer) -> bool:
@@ -221,6 +213,8 @@ class Answerer:
         # has, in "who is Ivan Korneyev?" (a word no article has is the rarest, and then nothing is added).
         passages = self.retriever.search(question, self.top_k_passages, leaders=True,
                                          rarest=self.retriever.rarest(terms))
+        if asks_for_author(question):
+            return self._ask_author(question, terms, focus_ids, passages)
         if focus_ids and self._stays_in_focus(question, terms, turns, focus_ids, several, passages,
                                               chosen=focus is not None):
             if several:
@@ -387,6 +381,27 @@ class Answerer:
         return Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=asked,
                       focus=story_articles(stories), follow_up=True)
 
+    def _ask_author(self, question: str, terms: list[str], focus: tuple[str, ...], passages: list[Passage]) -> Answer:
+        """"who wrote the article?": the byline of the story the chat is about, or of the article the question
+        describes ("who wrote the article about the dark web drug ring?"), cited on the byline itself."""
+        subject = [t for t in terms if t not in set(self.retriever.terms.terms(AUTHOR_WORDS))]
+        if focus and (not subject or self._coverage(subject, focus) >= SETTLED_COVERAGE):
+            articles = focus
+        elif subject and passages and self._coverage(subject, (passages[0].article_id,)) >= SETTLED_COVERAGE:
+            articles = (passages[0].article_id,)
+        else:  # no article in mind, or none that the question describes
+            return Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=question, focus=focus)
+        for article_id in articles:
+            article = self.retriever.generation.article(article_id)
+            found = byline(article.text) if article else None
+            if found:
+                line_start, line_end, start, end = found
+                line = Passage(article_id, article.title, article.text[line_start:line_end], line_start, line_end,
+                               1.0, -1, article.url, article.date, article.author)
+                return Answer(question, article.text[start:end], True, 1.0, [self._cite(line, start, end)], [],
+                              [line], understood_as=question, focus=articles)
+        return Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=question, focus=articles)
+
     def _ask_collection(self, question: str, terms: list[str], passages: list[Passage]) -> Answer:
         spans = self._reader_spans(question, passages)
         if self._open_question(terms):
@@ -449,7 +464,8 @@ class Answerer:
         # An answer never runs across a paragraph break (a headline into the first paragraph, say).
         spans = [span for span in spans
                  if agrees(wanted, span.text, span.passage.text, span.start - span.passage.start)
-                 and not _PARAGRAPH_BREAK.search(span.text) and not self._crosses_sentences(span)]
+                 and not _PARAGRAPH_BREAK.search(span.text) and not self._crosses_sentences(span)
+                 and not in_byline(span)]
         if wants_a_name(question):
             # "US supermarket giant Wal-Mart" answers "who is being sued?" as "Wal-Mart", cited at its own characters
             # (the descriptor stays in the cited sentence); the same name in other articles then groups with it.
@@ -531,7 +547,7 @@ class Answerer:
                 group.confidence = max(group.confidence, confidence)
         for group in groups.values():
             group.spans.sort(key=lambda s: -scoring.calibration.confidence(s))
-            if all(_in_headline(s) for s in group.spans):
+            if all(in_headline(s) for s in group.spans):
                 # Words only the headline has are never the answer given, however sure the reader is of them (it
                 # reads headlinese as prose: "Man auctions" for "who is selling ad space on his forehead?",
                 # "Newcastle 2-1" for "what minute?"); they stay a best guess, under the bar.
@@ -543,7 +559,7 @@ class Answerer:
         the answer's own characters inside it; a variant that does not contain them is not cited."""
         text = group.spans[0].text
         citations, seen = [], set()
-        for span in sorted(group.spans, key=_in_headline):  # the body's sentences first, a headline after them
+        for span in sorted(group.spans, key=in_headline):  # the body's sentences first, a headline after them
             offset = span.text.find(text)
             if offset < 0:
                 continue
