@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from qa.answer.answer_types import agrees, expected_type, name_start, wants_a_name, within_brackets
+    from qa.answer.answer_types import agrees, before_relative_clause, expected_type, name_start, wants_a_name, within_brackets
     from qa.answer.conversation import Turn, restates
     from qa.ingest.text import sentences
     from qa.eval.squad import best_over_golds, f1_score
@@ -47,6 +47,15 @@ def main() -> None:
             print(f"| {split} | {kind} | {len(asked)} | {len(refused)} ({share:.1%}) |")
             for q, golds in refused[: args.show]:
                 print(f"|  |  | {q} | {golds[0]} |")
+        # an answer of a known type is cut where a relative clause runs on ("$4bn, which should lead to ...")
+        typed = [(q, golds) for q, golds in questions if expected_type(q)]
+        run_on = [(q, golds, golds[0][: before_relative_clause(golds[0])]) for q, golds in typed
+                  if all(before_relative_clause(g) < len(g) for g in golds)]
+        kept = sum(best_over_golds(f1_score, trimmed, golds) for _, golds, trimmed in run_on)
+        print(f"| {split} | typed: cut at a relative clause | {len(typed)} | {len(run_on)} "
+              f"({len(run_on) / max(1, len(typed)):.2%}); F1 of the cut gold {100 * kept / max(1, len(run_on)):.1f} |")
+        for q, golds, trimmed in run_on[: args.show]:
+            print(f"|  |  | {q} | {golds[0]} -> {trimmed} |")
         naming = [(q, golds) for q, golds in questions if wants_a_name(q)]
         cut = [(q, golds, g[name_start(g):]) for q, golds in naming for g in golds[:1] if name_start(g)]
         kept = sum(best_over_golds(f1_score, trimmed, golds) for _, golds, trimmed in cut) / max(1, len(cut))

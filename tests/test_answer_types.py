@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer.answer_types import agrees, converts, expected_type, is_amount, name_start, wants_a_name, within_brackets
+from qa.answer.answer_types import agrees, before_relative_clause, converts, expected_type, is_amount, name_start, wants_a_name, within_brackets
 
 
 @pytest.mark.parametrize(
@@ -56,6 +56,9 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("time", "AD 14", True),
         ("time", "2.5 billion years ago", True),
         ("time", "Sundays", True),
+        ("time", "more than 70 million passengers a year", False),  # a rate, not a time
+        ("time", "twice a year since 2001", True),
+        ("time", "a year ago", True),
         ("quantity", "zero", True),
         ("person", "Ken Bates", True),
         ("person", "1,200", False),
@@ -215,3 +218,17 @@ def test_a_number_that_is_part_of_a_model_in_its_passage_is_not_a_time():
     assert agrees("time", "800")  # without its passage, the answer alone decides
     far = "x" * 100 + passage  # where the passage stands does not matter
     assert not agrees("time", "800", far, far.index("800")) and agrees("time", "2008", far, far.index("2008"))
+
+
+@pytest.mark.parametrize(
+    "span, kept",
+    [
+        ("$4bn (£2.1bn) which should lead to 2,500 new Ryanair jobs", "$4bn (£2.1bn)"),
+        ("Ken Bates, who has owned Chelsea", "Ken Bates"),
+        ("between 2008 and 2012", "between 2008 and 2012"),
+        ("the company that makes it", "the company that makes it"),  # "that" without a verb after it: no clause cut
+        ("which was", "which was"),  # nothing before it: kept whole
+    ],
+)
+def test_an_answer_ends_where_a_relative_clause_runs_on(span, kept):
+    assert span[: before_relative_clause(span)] == kept

@@ -116,6 +116,16 @@ def test_an_article_without_a_byline_does_not_name_an_author(engine, articles):
     assert not engine.ask("who wrote the story about the election in Peru?").found  # no such article
 
 
+def test_an_answer_of_a_known_type_ends_where_a_relative_clause_begins(engine, articles):
+    write(articles, "a.txt", story("Ryanair order", "The deal is valued at $4bn which should lead to 2,500 new jobs."))
+    with_reader(engine, PhraseReader({"$4bn which should lead to 2,500 new jobs": 6.0}))
+    engine.sync(articles)
+    answer = engine.ask("how much is the deal worth?")
+    assert answer.text == "$4bn"
+    (citation,) = answer.citations
+    assert (articles / "a.txt").read_text()[citation.start : citation.end] == "$4bn"
+
+
 def test_an_answer_lies_within_one_sentence(engine, articles):
     write(articles, "a.txt", story("Storm", "The storm hit Dover on Monday. Ferries stopped at noon."))
     with_reader(engine, PhraseReader({"Monday. Ferries": 8.0, "Dover": 4.0}))  # the reader running on

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
 from qa.answer.article_parts import AUTHOR_WORDS, asks_for_author, byline, in_byline, in_headline
-from qa.answer.answer_types import (HONORIFICS, agrees, converts, expected_type, name_start, wants_a_name,
+from qa.answer.answer_types import (HONORIFICS, agrees, before_relative_clause, converts, expected_type, name_start, wants_a_name,
                                     within_brackets)
 from qa.answer.calibration import Calibration
 from qa.answer.conversation import (
@@ -461,6 +461,9 @@ class Answerer:
         spans = self._reader.read(asked or question, passages, top_k=3 * len(passages), allow_no_answer=False)
         spans = [cut for cut in map(_within_brackets, spans) if cut is not None]
         wanted = expected_type(question)
+        if wanted:  # an answer of a known type ends where a relative clause begins
+            spans = [replace(s, text=s.text[:cut], end=s.start + cut) if (cut := before_relative_clause(s.text)) < len(s.text)
+                     else s for s in spans]
         # An answer never runs across a paragraph break (a headline into the first paragraph, say).
         spans = [span for span in spans
                  if agrees(wanted, span.text, span.passage.text, span.start - span.passage.start)
