@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from qa.answer.answer_types import agrees, before_relative_clause, expected_type, name_start, wants_a_name, within_brackets
+    from qa.answer.answer_types import (_ASKED_NOUN, agrees, before_relative_clause, expected_type, leaves_it_unnamed,
+                                        name_start, wants_a_name, within_brackets)
     from qa.answer.conversation import Turn, restates
     from qa.ingest.text import sentences
     from qa.eval.squad import best_over_golds, f1_score
@@ -56,6 +57,14 @@ def main() -> None:
               f"({len(run_on) / max(1, len(typed)):.2%}); F1 of the cut gold {100 * kept / max(1, len(run_on)):.1f} |")
         for q, golds, trimmed in run_on[: args.show]:
             print(f"|  |  | {q} | {golds[0]} -> {trimmed} |")
+        # "which TV network ...?" is not answered by what qualifies an unnamed one ("US" of "A US TV network")
+        naming_organisations = [item for item in read if _ASKED_NOUN.match(item[0])]
+        unnamed = [(q, golds) for q, golds, context, starts in naming_organisations
+                   if all(leaves_it_unnamed(q, g, context, at) for g, at in zip(golds, starts))]
+        print(f"| {split} | which company/network/...: gold qualifies an unnamed one | {len(naming_organisations)} | "
+              f"{len(unnamed)} ({len(unnamed) / max(1, len(naming_organisations)):.2%}) |")
+        for q, golds in unnamed[: args.show]:
+            print(f"|  |  | {q} | {golds[0]} |")
         naming = [(q, golds) for q, golds in questions if wants_a_name(q)]
         cut = [(q, golds, g[name_start(g):]) for q, golds in naming for g in golds[:1] if name_start(g)]
         kept = sum(best_over_golds(f1_score, trimmed, golds) for _, golds, trimmed in cut) / max(1, len(cut))

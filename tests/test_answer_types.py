@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer.answer_types import agrees, before_relative_clause, converts, expected_type, is_amount, name_start, wants_a_name, within_brackets
+from qa.answer.answer_types import agrees, before_relative_clause, converts, leaves_it_unnamed, expected_type, is_amount, name_start, wants_a_name, within_brackets
 
 
 @pytest.mark.parametrize(
@@ -232,3 +232,23 @@ def test_a_number_that_is_part_of_a_model_in_its_passage_is_not_a_time():
 )
 def test_an_answer_ends_where_a_relative_clause_runs_on(span, kept):
     assert span[: before_relative_clause(span)] == kept
+
+
+RAT_STUNT = "A US TV network is being sued for $2.5m by a viewer. A spokesman for NBC said it had no comment."
+
+
+@pytest.mark.parametrize(
+    "question, span, context, unnamed",
+    [
+        ("which TV network is being sued?", "US", RAT_STUNT, True),  # qualifies an unnamed network
+        ("which TV network is being sued?", "US TV network", RAT_STUNT, True),
+        ("which network is being sued?", "US TV network is being sued for $2.5m by a viewer", RAT_STUNT, True),
+        ("which TV network is being sued?", "NBC", RAT_STUNT, False),
+        ("which magazine named her?", "Forbes", "Forbes magazine named her.", False),  # a name before the noun
+        ("which bank was it?", "Bank of China", "The pair worked at Bank of China.", False),
+        ("what kind of team left?", "earthquake relief", "An earthquake relief team left.", False),  # asks the kind
+        ("who is suing them?", "US", RAT_STUNT, False),  # asks for no kind of organisation
+    ],
+)
+def test_an_answer_that_only_qualifies_an_unnamed_organisation_does_not_name_it(question, span, context, unnamed):
+    assert leaves_it_unnamed(question, span, context, context.index(span)) is unnamed

@@ -39,12 +39,12 @@ _NAME_QUESTION = re.compile(
     r"maiden name|middle name|given name|family name|birth name)s?\W*$",
     re.IGNORECASE,
 )
-_ORGANISATION_QUESTION = re.compile(
-    r"^\s*(which|what)\s+(company|companies|firm|business|corporation|organi[sz]ation|agency|bank|network|"
-    r"broadcaster|party|website|newspaper|club|team|group|band|university|college|school|airline|manufacturer|"
-    r"channel|station|magazine|label|studio)\b",
-    re.IGNORECASE,
+_ORGANISATION_NOUNS = (
+    r"company|companies|firm|business|corporation|organi[sz]ation|agency|bank|network|broadcaster|party|website|"
+    r"newspaper|club|team|group|band|university|college|school|airline|manufacturer|channel|station|magazine|label|"
+    r"studio"
 )
+_ORGANISATION_QUESTION = re.compile(rf"^\s*(which|what)\s+({_ORGANISATION_NOUNS})\b", re.IGNORECASE)
 # Of those, the ones whose answer is a proper name ("which group ...?" is often "realists" or "left parties")
 _FIRM_QUESTION = re.compile(
     r"^\s*(which|what)\s+(company|companies|firm|firms|corporation|bank|banks|airline|airlines|manufacturer|carmaker|"
@@ -245,6 +245,31 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         # makes ("which company makes a drug from bat spit?")
         return not _PERSON_TITLE.match(answer.strip()) and any(_name_word(w) for w in answer.split())
     return True
+
+
+# "which TV network ...?": the noun that says what kind of organisation is asked for
+_ASKED_NOUN = re.compile(rf"^\s*(?:which|what)\s+((?:[A-Za-z][\w-]*\s+){{0,2}}?)({_ORGANISATION_NOUNS})\b",
+                         re.IGNORECASE)
+
+
+# "what kind of team ...?" asks for a modifier; "what is an organization that ...?" for a definition
+_KIND = re.compile(r"\b(kind|kinds|type|types|sort|sorts|form|is|was|are|were|does|did|do)\b", re.IGNORECASE)
+
+
+def leaves_it_unnamed(question: str, answer: str, context: str, at: int | None) -> bool:
+    """For "which company/network/bank ...?", the answer only qualifies an unnamed one: "US" in "A US TV network is
+    being sued", or "US TV network" itself, while the network's name (NBC) comes later. A name never follows "a" or
+    "an" with the asked noun after it ("a Swiss bank"), where "the BBC network" or "Forbes magazine" would."""
+    found = _ASKED_NOUN.match(_OPENER.sub("", question))
+    if found is None or at is None or context[at : at + len(answer)] != answer or _KIND.search(found.group(1)):
+        return False
+    asked = {w.lower() for w in (found.group(1) + " " + found.group(2)).split()}
+    before, after = context[max(0, at - 4) : at], context[at + len(answer) : at + len(answer) + 40]
+    indefinite = re.match(r"(a|an)\s", answer, re.IGNORECASE) or re.search(r"\b(a|an)\s+$", before, re.IGNORECASE)
+    following = re.match(r"\s+([a-z][\w-]*)", after) or re.match(r"\s+([A-Z]{2,3})\s", after)
+    # the asked noun heads the indefinite phrase the answer opens: it ends the answer's first words or follows them
+    first = [w.strip(".,;:").lower() for w in answer.split()[:3]]
+    return bool(indefinite) and (bool(set(first) & asked) or (following is not None and following.group(1).lower() in asked))
 
 
 # "which film ...?", "where ...?", "who ...?": questions whose answer is the name of something.

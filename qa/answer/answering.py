@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
 from qa.answer.article_parts import AUTHOR_WORDS, asks_for_author, byline, in_byline, in_headline
-from qa.answer.answer_types import (HONORIFICS, agrees, before_relative_clause, converts, expected_type, name_start, wants_a_name,
-                                    within_brackets)
+from qa.answer.answer_types import (HONORIFICS, agrees, before_relative_clause, converts, expected_type,
+                                    leaves_it_unnamed, name_start, wants_a_name, within_brackets)
 from qa.answer.calibration import Calibration
 from qa.answer.conversation import (
     QUESTION_WORDS,
@@ -353,8 +353,12 @@ class Answerer:
         asked = reader_question(question, turns)
         spans = self._reader_spans(question, passages, asked=asked)
         if previous is not None:
+            # nor what qualifies the unnamed one the last question asked for: "US" of "A US TV network is being sued
+            # by a viewer", for "who is suing them?" after "which TV network is being sued ...?"
             spans = [span for span in spans
-                     if not repeats(span.text, previous) and not restates(question, span, previous)]
+                     if not repeats(span.text, previous) and not restates(question, span, previous)
+                     and not leaves_it_unnamed(previous.question, span.text, span.passage.text,
+                                               span.start - span.passage.start)]
         answer = self._answer_from(question, spans, passages, self._follow_up)
         return replace(answer, understood_as=asked, focus=focus, follow_up=True)
 
@@ -468,7 +472,8 @@ class Answerer:
         spans = [span for span in spans
                  if agrees(wanted, span.text, span.passage.text, span.start - span.passage.start)
                  and not _PARAGRAPH_BREAK.search(span.text) and not self._crosses_sentences(span)
-                 and not in_byline(span)]
+                 and not in_byline(span)
+                 and not leaves_it_unnamed(question, span.text, span.passage.text, span.start - span.passage.start)]
         if wants_a_name(question):
             # "US supermarket giant Wal-Mart" answers "who is being sued?" as "Wal-Mart", cited at its own characters
             # (the descriptor stays in the cited sentence); the same name in other articles then groups with it.
