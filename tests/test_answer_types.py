@@ -8,7 +8,10 @@ from qa.answer.answer_types import agrees, before_relative_clause, converts, lea
 @pytest.mark.parametrize(
     "question, kind",
     [
-        ("how much is the deal worth?", "quantity"),
+        ("how much is the deal worth?", "money"),
+        ("how much does the mac mini cost", "money"),
+        ("how much money will blackpool lose", "money"),
+        ("how much of the club did he buy?", "quantity"),
         ("how many attackers were there?", "quantity"),
         ("what percentage of voters turned out?", "quantity"),
         ("when will the planes be delivered?", "time"),
@@ -44,6 +47,14 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("quantity", "$4bn (£2.1bn)", True),
         ("quantity", "six men", True),
         ("quantity", "Tuesday", False),
+        ("money", "$4bn (£2.1bn)", True),
+        ("money", "two million pounds", True),
+        ("money", "a halfpenny", True),
+        ("money", "free", True),
+        ("money", "much smaller", False),  # "how much money will blackpool lose?"
+        ("money", "cheap for a Mac how does it compare to PCs", False),
+        ("time", "up to 10 times faster", False),  # a multiple, not a time
+        ("time", "at times", True),
         ("time", "between 2008 and 2012", True),
         ("time", "Harbin", False),
         ("time", "£2.1bn", False),  # digits, but an amount

@@ -13,6 +13,7 @@ from qa.answer.conversation import (
     about_every_story,
     as_turns,
     chat_focus,
+    is_the_referent,
     leans_on_chat,
     named_words,
     reader_question,
@@ -569,3 +570,18 @@ def test_where_is_not_answered_with_someone_the_article_quotes(engine, articles)
     engine._reader = PhraseReader({"Ivan Korneyev": 6.0, "Taraz": 5.0})
     assert engine.ask("where is the IT specialist based?").text == "Taraz"
     assert engine.ask("who is the IT specialist?").text == "Ivan Korneyev"
+
+
+@pytest.mark.parametrize(
+    "question, answer, referent",
+    [
+        ("who did he take over from", "Lord Callaghan of Cardiff", True),  # "he" is Callaghan himself
+        ("who did he take over from", "chancellor ... and became Lord Callaghan", True),
+        ("who did he take over from", "Harold Wilson", False),
+        ("who did he take over from", "the prime minister", False),  # not a name
+        ("who said that?", "Lord Callaghan", False),  # no "he": the speaker may well be him
+    ],
+)
+def test_a_question_about_him_is_not_answered_with_him(question, answer, referent):
+    turns = [Turn("how old was jim callaghan when he died", ""), Turn("when did he become prime minister?", "1976")]
+    assert is_the_referent(question, answer, turns) is referent

@@ -1,14 +1,15 @@
 """Does a span have the type of answer the question asks for? Only the checks that plain text settles reliably: "how
+much does it cost/did they pay?" wants a sum (digits, a currency, a count; not "much smaller"); "how
 much/many/old/long" and "what percentage" want a quantity; "when did ...?" and "what year" a time (a date, a year or
 a time word, not "2,500", "$4bn" or "Boeing 737"); "who" not a bare number; "what's her surname?" a name (capitalised
 words); "what did he say?" not only a name (who said it); "which company ...?" a name, not a person ("Mr Fisher") nor
 a common noun ("desmoteplase", the drug it makes); "where ...?" and "in which cities?" not someone the passage titles
 or quotes ("Ivan Korneyev", when it says "said Korneyev"), nor a bare count ("At least 12") or time ("this weekend");
-a time is not a rate ("70 million passengers a year"). An answer of any of these types ends where a relative clause
+a time is not a rate ("70 million passengers a year") nor a multiple ("10 times faster"). An answer of any of these types ends where a relative clause
 runs on ("$4bn (£2.1bn) which should lead to 2,500 new jobs"). A reader trained on SQuAD sometimes returns a weekday
 for "how much a month", a name for "how many" or "£2.1bn" for "and when?"; a span of the wrong type is never the
 answer, however sure the reader is. `scripts/check_answer_types.py` counts how often each check would refuse SQuAD's
-own gold answers (train / dev: quantity 2.5% / 2.2%, time 2.3% / 1.3%, place 0.4% / 0.2%, company 1.1% / 0%, what was
+own gold answers (train / dev: sum 1.5% / 0%, quantity 2.5% / 2.2%, time 2.3% / 1.3%, place 0.4% / 0.2%, company 1.1% / 0%, what was
 said, person and organisation 0%; mostly vague golds such as "little" or "under intense light", and for places
 questions that ask a ranking: "where did the state place on the population chart?")."""
 
@@ -22,6 +23,13 @@ _QUANTITY_QUESTION = re.compile(
     re.IGNORECASE,
 )
 # "when did/was/will ...?", not "When John Fox left, who replaced him?" (a clause that sets the scene)
+# "how much does it cost?", "how much did they pay?": a sum, not "much smaller" nor "a Mac"
+_MONEY_QUESTION = re.compile(
+    r"\bhow much\b.*\b(cost|costs|costing|pay|pays|paid|worth|spend|spends|spent|earn|earns|earned|raise|raised|"
+    r"charge|charged|sell for|sold for|sells for|fine|fined|owe|owed|money|price|fee|salary|budget|invest|invested|"
+    r"bid)\b|\bwhat (price|sum)\b",
+    re.IGNORECASE,
+)
 _TIME_QUESTION = re.compile(
     r"^\s*(when(\s*'s|\s+(is|was|are|were|did|does|do|will|would|can|could|should|has|have|had|might|must|shall))\b"
     r"|when\W*$|(in |by |since |until )?what (year|month|day|date|time|minute|hour)\b)",
@@ -73,6 +81,12 @@ _NUMBER_WORDS = (
     "seconds|minutes|hours|days|weeks|months|years|decades|centuries"
 )
 _QUANTITY = re.compile(rf"\d|\b({_NUMBER_WORDS})\b|[£$€¥%]", re.IGNORECASE)
+# A sum says how much: digits, a currency, a count ("two million"), "free"; not "much smaller" nor "a Mac"
+_SUM = re.compile(
+    rf"\d|[£$€¥%]|\b(free|nothing|\w*(pence|penny|pennies)|dollars?|pounds?|euros?|cents?|shillings?|francs?|yen|"
+    rf"rupees?|guineas?)\b|\b((?!(a|an|much|more|most|less|least|fewer|many|all|none|no|little|few)\b)({_NUMBER_WORDS}))\b",
+    re.IGNORECASE,
+)
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|"
     "jul|aug|sep|sept|oct|nov|dec"
@@ -137,9 +151,11 @@ _OPENER = re.compile(r"^\s*((and|but|so|also|then|ok|okay|well)\b[\s,]*)+", re.I
 
 
 def expected_type(question: str) -> str | None:
-    """'quantity', 'time', 'person', 'name', 'place', 'said', 'firm', 'organisation' or None (anything goes). A chat's
-    opener does not change what is asked: "and when?" wants a time as "when?" does."""
+    """'money', 'quantity', 'time', 'person', 'name', 'place', 'said', 'firm', 'organisation' or None (anything goes).
+    A chat's opener does not change what is asked: "and when?" wants a time as "when?" does."""
     question = _OPENER.sub("", question)
+    if _MONEY_QUESTION.search(question):
+        return "money"
     if _QUANTITY_QUESTION.search(question):
         return "quantity"
     if _TIME_QUESTION.search(question):
@@ -209,6 +225,8 @@ _QUALIFIERS = frozenset(
 
 # A count per unit of time: "70 million passengers a year", "£5 an hour", "twice per week"
 _RATE = re.compile(r"\b(a|an|per|each|every)\s+(year|month|week|day|hour|minute|second|season)\b", re.IGNORECASE)
+# A multiple, not a time: "up to 10 times faster", "three times"
+_MULTIPLE = re.compile(rf"(\d[\d.,]*|\b({_NUMBER_WORDS}))\s+times\b", re.IGNORECASE)
 
 
 def _only(pattern: re.Pattern, answer: str) -> bool:
@@ -227,9 +245,11 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         return not (_only(_COUNT, answer) or _only(_TIME_WORDS, answer) or names_a_person(answer, context))
     if question_type == "quantity":
         return bool(_QUANTITY.search(answer))
+    if question_type == "money":
+        return bool(_SUM.search(answer))
     if question_type == "time":
-        # "70 million passengers a year" is a rate, not a time
-        said = _RATE.sub(" ", answer)
+        # "70 million passengers a year" is a rate and "up to 10 times faster" a multiple, not a time
+        said = _MULTIPLE.sub(" ", _RATE.sub(" ", answer))
         return bool(_TIME_WORDS.search(said)) or (_says_when(answer, context, at) and not _MONEY.search(answer))
     if question_type == "person":
         return not _ONLY_NUMBER.match(answer.strip())

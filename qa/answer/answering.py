@@ -24,6 +24,7 @@ from qa.answer.conversation import (
     exchange_text,
     last_exchange,
     is_bare,
+    is_the_referent,
     named_words,
     has_anaphora,
     opens_as_follow_up,
@@ -358,7 +359,8 @@ class Answerer:
             spans = [span for span in spans
                      if not repeats(span.text, previous) and not restates(question, span, previous)
                      and not leaves_it_unnamed(previous.question, span.text, span.passage.text,
-                                               span.start - span.passage.start)]
+                                               span.start - span.passage.start)
+                     and not is_the_referent(question, span.text, turns)]
         answer = self._answer_from(question, spans, passages, self._follow_up)
         return replace(answer, understood_as=asked, focus=focus, follow_up=True)
 

@@ -324,6 +324,23 @@ def repeats(answer: str, previous: Turn) -> bool:
     return all(w in said for w in words) or sum(w in last for w in words) * 2 >= len(words)
 
 
+# "who did he take over from?": a question about someone the chat has named, by a pronoun
+_ABOUT_SOMEONE = re.compile(r"^\s*(who|whom)\b.*\b(he|she|him|her|his)\b", re.IGNORECASE)
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "dame", "prof", "president", "minister"})
+
+
+def is_the_referent(question: str, answer: str, turns: Sequence[Turn]) -> bool:
+    """"who did he take over from?" in a chat about Jim Callaghan is not answered "Lord Callaghan (of Cardiff)":
+    "he" is the person the chat has named (in a question typed or an answer shown), so an answer holding a name the
+    chat has said is about that person again ("... and became Lord Callaghan" too)."""
+    if not _ABOUT_SOMEONE.search(question):
+        return False
+    said = set(normalize_answer(said_in_chat(turns)).split())
+    names = [normalize_answer(w) for w in answer.split()
+             if w[:1].isupper() and w.strip(".,'\"").lower() not in _TITLES]
+    return any(name in said for name in names if name)
+
+
 def restates(question: str, span: Span, previous: Turn) -> bool:
     """A follow-up asks for something new: the conversion of the last answer's sum ("£2.1bn" after "$4bn" in
     "$4bn (£2.1bn)", for "how much does each plane cost?") is the same figure again, unless the question asks for
