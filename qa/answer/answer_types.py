@@ -5,13 +5,14 @@ a time word, not "2,500", "$4bn" or "Boeing 737"); "who" not a bare number; "wha
 words); "what did he say?" not only a name (who said it); "which company ...?" a name, not a person ("Mr Fisher") nor
 a common noun ("desmoteplase", the drug it makes); "where ...?" and "in which cities?" not someone the passage titles
 or quotes ("Ivan Korneyev", when it says "said Korneyev"), nor a bare count ("At least 12") or time ("this weekend");
-a time is not a rate ("70 million passengers a year") nor a multiple ("10 times faster"). An answer of any of these types ends where a relative clause
-runs on ("$4bn (£2.1bn) which should lead to 2,500 new jobs"). A reader trained on SQuAD sometimes returns a weekday
-for "how much a month", a name for "how many" or "£2.1bn" for "and when?"; a span of the wrong type is never the
-answer, however sure the reader is. `scripts/check_answer_types.py` counts how often each check would refuse SQuAD's
-own gold answers (train / dev: sum 1.5% / 0%, quantity 2.5% / 2.2%, time 2.3% / 1.3%, place 0.4% / 0.2%, company 1.1% / 0%, what was
-said, person and organisation 0%; mostly vague golds such as "little" or "under intense light", and for places
-questions that ask a ranking: "where did the state place on the population chart?")."""
+a time is not a rate ("70 million passengers a year") nor a multiple ("10 times faster"). An answer of any of these
+types ends where a relative clause runs on ("$4bn (£2.1bn) which should lead to 2,500 new jobs"). A reader trained on
+SQuAD sometimes returns a weekday for "how much a month", a name for "how many" or "£2.1bn" for "and when?"; a span
+of the wrong type is never the answer, however sure the reader is. `scripts/check_answer_types.py` counts how often
+each check would refuse SQuAD's own gold answers (train / dev: sum 1.5% / 0%, quantity 2.5% / 2.2%, time 2.3% / 1.3%,
+place 0.4% / 0.2%, company 1.1% / 0%, what was said, person and organisation 0%; mostly vague golds such as "little"
+or "under intense light", and for places questions that ask a ranking: "where did the state place on the population
+chart?")."""
 
 from __future__ import annotations
 
