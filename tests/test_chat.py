@@ -14,10 +14,12 @@ from qa.answer.conversation import (
     as_turns,
     chat_focus,
     is_the_referent,
+    last_exchange,
     leans_on_chat,
     named_words,
     reader_question,
     story_articles,
+    thing_asked_about,
 )
 from qa.errors import QAError
 from qa.types import Answer, Citation, Story
@@ -585,3 +587,28 @@ def test_where_is_not_answered_with_someone_the_article_quotes(engine, articles)
 def test_a_question_about_him_is_not_answered_with_him(question, answer, referent):
     turns = [Turn("how old was jim callaghan when he died", ""), Turn("when did he become prime minister?", "1976")]
     assert is_the_referent(question, answer, turns) is referent
+
+
+@pytest.mark.parametrize(
+    "question, thing",
+    [
+        ("what is the cell chip", "cell chip"),
+        ("what's a mac mini?", "mac mini"),
+        ("what is the show called?", None),  # asks for a name, of the story's show
+        ("what is it?", None),
+        ("what are the names of the two missing officials?", None),
+        ("who is gordon brown?", None),
+    ],
+)
+def test_the_thing_a_what_is_question_asks_about(question, thing):
+    assert thing_asked_about(question) == thing
+
+
+def test_a_follow_up_leans_on_the_declined_question_that_moved_the_chat():
+    weir = Turn("which club is robbie weir joining", "Sunderland", ("sport/130.txt",), focus=("sport/130.txt",))
+    # declined, but its best guess's story holds its words: the chat is now about the chip
+    chip = Turn("what is the cell chip", "", (), focus=("tech/320.txt",))
+    assert last_exchange([weir, chip]) is chip
+    # a declined follow-up that leaves the chat where it was says nothing of what "it" is
+    stayed = Turn("who else wanted him", "", (), focus=("sport/130.txt",))
+    assert last_exchange([weir, stayed]) is weir

@@ -37,6 +37,7 @@ from qa.answer.conversation import (
     stories_in_focus,
     without_chatter,
     story_articles,
+    thing_asked_about,
 )
 from qa.ingest.text import normalize_answer
 from qa.types import Answer, Citation, Passage, Span, Story
@@ -236,7 +237,8 @@ class Answerer:
                 and self._coverage(terms, answer.focus) < SETTLED_COVERAGE:
             # A guess made for a question the whole collection could not answer moves the chat only to a story that
             # holds most of its words: "what is the medicine meant to treat?" in a chat about a drug from bat spit
-            # took the chat to a tennis doping story for the next follow-up.
+            # took the chat to a tennis doping story for the next follow-up; "who made it?" after "what is the cell
+            # chip?", declined in a chat about a football transfer, is asked of the story about the chip.
             answer = replace(answer, focus=focus_ids)
         return answer
 
@@ -268,9 +270,11 @@ class Answerer:
         # A question that names no story of its own (many articles hold all its words) asked in a chat about one
         # story is about that story: in a chat about a play, "how many tickets had been sold?" is not answered with
         # a concert's ticket sales. Clearing the focus asks it of every story. "who is Gordon Brown?" names its
-        # subject: it is about the chat's story only if the story is about him.
+        # subject: it is about the chat's story only if the story is about him; nor is "what is the cell chip?" about a
+        # football transfer story that says neither word.
         return self._about_focus(terms, focus, passages) or (
-            self._open_question(terms) and not asks_what_it_is(question))
+            self._open_question(terms) and not asks_what_it_is(question)
+            and not (thing_asked_about(question) and self._coverage(terms, focus) == 0))
 
     def _names_something_else(self, question: str, focus: tuple[str, ...]) -> bool:
         named = self.retriever.terms.terms(" ".join(named_words(question)))

@@ -271,6 +271,22 @@ def named_words(question: str) -> list[str]:
     return found
 
 
+_WHAT_IS = re.compile(r"^\s*what(\s*'s|\s+(is|are|was|were))\s+((the|a|an)\s+)?([\w'.&-]+(\s+[\w'.&-]+){0,2})\s*\??\s*$",
+                      re.IGNORECASE)
+
+
+def thing_asked_about(question: str) -> str | None:
+    """The thing a "what is ...?" question asks to be told about, in lower case as typed ("cell chip" in "what is the
+    cell chip?"); None for other questions and for "what is the show called?" or "what is it?"."""
+    found = _WHAT_IS.match(question)
+    if not found:
+        return None
+    said = found.group(5).split()
+    if any(w.lower().strip("'.") in _NOT_A_NAME or w.lower().endswith("ed") for w in said):
+        return None
+    return " ".join(said)
+
+
 def asks_what_it_is(question: str) -> bool:
     return defined_name(question) is not None
 
@@ -282,9 +298,13 @@ def leans_on_chat(question: str) -> bool:
 
 def last_exchange(turns: Sequence[Turn]) -> Turn | None:
     """The exchange a follow-up leans on: the latest one that was answered, by one answer or story by story (a
-    declined turn says nothing of what "it" is), else the latest."""
-    for turn in reversed(turns):
+    declined turn says nothing of what "it" is), or a later declined one that moved the chat to another story ("what
+    is the cell chip?" in a chat about a football transfer: "who made it?" is the chip's maker), else the latest."""
+    for i in range(len(turns) - 1, -1, -1):
+        turn = turns[i]
         if turn.answer or turn.stories:
+            return turn
+        if i > 0 and turn.focus is not None and turns[i - 1].focus is not None and turn.focus != turns[i - 1].focus:
             return turn
     return turns[-1] if turns else None
 
