@@ -303,6 +303,23 @@ def test_the_about_line_names_the_stories_until_one_is_picked_and_stays_while_th
     assert about_title(Answer("q", "x", True, 0.9), None, title_of) == ""
 
 
+def test_the_about_line_names_the_article_the_answer_quotes_of_a_focus_of_several():
+    from qa.webapp.app import about_title
+
+    def title_of(ids):
+        return f"title of {ids[0]}"
+
+    focus = ("sport/062.txt", "sport/060.txt")  # a race preview and its report both named the winner
+    preview = citation("McIlroy will run.", "McIlroy", article_id="sport/062.txt", title="Preview")
+    report = citation("McIlroy won in 1:47.97.", "1:47.97", article_id="sport/060.txt", title="Report")
+    first = Answer("who won?", "McIlroy", True, 0.9, [preview, report], focus=focus)
+    assert about_title(first, None, title_of) == "Preview"
+    time = Answer("what was his time?", "1:47.97", True, 0.9, [report], focus=focus)
+    assert about_title(time, {"answer": first, "about": "Preview"}, title_of) == "Report"  # not the preview again
+    declined = Answer("how old is he?", "The articles don't say.", False, 0.1, focus=focus)
+    assert about_title(declined, {"answer": time, "about": "Report"}, title_of) == "Report"  # the story stays
+
+
 def test_a_story_card_choice_shows_about_even_when_the_answer_had_no_focus():
     answer = Answer("who was arrested?", "Several stories answer this (5).", True, 0.9, stories=STORIES)
     out = render.conversation_html([{"question": "who?", "answer": answer}], {"ids": ["kz.txt"], "title": "Kazakhstan"})

@@ -41,15 +41,23 @@ STORAGE_KEY = "qa-chat-v1"  # the chat kept in the browser's localStorage
 
 
 def about_title(answer, earlier: dict | None, title_of) -> str:
-    """What the "about:" line under an answer names: the earlier turn's when the chat is about the same articles as
-    after it (a declined follow-up keeps the story, or the stories); every story of a story-by-story answer until one
-    is picked; else the focus's first article (``title_of(ids)`` when no citation gives its title)."""
+    """What the "about:" line under an answer names: of a focus of several articles (the same story filed twice,
+    or articles that gave the same answer), the one the answer quotes first, so that the line names the article
+    the answer came from ("McIlroy wins 800m indoor title", not a preview of the race that named him too); the
+    earlier turn's when the chat is about the same articles as after it and the answer quotes none of them (a
+    declined follow-up keeps the story, or the stories); every story of a story-by-story answer until one is picked;
+    else the focus's first article (``title_of(ids)`` when no citation gives its title)."""
     if not answer.focus:
         return ""
+    if about_every_story(answer):
+        if earlier is not None and earlier["answer"].focus == answer.focus:
+            return earlier.get("about", "")
+        return f"the {len(answer.stories)} stories above (pick one, or ask and each answers)"
+    quoted = next((c.title for c in answer.citations if c.article_id in answer.focus and c.title), "")
+    if quoted:
+        return quoted
     if earlier is not None and earlier["answer"].focus == answer.focus:
         return earlier.get("about", "")
-    if about_every_story(answer):
-        return f"the {len(answer.stories)} stories above (pick one, or ask and each answers)"
     cited = [*answer.citations, *(c for s in answer.stories for c in s.citations)]
     for c in cited:
         if c.article_id == answer.focus[0] and c.title:
