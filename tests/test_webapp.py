@@ -703,3 +703,17 @@ def test_api_ask_and_search_through_gradio_client(service):
     finally:
         demo.close()
     time.sleep(0.1)
+
+
+def test_closest_passages_show_by_similarity_and_a_story_filed_twice_once():
+    def passage(article_id, text, score):
+        return Passage(article_id, "T", text, 0, len(text), score)
+
+    fused = [  # the reader's order: the fused ranking
+        passage("tech/301.txt", "Rivals of the Mac mini.", 0.76),
+        passage("tech/300.txt", "Mac mini gets warm welcome.", 0.81),
+        passage("tech/044.txt", "Apple attacked over sources.", 0.22),
+        passage("tech/324.txt", "Apple  attacked over sources.", 0.22),  # the same story filed twice
+    ]
+    shown = render.closest_passages(fused, count=3)
+    assert [p.article_id for p in shown] == ["tech/300.txt", "tech/301.txt", "tech/044.txt"]
