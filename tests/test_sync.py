@@ -103,6 +103,17 @@ def test_bad_files_are_skipped_and_never_abort_the_sync(engine, articles):
     assert "Café" in engine.article("latin.txt").text
 
 
+def test_a_folder_s_readme_is_not_an_article(engine, articles):
+    write(articles, "flood.txt", FLOOD)
+    write(articles, "README.TXT", "Consists of 2225 documents from the BBC news website.\n")
+    write(articles, "sport/LICENSE.md", "Copyright BBC.\n")
+    write(articles, "readmission-rates.txt", "Hospital readmissions\n\nReadmissions fell.\n")  # only the name's start
+    report = engine.sync(articles)
+    assert sorted(report.added) == ["flood.txt", "readmission-rates.txt"]
+    skipped = {s.path: s.reason for s in report.skipped}
+    assert set(skipped) == {"README.TXT", "sport/LICENSE.md"} and "rename it to index it" in skipped["README.TXT"]
+
+
 def test_a_5mb_article_is_indexed_with_exact_offsets(engine, articles):
     paragraph = "The committee met again on Thursday to discuss the budget in great detail. " * 40
     text = "Huge report\n\n" + "\n\n".join(f"Section {i}. {paragraph}" for i in range(1700))

@@ -39,6 +39,11 @@ class Scan:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path relative to the folder, reason)
 
 
+# What a folder says about itself: "README.TXT" beside the BBC articles ("Consists of 2225 documents from the BBC news
+# website ...") answered questions as if it were news.
+_FOLDER_NOTE = re.compile(r"^(readme|licen[cs]e|copying|changelog|notice|authors)([._-].*)?$", re.IGNORECASE)
+
+
 def scan_sources(folder: Path) -> Scan:
     """Article files below folder, recursively, in a stable order, and what was passed over and why. Hidden files
     and folders are ignored; links are followed only to files inside the folder, and linked folders not at all
@@ -74,7 +79,11 @@ def scan_sources(folder: Path) -> Scan:
             if is_dir:
                 walk(path)
             elif path.suffix.lower() in SUFFIXES and entry.is_file():
-                scan.files.append(path)
+                if _FOLDER_NOTE.match(path.stem):
+                    scan.skipped.append((relative(path), "a folder's README or licence, not an article; rename it to "
+                                                         "index it"))
+                else:
+                    scan.files.append(path)
 
     walk(folder)
     scan.files.sort(key=relative)
