@@ -612,3 +612,11 @@ def test_a_follow_up_leans_on_the_declined_question_that_moved_the_chat():
     # a declined follow-up that leaves the chat where it was says nothing of what "it" is
     stayed = Turn("who else wanted him", "", (), focus=("sport/130.txt",))
     assert last_exchange([weir, stayed]) is weir
+
+
+def test_an_elliptical_follow_up_is_read_as_the_whole_question(chat):
+    first = chat.ask("who walked out in Leeds?")
+    follow = chat.ask("and in Bradford?", history=[first])
+    assert follow.follow_up and follow.understood_as.startswith("who walked out in Bradford? (")
+    when = chat.ask("and when?", history=[first])  # "who" is the subject: no whole question to make of it
+    assert when.understood_as.startswith("and when? (")

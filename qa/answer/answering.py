@@ -12,6 +12,7 @@ from qa.answer.article_parts import AUTHOR_WORDS, asks_for_author, byline, in_by
 from qa.answer.answer_types import (HONORIFICS, agrees, before_relative_clause, converts, expected_type,
                                     leaves_it_unnamed, name_start, wants_a_name, within_brackets)
 from qa.answer.calibration import Calibration
+from qa.answer.ellipsis import complete
 from qa.answer.conversation import (
     QUESTION_WORDS,
     asks_what_it_is,
@@ -354,9 +355,11 @@ class Answerer:
         scored by the follow-up calibration; a question the story does not answer is declined, not answered from
         another story."""
         previous = last_exchange(turns)
-        passages = self.retriever.search_within(context_query(question, turns), focus, self.top_k_passages)
-        asked = reader_question(question, turns)
-        spans = self._reader_spans(question, passages, asked=asked)
+        # "and gm?" after "who runs fiat?" is read as "who runs gm?": the reader knows whole questions
+        whole = self._completed(question, turns) or question
+        passages = self.retriever.search_within(context_query(whole, turns), focus, self.top_k_passages)
+        asked = reader_question(whole, turns)
+        spans = self._reader_spans(whole, passages, asked=asked)
         if previous is not None:
             # nor what qualifies the unnamed one the last question asked for: "US" of "A US TV network is being sued
             # by a viewer", for "who is suing them?" after "which TV network is being sued ...?"
@@ -367,6 +370,20 @@ class Answerer:
                      and not is_the_referent(question, span.text, turns)]
         answer = self._answer_from(question, spans, passages, self._follow_up)
         return replace(answer, understood_as=asked, focus=focus, follow_up=True)
+
+    def _completed(self, question: str, turns: Sequence[Turn]) -> str | None:
+        """An elliptical follow-up as a whole question (qa.answer.ellipsis), from the last question asked before it,
+        itself completed when it was elliptical too ("and renault?" after "and gm?" after "who runs fiat?")."""
+        previous = last_exchange(turns)
+        if previous is None:
+            return None
+        earlier = turns[: max(i for i, t in enumerate(turns) if t is previous)]
+        last = self._completed(previous.question, earlier) or previous.question
+        return complete(question, last, self._rarity)
+
+    def _rarity(self, word: str) -> float:
+        terms = self.retriever.terms
+        return max((terms.idf(t) for t in terms.terms(word)), default=0.0)
 
     def _ask_in_stories(self, question: str, turns: Sequence[Turn], stories: tuple[tuple[str, ...], ...]) -> Answer:
         """A follow-up to a story-by-story answer, before a story is chosen: asked of each of those stories (its
