@@ -106,8 +106,9 @@ class Answer:
     the question as it was read (a follow-up reads with the chat's context) and ``focus`` the articles the chat is
     about after this answer: the next follow-up is answered from them first. ``elsewhere``: for a question the
     chat's story did not answer, how many other articles hold all its words (asked again with the story cleared, it
-    is read in them). ``small_talk``: the message asked nothing ("hello", "thanks"); ``text`` replies to it and the
-    chat's focus is unchanged."""
+    is read in them). ``small_talk``: the message asked nothing ("hello", "thanks"), or nothing the chat can answer
+    without being told more ("who wrote the article?" in a new chat); ``text`` replies to it and the chat's focus is
+    unchanged."""
 
     question: str
     text: str

@@ -114,6 +114,8 @@ def test_an_article_without_a_byline_does_not_name_an_author(engine, articles):
     answer = engine.ask("who wrote the article about the storm in Dover?")
     assert not answer.found and answer.text == NOT_FOUND and answer.focus == ("a.txt",)
     assert not engine.ask("who wrote the story about the election in Peru?").found  # no such article
+    which = engine.ask("who wrote the article?")  # a new chat: which one?
+    assert which.small_talk and not which.found and which.text.startswith("Which article?")
 
 
 def test_an_answer_of_a_known_type_ends_where_a_relative_clause_begins(engine, articles):

@@ -44,6 +44,7 @@ from qa.ingest.text import normalize_answer
 from qa.types import Answer, Citation, Passage, Span, Story
 
 NOT_FOUND = "The articles don't say."
+WHICH_ARTICLE = "Which article? Ask about its story first, or say which: \u201cwho wrote the article about ...?\u201d"
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # Where a sentence may end inside a span ("... in 2003. Although, he ..."); the index's sentences decide
 _SENTENCE_GAP = re.compile(r"[.!?][\"”’')]*\s+[\"“‘(]*[A-Z0-9]")
@@ -416,7 +417,9 @@ class Answerer:
             articles = focus
         elif subject and passages and self._coverage(subject, (passages[0].article_id,)) >= SETTLED_COVERAGE:
             articles = (passages[0].article_id,)
-        else:  # no article in mind, or none that the question describes
+        elif not subject:  # a new chat: which article?
+            return Answer(question, WHICH_ARTICLE, False, 0.0, focus=focus, small_talk=True)
+        else:  # none that the question describes
             return Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=question, focus=focus)
         for article_id in articles:
             article = self.retriever.generation.article(article_id)
