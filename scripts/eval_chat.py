@@ -1,5 +1,5 @@
-"""The chat's figures in one run: conversations (the dev file's, and the chats of a browser walk in
-eval/walk_conversations.jsonl), ambiguous questions, the seed among the stories for "who was
+"""The chat's figures in one run: conversations (the dev file's, and the chats of the browser walks in
+eval/walks/), ambiguous questions, the seed among the stories for "who was
 arrested?", and the single-question files it must not make worse, with latency medians.
 
     .venv/bin/python scripts/eval_chat.py --index indexes/bbc [--eval-dir ../shared/eval] [--json OUT.json]
@@ -40,9 +40,9 @@ def main() -> None:
     ambiguous = evaluate_ambiguous(engine, args.eval_dir / "ambiguous_dev.jsonl")
     figures["conversations"] = conversations.to_dict()
     figures["ambiguous"] = ambiguous.to_dict()
-    # chats typed in the browser by a walk over articles no dev file uses (eval/walk_conversations.jsonl)
-    walks = evaluate_conversations(engine, ROOT / "eval" / "walk_conversations.jsonl")
-    figures["walk_conversations"] = walks.to_dict()
+    # chats typed in the browser by walks over articles no dev file uses (eval/walks/README.md)
+    walks = {path.stem: evaluate_conversations(engine, path) for path in sorted((ROOT / "eval" / "walks").glob("*.jsonl"))}
+    figures["walks"] = {name: result.to_dict() for name, result in walks.items()}
 
     seed_ids = set(engine.articles_containing("At least 12 suspected members of the groups were arrested"))
     timings = []
@@ -69,8 +69,8 @@ def main() -> None:
         ("conversations_dev: turn F1", f"{c.turn_f1:.1f}", ">= 70"),
         ("conversations_dev: follow-up-turn F1", f"{c.follow_up_f1:.1f}", ">= 65"),
         ("conversations_dev: unanswerable turns declined", f"{c.declined_share:.0%}", ">= 80%"),
-        ("walk_conversations: turn F1 / follow-ups / declined", f"{walks.turn_f1:.1f} / {walks.follow_up_f1:.1f} / "
-                                                                 f"{walks.declined_share:.0%}", "-"),
+        *((f"walks/{name}: turn F1 / follow-ups / declined", f"{r.turn_f1:.1f} / {r.follow_up_f1:.1f} / "
+                                                             f"{r.declined_share:.0%}", "-") for name, r in walks.items()),
         ("ambiguous_dev: story recall", f"{a.story_recall:.2f}", ">= 0.5"),
         ("ambiguous_dev: questions showing >= 2 gold stories", f"{a.questions_with_two_stories} of {a.questions}", ">= 5 of 6"),
         ('"who was arrested?": seed among the stories', "yes, rank %d of %d (%s)" % (w["seed_story"]["rank"], w["stories"], w["seed_story"]["text"]) if w["seed_story"] else f"no ({w['stories']} stories)", "yes"),
