@@ -20,6 +20,7 @@ from qa.answer.conversation import (
     reader_question,
     story_articles,
     thing_asked_about,
+    with_followed_stories,
 )
 from qa.errors import QAError
 from qa.types import Answer, Citation, Story
@@ -620,3 +621,27 @@ def test_an_elliptical_follow_up_is_read_as_the_whole_question(chat):
     assert follow.follow_up and follow.understood_as.startswith("who walked out in Bradford? (")
     when = chat.ask("and when?", history=[first])  # "who" is the subject: no whole question to make of it
     assert when.understood_as.startswith("and when? (")
+
+
+def test_a_bare_what_is_question_stays_with_the_story_a_longer_one_leaves_it(arrests):
+    port = arrests.ask("which port did the storm close on Monday?")
+    assert port.text == "Dover" and port.focus == ("storm.txt",)
+    # "what was the crowd?" in a match report that never says "crowd": a terse follow-up, read in the story
+    bare = arrests.ask("what was the arrest?", history=[port])
+    assert bare.follow_up and bare.focus == ("storm.txt",)
+    # "what is the cell chip?" in a football chat: words of its own that the story never says
+    longer = arrests.ask("what was the hacker arrest?", history=[port])
+    assert not longer.follow_up and "storm.txt" not in longer.focus
+
+
+def test_a_followed_story_is_what_the_story_by_story_turn_said():
+    resigned = Turn("who resigned?", "Several stories answer this (2).", ("a.txt", "b.txt"), focus=("a.txt", "b.txt"),
+                    stories=(("a.txt",), ("b.txt",)), story_answers=("David Blunkett", "Alan Milburn"))
+    why = Turn("why did he go", "home secretary", ("a.txt",), focus=("a.txt",))  # the Blunkett card was followed
+    followed = with_followed_stories([resigned, why])
+    assert followed[0].answer == "David Blunkett" and not followed[0].stories and followed[1] == why
+    # so "who is replacing him?" is not answered with him
+    assert is_the_referent("who is replacing him", "David Blunkett", followed)
+    # while the chat is still about both stories, neither was followed
+    both = Turn("and when?", "", (), focus=("a.txt", "b.txt"))
+    assert with_followed_stories([resigned, both])[0] == resigned

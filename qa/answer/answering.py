@@ -39,6 +39,7 @@ from qa.answer.conversation import (
     without_chatter,
     story_articles,
     thing_asked_about,
+    with_followed_stories,
 )
 from qa.ingest.text import normalize_answer
 from qa.types import Answer, Citation, Passage, Span, Story
@@ -196,7 +197,7 @@ class Answerer:
     def ask(self, question: str, history: Iterable | None = None, *, focus: Sequence[str] | None = None) -> Answer:
         question = " ".join(question.split())
         history = list(history or [])
-        turns = as_turns(history)
+        turns = with_followed_stories(as_turns(history))
         focus_ids = chat_focus(turns) if focus is None else tuple(dict.fromkeys(str(a) for a in focus))
         several = stories_in_focus(turns, focus_ids)
         if not several:
@@ -236,11 +237,13 @@ class Answerer:
             return answer
         answer = self._ask_collection(question, terms, passages)
         if focus_ids and not answer.found and not answer.stories and terms and answer.focus != focus_ids \
-                and self._coverage(terms, answer.focus) < SETTLED_COVERAGE:
+                and (is_bare(question) or self._coverage(terms, answer.focus) < SETTLED_COVERAGE):
             # A guess made for a question the whole collection could not answer moves the chat only to a story that
             # holds most of its words: "what is the medicine meant to treat?" in a chat about a drug from bat spit
             # took the chat to a tennis doping story for the next follow-up; "who made it?" after "what is the cell
-            # chip?", declined in a chat about a football transfer, is asked of the story about the chip.
+            # chip?", declined in a chat about a football transfer, is asked of the story about the chip. A bare
+            # question's one word is all of it: "what was the crowd?" took a football chat to a story on search
+            # engines that says "crowd".
             answer = replace(answer, focus=focus_ids)
         return answer
 
@@ -276,7 +279,7 @@ class Answerer:
         # football transfer story that says neither word.
         return self._about_focus(terms, focus, passages) or (
             self._open_question(terms) and not asks_what_it_is(question)
-            and not (thing_asked_about(question) and self._coverage(terms, focus) == 0))
+            and not (thing_asked_about(question) and not is_bare(question) and self._coverage(terms, focus) == 0))
 
     def _names_something_else(self, question: str, focus: tuple[str, ...]) -> bool:
         named = self.retriever.terms.terms(" ".join(named_words(question)))

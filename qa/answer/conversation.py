@@ -4,7 +4,7 @@ them ("in which cities?", "who said that?") or stands on its own ("which Japanes
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from qa.errors import QAError
@@ -217,6 +217,22 @@ _DEFINITE = re.compile(r"\b(?:the|that|this|these|those)\s+(?:same\s+|other\s+)?
 def definite_nouns(question: str) -> list[str]:
     """The words right after "the", "that", "this", "these", "those" (the head of a short description)."""
     return [m.group(1).split("'")[0] for m in _DEFINITE.finditer(question)]
+
+
+def with_followed_stories(turns: Sequence[Turn]) -> list[Turn]:
+    """A story-by-story answer after which the chat went on with one of its stories (the next turn is about that
+    story alone) said that story's answer: "who is replacing him?" two turns after following the "David Blunkett"
+    card of "who resigned?" is about Blunkett, and he is not the answer."""
+    out = list(turns)
+    for i, turn in enumerate(turns[:-1]):
+        after = set(turns[i + 1].focus or ())
+        if not turn.stories or not after:
+            continue
+        followed = [k for k, ids in enumerate(turn.stories) if set(ids) & after]
+        if len(followed) == 1 and followed[0] < len(turn.story_answers):
+            k = followed[0]
+            out[i] = replace(turn, answer=turn.story_answers[k], article_ids=turn.stories[k], stories=())
+    return out
 
 
 def said_in_chat(turns: Sequence[Turn]) -> str:
