@@ -3,7 +3,7 @@
 No model is involved: the rules only turn sentence shapes that news leads use all the time into questions the
 reader can answer from that same sentence ("... were arrested" -> "Who was arrested?"; "The KNB dismantled a
 crime ring ..." -> "Who dismantled a crime ring ...?"; "..., the KNB reported November 3." -> "When did the KNB
-report this?"). The headline comes last: its words are often not in the body. The newest articles come first (by ``date``, else by
+report the news?"). The headline comes last: its words are often not in the body. The newest articles come first (by ``date``, else by
 their order in the index), and the examples are spread over different articles when there are several.
 """
 
@@ -38,7 +38,7 @@ _IRREGULAR = {
 }
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{1,2}"
 _DAY = r"(?:on )?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-# "..., the KNB reported November 3." -> "When did the KNB report this?"
+# "..., the KNB reported November 3." -> "When did the KNB report the news?"
 _REPORTED = re.compile(
     rf"\b((?:the )?[A-Z][\w.&-]*(?: [A-Z][\w.&-]*){{0,3}}) (reported|announced|said|confirmed|revealed) "
     rf"(?:on )?(?:{_MONTH}|{_DAY})\b"
@@ -148,14 +148,15 @@ def passive_question(sentence: str) -> str | None:
 
 
 def when_question(sentence: str) -> str | None:
-    """"... in Astana and Almaty, the KNB reported November 3." -> "When did the KNB report this?"."""
+    """"... in Astana and Almaty, the KNB reported November 3." -> "When did the KNB report the news?"."""
     match = _REPORTED.search(sentence)
     if not match:
         return None
     subject = match.group(1)
     if subject.split()[0] in {"He", "She", "It", "They", "We", "I"}:
         return None
-    return _finish(f"When did {subject} {_BASE[match.group(2)]} this")
+    # "the news", not "this": clicked in a new chat, "When did Manchester United reveal this?" named nothing
+    return _finish(f"When did {subject} {_BASE[match.group(2)]} the news")
 
 
 def active_question(sentence: str) -> str | None:
