@@ -717,3 +717,20 @@ def test_closest_passages_show_by_similarity_and_a_story_filed_twice_once():
     ]
     shown = render.closest_passages(fused, count=3)
     assert [p.article_id for p in shown] == ["tech/300.txt", "tech/301.txt", "tech/044.txt"]
+
+
+def test_the_about_line_says_when_the_chat_went_on_to_another_story():
+    from qa.webapp.app import moved_story
+
+    weir = Answer("which club is robbie weir joining", "Sunderland", True, 0.6, focus=("sport/130.txt",))
+    chip = Answer("what is the cell chip", "The articles don't say.", False, 0.1, focus=("tech/320.txt",))
+    age = Answer("how old is he", "17", True, 0.7, focus=("sport/130.txt",))
+    assert moved_story(chip, {"answer": weir}) and not moved_story(age, {"answer": weir})
+    assert not moved_story(weir, None)  # the chat's first story is no move
+    thanks = Answer("thanks", "You're welcome.", False, 0.0, focus=("sport/130.txt",), small_talk=True)
+    assert not moved_story(thanks, {"answer": chip})
+    turns = [{"question": weir.question, "answer": weir, "about": "Weir poised for Sunderland move"},
+             {"question": chip.question, "answer": chip, "about": "Cell chip", "moved": True}]
+    html = render.conversation_html(turns)
+    assert html.count("a new story") == 1 and "Cell chip</span><span class=\"about-note\">a new story" in html
+    assert load_turns(json.loads(json.dumps(save_turns(turns))))[1]["moved"] is True  # and so after a reload

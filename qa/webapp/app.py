@@ -65,6 +65,14 @@ def about_title(answer, earlier: dict | None, title_of) -> str:
     return title_of(answer.focus)
 
 
+def moved_story(answer, earlier: dict | None) -> bool:
+    """The chat went on to another story than the earlier turn's, none of whose articles it shares: the "about:"
+    line says so, since a new story's answers are read from other articles than the ones just quoted."""
+    if earlier is None or answer.small_talk or not answer.focus or not earlier["answer"].focus:
+        return False
+    return not set(answer.focus) & set(earlier["answer"].focus)
+
+
 def build_app(engine: Engine, settings: Settings, *, service: ChatService | None = None):
     """The page as a gr.Blocks, not yet launched. ``service`` defaults to one over ``engine``."""
     import gradio as gr
@@ -117,6 +125,8 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
                 earlier = None if chosen is not None else next(
                     (t for t in reversed(turns[:i]) if t["answer"] is not None), None)
                 turn["about"] = about_title(turn["answer"], earlier, service.title)
+                if moved_story(turn["answer"], earlier):
+                    turn["moved"] = True
                 focus = None  # used: the answer's own focus now carries the chat on
             except QAError as exc:
                 turn["error"] = str(exc)

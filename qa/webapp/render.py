@@ -311,12 +311,14 @@ def not_found_html(answer: Answer) -> str:
     return "".join(parts)
 
 
-def about_html(title: str, *, clear: bool, chosen: bool = False) -> str:
-    """The quiet line under an answer saying which story the next follow-up is answered from."""
+def about_html(title: str, *, clear: bool, chosen: bool = False, moved: bool = False) -> str:
+    """The quiet line under an answer saying which story the next follow-up is answered from (``moved``: another
+    story than the turn before's)."""
     if not title:
         return ""
     control = '<button type="button" class="focus-clear" aria-label="Clear the story">clear</button>' if clear else ""
-    note = '<span class="about-note">chosen for your next question</span>' if chosen else ""
+    note = ('<span class="about-note">chosen for your next question</span>' if chosen
+            else '<span class="about-note">a new story</span>' if moved else "")
     return f'<div class="about{" chosen" if chosen else ""}">about: <span class="about-title">{esc(title)}</span>{note}{control}</div>'
 
 
@@ -336,7 +338,7 @@ def focus_line(turn: dict, *, latest: bool, focus: dict | None = None) -> str:
     followed = turn.get("followed")
     if followed and not latest:  # a story card the chat went on with: that story, not "the N stories above"
         return about_html(str(followed.get("title") or followed["ids"][0]), clear=False)
-    return about_html(turn.get("about", ""), clear=latest) if answer.focus else ""
+    return about_html(turn.get("about", ""), clear=latest, moved=bool(turn.get("moved"))) if answer.focus else ""
 
 
 def turn_html(

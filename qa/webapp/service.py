@@ -339,6 +339,7 @@ def save_turns(turns: Sequence[dict]) -> list[dict]:
             "question": turn["question"], "answer": answer.to_dict() if answer is not None else None,
             "error": turn.get("error"), "about": turn.get("about", ""),
             **({"followed": turn["followed"]} if turn.get("followed") else {}),
+            **({"moved": True} if turn.get("moved") else {}),
         })
     return saved
 
@@ -354,6 +355,7 @@ def load_turns(saved) -> list[dict]:
                 "error": str(item["error"]) if item.get("error") else None, "about": str(item.get("about") or ""),
                 **({"followed": {"ids": [str(i) for i in item["followed"]["ids"]][:20],
                                  "title": str(item["followed"].get("title") or "")}} if item.get("followed") else {}),
+                **({"moved": True} if item.get("moved") is True else {}),
             })
         except (KeyError, TypeError, ValueError, AttributeError):
             continue
