@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from qa.answer.answer_types import (_ASKED_NOUN, agrees, before_relative_clause, expected_type, leaves_it_unnamed,
-                                        name_start, wants_a_name, within_brackets)
+    from qa.answer.answer_types import (_ASKED_NOUN, _PASSIVE_QUESTION, agrees, before_relative_clause, expected_type,
+                                        is_the_agent, leaves_it_unnamed, name_start, wants_a_name, within_brackets)
     from qa.answer.conversation import Turn, restates
     from qa.ingest.text import sentences
     from qa.eval.squad import best_over_golds, f1_score
@@ -64,6 +64,14 @@ def main() -> None:
         print(f"| {split} | which company/network/...: gold qualifies an unnamed one | {len(naming_organisations)} | "
               f"{len(unnamed)} ({len(unnamed) / max(1, len(naming_organisations)):.2%}) |")
         for q, golds in unnamed[: args.show]:
+            print(f"|  |  | {q} | {golds[0]} |")
+        # "which firm was fined?" is not answered by who fined ("... fined by the Football Association")
+        passive = [item for item in read if _PASSIVE_QUESTION.match(item[0]) and " by " not in f" {item[0].lower()} "]
+        agents = [(q, golds) for q, golds, context, starts in passive
+                  if all(is_the_agent(q, g, context, at) for g, at in zip(golds, starts))]
+        print(f"| {split} | passive question: gold is the agent | {len(passive)} | {len(agents)} "
+              f"({len(agents) / max(1, len(passive)):.2%}) |")
+        for q, golds in agents[: args.show]:
             print(f"|  |  | {q} | {golds[0]} |")
         naming = [(q, golds) for q, golds in questions if wants_a_name(q)]
         cut = [(q, golds, g[name_start(g):]) for q, golds in naming for g in golds[:1] if name_start(g)]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer.answer_types import agrees, before_relative_clause, converts, leaves_it_unnamed, expected_type, is_amount, name_start, wants_a_name, within_brackets
+from qa.answer.answer_types import agrees, before_relative_clause, converts, is_the_agent, leaves_it_unnamed, expected_type, is_amount, name_start, wants_a_name, within_brackets
 
 
 @pytest.mark.parametrize(
@@ -263,3 +263,20 @@ RAT_STUNT = "A US TV network is being sued for $2.5m by a viewer. A spokesman fo
 )
 def test_an_answer_that_only_qualifies_an_unnamed_organisation_does_not_name_it(question, span, context, unnamed):
     assert leaves_it_unnamed(question, span, context, context.index(span)) is unnamed
+
+
+FINED = 'Wenger was fined £15,000 and "severely reprimanded" by the Football Association.'
+
+
+@pytest.mark.parametrize(
+    "question, span, agent",
+    [
+        ("which firm was fined?", "the Football Association", True),  # who fined, not who was fined
+        ("which firm was fined?", "Football Association", True),
+        ("which firm was fined?", "Wenger", False),
+        ("who was the manager fined by?", "Football Association", False),  # asks "by whom": the agent is it
+        ("who fined him?", "Football Association", False),  # an active question
+    ],
+)
+def test_a_passive_question_is_not_answered_by_who_did_it(question, span, agent):
+    assert is_the_agent(question, span, FINED, FINED.index(span)) is agent
