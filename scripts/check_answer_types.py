@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     from qa.answer.answer_types import (_ASKED_NOUN, _PASSIVE_QUESTION, agrees, before_relative_clause, expected_type,
-                                        is_the_agent, leaves_it_unnamed, name_start, wants_a_name, within_brackets)
+                                        is_denied, is_the_agent, leaves_it_unnamed, name_start, wants_a_name,
+                                        within_brackets)
     from qa.answer.conversation import Turn, restates
     from qa.ingest.text import sentences
     from qa.eval.squad import best_over_golds, f1_score
@@ -72,6 +73,14 @@ def main() -> None:
         print(f"| {split} | passive question: gold is the agent | {len(passive)} | {len(agents)} "
               f"({len(agents) / max(1, len(passive)):.2%}) |")
         for q, golds in agents[: args.show]:
+            print(f"|  |  | {q} | {golds[0]} |")
+        # nor by one its sentence says was not ("The media giant was not fined by the SEC")
+        all_passive = [item for item in read if _PASSIVE_QUESTION.match(item[0])]
+        denied = [(q, golds) for q, golds, context, starts in all_passive
+                  if all(is_denied(q, g, context, at) for g, at in zip(golds, starts))]
+        print(f"| {split} | passive question: gold's sentence denies it | {len(all_passive)} | {len(denied)} "
+              f"({len(denied) / max(1, len(all_passive)):.2%}) |")
+        for q, golds in denied[: args.show]:
             print(f"|  |  | {q} | {golds[0]} |")
         naming = [(q, golds) for q, golds in questions if wants_a_name(q)]
         cut = [(q, golds, g[name_start(g):]) for q, golds in naming for g in golds[:1] if name_start(g)]

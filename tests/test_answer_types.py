@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer.answer_types import agrees, before_relative_clause, converts, is_the_agent, leaves_it_unnamed, expected_type, is_amount, name_start, wants_a_name, within_brackets
+from qa.answer.answer_types import agrees, before_relative_clause, converts, is_denied, is_the_agent, leaves_it_unnamed, expected_type, is_amount, name_start, wants_a_name, within_brackets
 
 
 @pytest.mark.parametrize(
@@ -280,3 +280,10 @@ FINED = 'Wenger was fined £15,000 and "severely reprimanded" by the Football As
 )
 def test_a_passive_question_is_not_answered_by_who_did_it(question, span, agent):
     assert is_the_agent(question, span, FINED, FINED.index(span)) is agent
+
+
+def test_a_passive_question_is_not_answered_by_one_its_sentence_says_was_not():
+    text = "The media giant was not fined by the SEC. Monsanto was fined $1.5m."
+    assert is_denied("which firm was fined?", "The media giant", text, 0)
+    assert not is_denied("which firm was fined?", "Monsanto", text, text.index("Monsanto"))
+    assert not is_denied("which firm was not fined?", "The media giant", text, 0)  # asked so

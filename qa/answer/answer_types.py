@@ -317,6 +317,20 @@ def is_the_agent(question: str, answer: str, context: str, at: int | None) -> bo
     return re.search(rf"\b{re.escape(found.group(3))}\b", context[sentence_start:at], re.IGNORECASE) is not None
 
 
+def is_denied(question: str, answer: str, context: str, at: int | None) -> bool:
+    """For "which firm was fined?", not one its sentence says was not ("The media giant was not fined by the
+    Securities and Exchange Commission"). Refuses 4 of SQuAD train's 4,919 golds to passive questions and none of
+    dev's 583 (scripts/check_answer_types.py)."""
+    found = _PASSIVE_QUESTION.match(_OPENER.sub("", question))
+    if found is None or at is None or re.search(r"\b(not|never|n't)\b", question, re.IGNORECASE):
+        return False
+    start = max(context.rfind(". ", 0, at), 0)
+    end = context.find(". ", at + len(answer))
+    sentence = context[start : end if end >= 0 else None]
+    return re.search(rf"\b(not|never|n't)\s+(been\s+|being\s+)?{re.escape(found.group(3))}\b", sentence,
+                     re.IGNORECASE) is not None
+
+
 # "which film ...?", "where ...?", "who ...?": questions whose answer is the name of something.
 _NAMING_QUESTION = re.compile(r"^\s*(who|whom|which|where)\b|\b(called|named)\W*$", re.IGNORECASE)
 # Words that end a descriptor only as part of a phrase, never as its head noun: "the city of Harbin" and "arrested in

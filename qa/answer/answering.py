@@ -10,7 +10,7 @@ from typing import Callable, Iterable, Sequence
 
 from qa.answer.article_parts import AUTHOR_WORDS, asks_for_author, byline, in_byline, in_headline
 from qa.answer.answer_types import (HONORIFICS, agrees, before_relative_clause, converts, expected_type,
-                                    is_the_agent, leaves_it_unnamed, name_start, wants_a_name, within_brackets)
+                                    is_denied, is_the_agent, leaves_it_unnamed, name_start, wants_a_name, within_brackets)
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
 from qa.answer.conversation import (
@@ -503,7 +503,8 @@ class Answerer:
                  and not _PARAGRAPH_BREAK.search(span.text) and not self._crosses_sentences(span)
                  and not in_byline(span)
                  and not leaves_it_unnamed(question, span.text, span.passage.text, span.start - span.passage.start)
-                 and not is_the_agent(question, span.text, span.passage.text, span.start - span.passage.start)]
+                 and not is_the_agent(question, span.text, span.passage.text, span.start - span.passage.start)
+                 and not is_denied(question, span.text, span.passage.text, span.start - span.passage.start)]
         if wants_a_name(question):
             # "US supermarket giant Wal-Mart" answers "who is being sued?" as "Wal-Mart", cited at its own characters
             # (the descriptor stays in the cited sentence); the same name in other articles then groups with it.
