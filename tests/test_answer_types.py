@@ -76,6 +76,8 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("person", "£2.1bn", False),
         ("person", "$4bn (£2.1bn)", False),
         ("person", "3M", True),  # a company's name, not an amount
+        ("person", "Larne's teenage star Robbie Weir is poised to join Sunderland after turning down", False),  # a sentence
+        ("person", "the people who were living in the area before the war", True),  # long, but who they are
         ("name", "Stephen Pound", True),
         ("name", "el-Brasai", True),
         ("name", "Ludwig van Beethoven", True),

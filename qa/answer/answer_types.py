@@ -1,18 +1,19 @@
 """Does a span have the type of answer the question asks for? Only the checks that plain text settles reliably: "how
 much does it cost/did they pay?" wants a sum (digits, a currency, a count; not "much smaller"); "how
 much/many/old/long" and "what percentage" want a quantity; "when did ...?" and "what year" a time (a date, a year or
-a time word, not "2,500", "$4bn" or "Boeing 737"); "who" not a bare number; "what's her surname?" a name (capitalised
-words); "what did he say?" not only a name (who said it); "which company ...?" a name, not a person ("Mr Fisher") nor
-a common noun ("desmoteplase", the drug it makes); "where ...?" and "in which cities?" not someone the passage titles
-or quotes ("Ivan Korneyev", when it says "said Korneyev"), nor a bare count ("At least 12") or time ("this weekend");
-a time is not a rate ("70 million passengers a year") nor a multiple ("10 times faster"). An answer of any of these
-types ends where a relative clause runs on ("$4bn (£2.1bn) which should lead to 2,500 new jobs"). A reader trained on
-SQuAD sometimes returns a weekday for "how much a month", a name for "how many" or "£2.1bn" for "and when?"; a span
-of the wrong type is never the answer, however sure the reader is. `scripts/check_answer_types.py` counts how often
-each check would refuse SQuAD's own gold answers (train / dev: sum 1.5% / 0%, quantity 2.5% / 2.2%, time 2.3% / 1.3%,
-place 0.4% / 0.2%, company 1.1% / 0%, what was said, person and organisation 0%; mostly vague golds such as "little"
-or "under intense light", and for places questions that ask a ranking: "where did the state place on the population
-chart?")."""
+a time word, not "2,500", "$4bn" or "Boeing 737"); "who" not a bare number nor a sentence ("Larne's teenage star
+Robbie Weir is poised to join ..."); "what's her surname?" a name (capitalised words); "what did he say?" not only a
+name (who said it); "which company ...?" a name, not a person ("Mr Fisher") nor a common noun ("desmoteplase", the
+drug it makes); "where ...?" and "in which cities?" not someone the passage titles or quotes ("Ivan Korneyev", when
+it says "said Korneyev"), nor a bare count ("At least 12") or time ("this weekend"); a time is not a rate ("70
+million passengers a year") nor a multiple ("10 times faster"). An answer of any of these types ends where a relative
+clause runs on ("$4bn (£2.1bn) which should lead to 2,500 new jobs"). A reader trained on SQuAD sometimes returns a
+weekday for "how much a month", a name for "how many" or "£2.1bn" for "and when?"; a span of the wrong type is never
+the answer, however sure the reader is. `scripts/check_answer_types.py` counts how often each check would refuse
+SQuAD's own gold answers (train / dev: sum 1.5% / 0%, quantity 2.5% / 2.2%, time 2.3% / 1.3%, place 0.4% / 0.2%,
+company 1.1% / 0%, person 0.5% / 0% (golds that are whole sentences), what was said and organisation 0%; mostly vague
+golds such as "little" or "under intense light", and for places questions that ask a ranking: "where did the state
+place on the population chart?")."""
 
 from __future__ import annotations
 
@@ -230,6 +231,12 @@ _RATE = re.compile(r"\b(a|an|per|each|every)\s+(year|month|week|day|hour|minute|
 _MULTIPLE = re.compile(rf"(\d[\d.,]*|\b({_NUMBER_WORDS}))\s+times\b", re.IGNORECASE)
 
 
+# Who someone is takes a few words; more, with a finite verb of its own, is a sentence
+MAX_PERSON_WORDS = 8
+_FINITE = re.compile(r"(?<!\bwho )(?<!\bwhich )(?<!\bthat )\b(is|are|was|were|has|have|had|will|would|said|says)\b",
+                     re.IGNORECASE)  # not in a relative clause: "the people who were living in the area ..."
+
+
 def _only(pattern: re.Pattern, answer: str) -> bool:
     """Every word of the answer is one ``pattern`` matches, or a qualifier, and one is not a qualifier."""
     words = [w.strip(".,") for w in re.findall(r"[\w£$€¥%.,'-]+", answer)]
@@ -253,7 +260,9 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         said = _MULTIPLE.sub(" ", _RATE.sub(" ", answer))
         return bool(_TIME_WORDS.search(said)) or (_says_when(answer, context, at) and not _MONEY.search(answer))
     if question_type == "person":
-        return not _ONLY_NUMBER.match(answer.strip())
+        # nor a sentence: "Larne's teenage star Robbie Weir is poised to join Sunderland after ..." for "who made it?"
+        clause = len(answer.split()) > MAX_PERSON_WORDS and _FINITE.search(answer)
+        return not _ONLY_NUMBER.match(answer.strip()) and not clause
     if question_type == "name":
         return _is_name(answer.strip())
     if question_type == "organisation":
