@@ -504,8 +504,7 @@ def test_an_opener_makes_a_follow_up_only_of_a_question_the_story_speaks_of(chat
 
 
 def test_a_question_leaves_the_story_for_the_best_article_read_not_only_the_first(chat, articles, engine):
-    from qa.answer.answering import Answerer
-    from qa.answer.calibration import Calibration
+    from qa.answer.focus import StoryFocus
     from qa.answer.retriever import Retriever
 
     write(articles, "market.txt", story("Where will shares trade", "Where will shares trade? Shares trade here."))
@@ -515,15 +514,14 @@ def test_a_question_leaves_the_story_for_the_best_article_read_not_only_the_firs
         write(articles, name, story(f"{name} news", "Shares trade higher as traders buy shares."))
     engine.sync(articles)
     generation = engine.generation()
-    answerer = Answerer(Retriever(generation, engine.embedder, engine.settings), engine.reader,
-                        generation.cited_sentence, calibration=Calibration())
+    rules = StoryFocus(Retriever(generation, engine.embedder, engine.settings))
     question = "where will paion shares trade?"
-    terms = answerer._question_terms(question)
+    terms = rules.question_terms(question)
     read = {p.article_id: p for p in engine.search(question, k=10)}
     # ranked first, the market story explains little of it (not "paion"), no better than the strike story; the
     # Paion story, read further down, explains all of it: the question is not about the strike
-    assert answerer._about_focus(terms, ("strike.txt",), [read["market.txt"]])
-    assert not answerer._about_focus(terms, ("strike.txt",), [read["market.txt"], read["paion.txt"]])
+    assert rules.about_focus(terms, ("strike.txt",), [read["market.txt"]])
+    assert not rules.about_focus(terms, ("strike.txt",), [read["market.txt"], read["paion.txt"]])
 
 
 def test_what_a_question_names_of_its_own():

@@ -13,33 +13,27 @@ from qa.answer.answer_types import (HONORIFICS, agrees, before_relative_clause, 
                                     is_denied, is_the_agent, leaves_it_unnamed, name_start, wants_a_name, within_brackets)
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
+from qa.answer.focus import SETTLED_COVERAGE, StoryFocus
 from qa.answer.conversation import (
-    QUESTION_WORDS,
-    asks_what_it_is,
-    Turn,
     as_turns,
+    asks_what_it_is,
     chat_focus,
     context_query,
     defined_name,
-    definite_nouns,
     exchange_text,
-    last_exchange,
+    has_anaphora,
     is_bare,
     is_the_referent,
-    named_words,
-    has_anaphora,
-    opens_as_follow_up,
-    points_back,
+    last_exchange,
     reader_question,
     repeats,
     restates,
-    said_in_chat,
     small_talk,
     stories_in_focus,
-    without_chatter,
     story_articles,
-    thing_asked_about,
+    Turn,
     with_followed_stories,
+    without_chatter,
 )
 from qa.ingest.text import normalize_answer
 from qa.types import Answer, Citation, Passage, Span, Story
@@ -49,12 +43,6 @@ WHICH_ARTICLE = "Which article? Ask about its story first, or say which: \u201cw
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # Where a sentence may end inside a span ("... in 2003. Although, he ..."); the index's sentences decide
 _SENTENCE_GAP = re.compile(r"[.!?][\"”’')]*\s+[\"“‘(]*[A-Z0-9]")
-# A question stays with the chat's story unless the best article elsewhere explains clearly more of its words.
-NEW_QUESTION_MARGIN = 0.25
-# A declined question still puts the chat on its best guess's story when that story holds most of its words.
-SETTLED_COVERAGE = 0.5
-# A question is open to several stories when at least this many articles hold all its words.
-OPEN_QUESTION_ARTICLES = 3
 MAX_STORIES = 20
 HEADLINE_CAP = 0.99  # an answer only a headline holds stays just under the bar
 
@@ -182,6 +170,7 @@ class Answerer:
         story_sentences: int = 64,
     ):
         self.retriever = retriever
+        self.rules = StoryFocus(retriever)  # is a question asked of the chat's story?
         self._reader = reader
         self._cited_sentence = cited_sentence  # (article id, start, end) -> (sentence start, end, text)
         self.calibration = calibration
@@ -210,7 +199,7 @@ class Answerer:
         reply = small_talk(question)
         if reply is not None:  # "thanks": a reply, and the chat stays on its story
             return Answer(question, reply, False, 0.0, focus=focus_ids, small_talk=True)
-        terms = self._question_terms(question)
+        terms = self.rules.question_terms(question)
         # Each ranking's best passage is read even when fusion ranks it lower, if the other ranking holds it too:
         # "which airline ordered 70 new Boeing planes?" has BM25's first passage in the Ryanair story, lower by
         # meaning and fused below five passages of another Boeing story.
@@ -220,11 +209,11 @@ class Answerer:
                                          rarest=self.retriever.rarest(terms))
         if asks_for_author(question):
             return self._ask_author(question, terms, focus_ids, passages)
-        if focus_ids and self._stays_in_focus(question, terms, turns, focus_ids, several, passages,
+        if focus_ids and self.rules.stays(question, terms, turns, focus_ids, several, passages,
                                               chosen=focus is not None):
             if several:
                 return self._ask_in_stories(question, turns, several)
-            if self._silent_on(question, terms, focus_ids):
+            if self.rules.silent_on(question, terms, focus_ids):
                 passages = self.retriever.search_within(context_query(question, turns), focus_ids, self.top_k_passages)
                 answer = Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=question,
                                 focus=focus_ids, follow_up=True)
@@ -237,7 +226,7 @@ class Answerer:
             return answer
         answer = self._ask_collection(question, terms, passages)
         if focus_ids and not answer.found and not answer.stories and terms and answer.focus != focus_ids \
-                and (is_bare(question) or self._coverage(terms, answer.focus) < SETTLED_COVERAGE):
+                and (is_bare(question) or self.rules.coverage(terms, answer.focus) < SETTLED_COVERAGE):
             # A guess made for a question the whole collection could not answer moves the chat only to a story that
             # holds most of its words: "what is the medicine meant to treat?" in a chat about a drug from bat spit
             # took the chat to a tennis doping story for the next follow-up; "who made it?" after "what is the cell
@@ -247,57 +236,6 @@ class Answerer:
             answer = replace(answer, focus=focus_ids)
         return answer
 
-    def _stays_in_focus(self, question: str, terms: list[str], turns: Sequence[Turn], focus: tuple[str, ...],
-                        several: tuple, passages: list[Passage], *, chosen: bool) -> bool:
-        """Whether the question is asked of the chat's story (``chosen``: the person picked it) rather than of the
-        whole collection."""
-        # An opener ("and when ...?", "in which ...?") makes a follow-up of a bare question or of one the story
-        # mostly speaks of, not of "in which cities will charles kennedy stop later in the week?" in a chat about a
-        # lawsuit, nor of "in which river is china's controversial dam?" in one about video games that says "China".
-        elliptical = opens_as_follow_up(question) and (
-            is_bare(question) or self._coverage(terms, focus) >= SETTLED_COVERAGE)
-        if has_anaphora(question) or elliptical or self._refers_back(question, turns, focus):
-            return True
-        # A bare question stays with the story if the story speaks of it at all ("what's the show called?" in a
-        # story about a show), or if it names no story of its own (below).
-        if is_bare(question) and (not terms or self._coverage(terms, focus) > 0):
-            return True
-        # Of many stories in focus, one is often the collection's best match for any question at all: only a
-        # question said as a follow-up is asked of them. A story the chat only guessed at (its questions were all
-        # declined) does not hold a question that does not lean on it either: "who was arrested?" after "tell me a
-        # joke" is asked of every story, not of the guess for the joke.
-        if several or not (chosen or self._settled(turns, focus)):
-            return False
-        # It names something the story never mentions: "who won I'm a Celebrity in 2004?" in a chat about a rugby
-        # match is a new question, however common its words are.
-        if self._names_something_else(question, focus):
-            return False
-        # A question that names no story of its own (many articles hold all its words) asked in a chat about one
-        # story is about that story: in a chat about a play, "how many tickets had been sold?" is not answered with
-        # a concert's ticket sales. Clearing the focus asks it of every story. "who is Gordon Brown?" names its
-        # subject: it is about the chat's story only if the story is about him; nor is "what is the cell chip?" about a
-        # football transfer story that says neither word.
-        return self._about_focus(terms, focus, passages) or (
-            self._open_question(terms) and not asks_what_it_is(question)
-            and not (thing_asked_about(question) and not is_bare(question) and self._coverage(terms, focus) == 0))
-
-    def _names_something_else(self, question: str, focus: tuple[str, ...]) -> bool:
-        named = self.retriever.terms.terms(" ".join(named_words(question)))
-        if not named:
-            return False
-        story = self.retriever.articles_terms(focus)
-        return not any(term in story for term in named)
-
-    def _silent_on(self, question: str, terms: list[str], focus: tuple[str, ...]) -> bool:
-        """The question says what it is about in words of its own, does not lean on the chat, and the story uses
-        none of those words: whatever the story yields is not an answer ("who resigned from the cabinet?" in a chat
-        about a court ruling). Leaning on the chat: "he", "that", "and when?", a definite description, which
-        presumes the thing is known ("what's the money for?" of a story that says "raise funds"), or a bare question,
-        said in the story's own context ("how fast?" of tickets "sold within 50 minutes", "who scored?" of a match
-        report that lists "Goals:")."""
-        return bool(terms) and not (points_back(question) or definite_nouns(question) or is_bare(question)) \
-            and self._coverage(terms, focus) == 0
-
     def _focus_of_text_history(self, turns: Sequence[Turn]) -> tuple[str, ...]:
         """A history given as text only ({"question", "answer"} from an API client) names no articles: the story
         is the article that best matches its last answered exchange."""
@@ -306,52 +244,6 @@ class Answerer:
             return ()
         found = self.retriever.search(exchange_text(previous), 1)
         return (found[0].article_id,) if found else ()
-
-    # -- deciding ------------------------------------------------------------------------------------------------
-    def _question_terms(self, question: str) -> list[str]:
-        """The question's words that say what it is about (stemmed as the lexical index stems them)."""
-        asking = set(self.retriever.terms.terms(" ".join(sorted(QUESTION_WORDS))))
-        return [t for t in self.retriever.terms.terms(question) if t not in asking]
-
-    def _refers_back(self, question: str, turns: Sequence[Turn], focus: tuple[str, ...]) -> bool:
-        """A definite description of something the chat has said and its story holds ("the threat" after a bomb
-        threat at a stadium, "the game" after "which game is it in?") names that thing again: a follow-up, however
-        many other words it has."""
-        nouns = self._question_terms(" ".join(definite_nouns(question)))  # "the name" asks, it names nothing
-        if not nouns or not turns:
-            return False
-        said = set(self.retriever.terms.terms(said_in_chat(turns)))
-        story = self.retriever.articles_terms(focus)
-        return any(noun in said and noun in story for noun in nouns)
-
-    def _coverage(self, terms: list[str], focus: tuple[str, ...]) -> float:
-        """How much of the question one article of the focus explains, at best (a focus of many stories is not
-        one big article: together they would explain almost any question)."""
-        return max((self.retriever.coverage(terms, [article_id]) for article_id in focus), default=0.0)
-
-    def _about_focus(self, terms: list[str], focus: tuple[str, ...], passages: list[Passage]) -> bool:
-        """A question said on its own still belongs to the chat's story when the story explains its words about as
-        well as the best article the whole collection offers (or is that article)."""
-        if not passages or passages[0].article_id in focus:
-            return True
-        in_focus = self._coverage(terms, focus)
-        # the best of the articles read, not only the first: "where will paion shares trade?" ranks another
-        # business story first, the one that holds "paion" below it
-        elsewhere = max(self.retriever.coverage(terms, [p.article_id]) for p in passages)
-        return elsewhere - in_focus < NEW_QUESTION_MARGIN
-
-    def _settled(self, turns: Sequence[Turn], focus: tuple[str, ...]) -> bool:
-        """The chat is about its story: an answer came from it, or a declined question's words are mostly its words
-        ("what's the latest on the Ryanair Boeing order?"), not only a guess made for "tell me a joke"."""
-        for turn in turns:
-            if not set(turn.article_ids or turn.focus or ()) & set(focus):
-                continue
-            if turn.answer or turn.stories:
-                return True
-            terms = self._question_terms(turn.question)
-            if terms and self._coverage(terms, focus) >= SETTLED_COVERAGE:
-                return True
-        return False
 
     # -- answering -----------------------------------------------------------------------------------------------
     def _ask_in_focus(self, question: str, turns: Sequence[Turn], focus: tuple[str, ...]) -> Answer:
@@ -416,9 +308,9 @@ class Answerer:
         """"who wrote the article?": the byline of the story the chat is about, or of the article the question
         describes ("who wrote the article about the dark web drug ring?"), cited on the byline itself."""
         subject = [t for t in terms if t not in set(self.retriever.terms.terms(AUTHOR_WORDS))]
-        if focus and (not subject or self._coverage(subject, focus) >= SETTLED_COVERAGE):
+        if focus and (not subject or self.rules.coverage(subject, focus) >= SETTLED_COVERAGE):
             articles = focus
-        elif subject and passages and self._coverage(subject, (passages[0].article_id,)) >= SETTLED_COVERAGE:
+        elif subject and passages and self.rules.coverage(subject, (passages[0].article_id,)) >= SETTLED_COVERAGE:
             articles = (passages[0].article_id,)
         elif not subject:  # a new chat: which article?
             return Answer(question, WHICH_ARTICLE, False, 0.0, focus=focus, small_talk=True)
@@ -437,7 +329,7 @@ class Answerer:
 
     def _ask_collection(self, question: str, terms: list[str], passages: list[Passage]) -> Answer:
         spans = self._reader_spans(question, passages)
-        if self._open_question(terms):
+        if self.rules.open_question(terms):
             # A question many articles could answer ("who was arrested?"): read the best passage of each of them,
             # since a short question gives the ranking little to go on.
             extra = self._story_passages(question, terms)
@@ -540,9 +432,6 @@ class Answerer:
         return Answer(question, NOT_FOUND, False, best.confidence, [], [best, *alternatives], passages)
 
     # -- stories -------------------------------------------------------------------------------------------------
-    def _open_question(self, terms: list[str]) -> bool:
-        return len(self.retriever.articles_with_all(terms)) >= OPEN_QUESTION_ARTICLES
-
     def _story_passages(self, question: str, terms: list[str]) -> list[Passage]:
         return self.retriever.sentences_with(question, terms, limit=self.story_sentences)
 
