@@ -41,7 +41,7 @@ def main() -> None:
                  [a["answer_start"] for a in qa["answers"]])
                 for article in data["data"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
         questions = [(q, golds) for q, golds, _, _ in read]
-        for kind in ("money", "quantity", "time", "person", "name", "said", "firm", "organisation", "place"):
+        for kind in ("money", "measure", "quantity", "time", "person", "name", "said", "firm", "organisation", "place"):
             asked = [item for item in read if expected_type(item[0]) == kind]
             refused = [(q, golds) for q, golds, context, starts in asked
                        if not any(agrees(kind, g, context, at) for g, at in zip(golds, starts))]

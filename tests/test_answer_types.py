@@ -12,8 +12,10 @@ from qa.answer.answer_types import agrees, before_relative_clause, converts, is_
         ("how much does the mac mini cost", "money"),
         ("how much money will blackpool lose", "money"),
         ("how much of the club did he buy?", "quantity"),
-        ("how many attackers were there?", "quantity"),
-        ("what percentage of voters turned out?", "quantity"),
+        ("how many attackers were there?", "measure"),  # a count, never a sum
+        ("what percentage of voters turned out?", "measure"),
+        ("how old is jugnot", "measure"),
+        ("how big is the deal?", "quantity"),  # may well be a sum
         ("when will the planes be delivered?", "time"),
         ("in what year did it open?", "time"),
         ("who is suing them?", "person"),
@@ -23,7 +25,7 @@ from qa.answer.answer_types import agrees, before_relative_clause, converts, is_
         ("which group opposed the nominalists?", "organisation"),  # a group may be "realists"
         ("What agency announced the arrests?", "organisation"),
         ("and when?", "time"),
-        ("So, how many were there?", "quantity"),
+        ("So, how many were there?", "measure"),
         ("and who said that?", "person"),
         ("When John Fox left as head coach, who replaced him?", None),  # a clause that sets the scene, not a time
         ("where is he based?", "place"),
@@ -45,9 +47,13 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
     "kind, span, ok",
     [
         ("quantity", "$4bn (£2.1bn)", True),
+        ("quantity", "5.45m Euros (£3.77m)", True),
         ("quantity", "six men", True),
         ("quantity", "Tuesday", False),
         ("money", "$4bn (£2.1bn)", True),
+        ("measure", "5.45m Euros", False),  # "how old is jugnot?"
+        ("measure", "six men", True),
+        ("measure", "15%", True),
         ("money", "two million pounds", True),
         ("money", "a halfpenny", True),
         ("money", "free", True),
@@ -289,3 +295,14 @@ def test_a_passive_question_is_not_answered_by_one_its_sentence_says_was_not():
     assert is_denied("which firm was fined?", "The media giant", text, 0)
     assert not is_denied("which firm was fined?", "Monsanto", text, text.index("Monsanto"))
     assert not is_denied("which firm was not fined?", "The media giant", text, 0)  # asked so
+
+
+def test_a_sum_read_in_the_brackets_that_convert_another_is_that_other():
+    from qa.answer.answer_types import converted_from
+
+    text = "Depardieu made 3.35m Euros (£2.31m) in 2004."
+    at = text.index("£2.31m")
+    start, end = converted_from(text, at, at + len("£2.31m"))
+    assert text[start:end] == "3.35m Euros"
+    assert converted_from(text, text.index("3.35m"), text.index("3.35m") + 11) is None  # the original itself
+    assert converted_from("He paid (£2.31m) in all.", 9, 15) is None  # no sum before the bracket

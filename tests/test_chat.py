@@ -643,3 +643,11 @@ def test_a_followed_story_is_what_the_story_by_story_turn_said():
     # while the chat is still about both stories, neither was followed
     both = Turn("and when?", "", (), focus=("a.txt", "b.txt"))
     assert with_followed_stories([resigned, both])[0] == resigned
+
+
+def test_a_figure_in_the_same_currency_is_not_the_last_answer_again():
+    from qa.answer.conversation import repeats
+
+    made = Turn("how much did he make", "5.45m Euros")
+    assert not repeats("3.35m Euros", made)  # Depardieu's, not Jugnot's again
+    assert repeats("5.45m Euros", made) and repeats("5.45m", made)

@@ -1,19 +1,20 @@
 """Does a span have the type of answer the question asks for? Only the checks that plain text settles reliably: "how
-much does it cost/did they pay?" wants a sum (digits, a currency, a count; not "much smaller"); "how
-much/many/old/long" and "what percentage" want a quantity; "when did ...?" and "what year" a time (a date, a year or
-a time word, not "2,500", "$4bn" or "Boeing 737"); "who" not a bare number nor a sentence ("Larne's teenage star
-Robbie Weir is poised to join ..."); "what's her surname?" a name (capitalised words); "what did he say?" not only a
-name (who said it); "which company ...?" a name, not a person ("Mr Fisher") nor a common noun ("desmoteplase", the
-drug it makes); "where ...?" and "in which cities?" not someone the passage titles or quotes ("Ivan Korneyev", when
-it says "said Korneyev"), nor a bare count ("At least 12") or time ("this weekend"); a time is not a rate ("70
-million passengers a year") nor a multiple ("10 times faster"). An answer of any of these types ends where a relative
-clause runs on ("$4bn (£2.1bn) which should lead to 2,500 new jobs"). A reader trained on SQuAD sometimes returns a
-weekday for "how much a month", a name for "how many" or "£2.1bn" for "and when?"; a span of the wrong type is never
-the answer, however sure the reader is. `scripts/check_answer_types.py` counts how often each check would refuse
-SQuAD's own gold answers (train / dev: sum 1.5% / 0%, quantity 2.5% / 2.2%, time 2.3% / 1.3%, place 0.4% / 0.2%,
-company 1.1% / 0%, person 0.5% / 0% (golds that are whole sentences), what was said and organisation 0%; mostly vague
-golds such as "little" or "under intense light", and for places questions that ask a ranking: "where did the state
-place on the population chart?")."""
+much does it cost/did they pay?" wants a sum (digits, a currency, a count; not "much smaller"); "how many/old/long"
+and "what percentage" a count or a measure, never a sum ("5.45m Euros" for "how old is jugnot?"); "how much/big" and
+"what amount" a quantity; "when did ...?" and "what year" a time (a date, a year or a time word, not "2,500", "$4bn"
+or "Boeing 737"); "who" not a bare number nor a sentence ("Larne's teenage star Robbie Weir is poised to join ...");
+"what's her surname?" a name (capitalised words); "what did he say?" not only a name (who said it); "which company
+...?" a name, not a person ("Mr Fisher") nor a common noun ("desmoteplase", the drug it makes); "where ...?" and "in
+which cities?" not someone the passage titles or quotes ("Ivan Korneyev", when it says "said Korneyev"), nor a bare
+count ("At least 12") or time ("this weekend"); a time is not a rate ("70 million passengers a year") nor a multiple
+("10 times faster"). An answer of any of these types ends where a relative clause runs on ("$4bn (£2.1bn) which
+should lead to 2,500 new jobs"). A reader trained on SQuAD sometimes returns a weekday for "how much a month", a name
+for "how many" or "£2.1bn" for "and when?"; a span of the wrong type is never the answer, however sure the reader is.
+`scripts/check_answer_types.py` counts how often each check would refuse SQuAD's own gold answers (train / dev: sum
+1.5% / 0%, count or measure 2.1% / 1.6%, other quantities 6.1% / 5.6%, time 2.3% / 1.3%, place 0.4% / 0.2%, company
+1.1% / 0%, person 0.5% / 0% (golds that are whole sentences), what was said and organisation 0%; mostly vague golds
+such as "little" or "under intense light", and for places questions that ask a ranking: "where did the state place on
+the population chart?")."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ _MONEY_QUESTION = re.compile(
     r"charge|charged|sell for|sold for|sells for|fine|fined|owe|owed|money|price|fee|salary|budget|invest|invested|"
     r"bid)\b|\bwhat (price|sum)\b",
     re.IGNORECASE,
+)
+# A count or a measure that is never a sum of money: "how old is jugnot?" is not "5.45m Euros"
+_MEASURE_QUESTION = re.compile(
+    r"\b(how (many|old|long|far|tall|high|often|fast)|what (percentage|proportion|age)|at what age)\b", re.IGNORECASE
 )
 _TIME_QUESTION = re.compile(
     r"^\s*(when(\s*'s|\s+(is|was|are|were|did|does|do|will|would|can|could|should|has|have|had|might|must|shall))\b"
@@ -117,12 +122,14 @@ _SCALE = r"(bn|m|k|million|billion|trillion)"
 # "$4bn (£2.1bn)" has digits, but it is an amount, not a time
 _MONEY = re.compile(rf"[£$€¥%]|\d\s*{_SCALE}\b|\b(dollars?|pounds?|euros?|cents?|percent)\b", re.IGNORECASE)
 # A bare number or an amount ("1,200", "£2.1bn", "$4bn (£2.1bn)"): never who did something
-_AMOUNT = rf"([£$€¥]\s*[\d.,]+\s*{_SCALE}?|[\d.,%-]+)"
+# "$4bn", "1,200", "15%", and a sum named after its number: "5.45m Euros", "300 dollars"
+_AMOUNT = (rf"([£$€¥]\s*[\d.,]+\s*{_SCALE}?|[\d.,]*\d[\d.,]*\s*{_SCALE}?\s*(euros?|dollars?|pounds?|yen|yuan|rupees?|"
+           rf"francs?)|[\d.,%-]+)")
 _ONLY_NUMBER = re.compile(rf"^[\s(]*{_AMOUNT}[\s)]*(\({_AMOUNT}\))?$", re.IGNORECASE)
 
 
 def is_amount(text: str) -> bool:
-    """A sum of money or a bare number: "$4bn", "£2.1bn", "1,200", "15%"."""
+    """A sum of money or a bare number: "$4bn", "£2.1bn", "5.45m Euros", "1,200", "15%"."""
     return bool(_ONLY_NUMBER.match(text.strip()))
 
 
@@ -149,15 +156,29 @@ def converts(text: str, first: tuple[int, int], second: tuple[int, int], *, base
         and sum_of_money(text[a0:a1]) and sum_of_money(text[b0:b1])
 
 
+_SUM_BEFORE_BRACKET = re.compile(rf"({_AMOUNT})\s*\(\s*$", re.IGNORECASE)
+
+
+def converted_from(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Where the sum stands that ``text[start:end]`` converts, when it is that sum's conversion in brackets right
+    after it: "£2.31m" of "3.35m Euros (£2.31m)" -> the span of "3.35m Euros", the figure the article gives."""
+    found = _SUM_BEFORE_BRACKET.search(text, max(0, start - 40), start)
+    if found is None or not converts(text, found.span(1), (start, end)):
+        return None
+    return found.span(1)
+
+
 _OPENER = re.compile(r"^\s*((and|but|so|also|then|ok|okay|well)\b[\s,]*)+", re.IGNORECASE)
 
 
 def expected_type(question: str) -> str | None:
-    """'money', 'quantity', 'time', 'person', 'name', 'place', 'said', 'firm', 'organisation' or None (anything goes).
+    """'money', 'measure' (a count or size, never a sum), 'quantity', 'time', 'person', 'name', 'place', 'said', 'firm', 'organisation' or None (anything goes).
     A chat's opener does not change what is asked: "and when?" wants a time as "when?" does."""
     question = _OPENER.sub("", question)
     if _MONEY_QUESTION.search(question):
         return "money"
+    if _MEASURE_QUESTION.search(question):
+        return "measure"
     if _QUANTITY_QUESTION.search(question):
         return "quantity"
     if _TIME_QUESTION.search(question):
@@ -253,6 +274,8 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         return not (_only(_COUNT, answer) or _only(_TIME_WORDS, answer) or names_a_person(answer, context))
     if question_type == "quantity":
         return bool(_QUANTITY.search(answer))
+    if question_type == "measure":
+        return bool(_QUANTITY.search(answer)) and not sum_of_money(answer)
     if question_type == "money":
         return bool(_SUM.search(answer))
     if question_type == "time":

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
 from qa.answer.article_parts import AUTHOR_WORDS, asks_for_author, byline, in_byline, in_headline
-from qa.answer.answer_types import (HONORIFICS, agrees, before_relative_clause, converts, expected_type,
+from qa.answer.answer_types import (HONORIFICS, agrees, asks_for_currency, before_relative_clause, converted_from, converts, expected_type,
                                     is_denied, is_the_agent, leaves_it_unnamed, name_start, wants_a_name, within_brackets)
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
@@ -89,6 +89,16 @@ def _within_brackets(span: Span) -> Span | None:
     if end <= start:
         return None
     return replace(span, text=span.text[start:end], start=span.start + start, end=span.start + end)
+
+
+def _original_sum(span: Span) -> Span:
+    """A sum read in the brackets that convert the one before it, as that one ("£2.31m" -> "3.35m Euros")."""
+    passage = span.passage
+    found = converted_from(passage.text, span.start - passage.start, span.end - passage.start)
+    if found is None:
+        return span
+    start, end = found
+    return replace(span, text=passage.text[start:end], start=passage.start + start, end=passage.start + end)
 
 
 def _converted(answer: Answer, other: Answer) -> bool:
@@ -386,6 +396,9 @@ class Answerer:
         spans = self._reader.read(asked or question, passages, top_k=3 * len(passages), allow_no_answer=False)
         spans = [cut for cut in map(_within_brackets, spans) if cut is not None]
         wanted = expected_type(question)
+        if wanted in ("money", "measure", "quantity") and not asks_for_currency(question):
+            # "3.35m Euros", the figure the article gives, not its "(£2.31m)" (unless asked "in pounds")
+            spans = [_original_sum(s) for s in spans]
         if wanted:  # an answer of a known type ends where a relative clause begins
             spans = [replace(s, text=s.text[:cut], end=s.start + cut) if (cut := before_relative_clause(s.text)) < len(s.text)
                      else s for s in spans]

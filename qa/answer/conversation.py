@@ -348,11 +348,16 @@ def exchange_text(turn: Turn) -> str:
     return " ".join(part for part in (turn.question, turn.answer) if part)
 
 
+# Words a figure shares with any other figure: the same currency is not the same sum
+_UNITS = frozenset("euro euros dollar dollars pound pounds pence cents yen yuan per cent percent m bn million billion "
+                   "thousand".split())
+
+
 def repeats(answer: str, previous: Turn) -> bool:
     """A follow-up asks for something new: an answer made of the last exchange's words, or half made of the last
     answer's ("Real Madrid's Bernabeu stadium" again for "who were they playing?"), is the reader echoing the
     context, not answering."""
-    words = normalize_answer(answer).split()
+    words = [w for w in normalize_answer(answer).split() if w not in _UNITS]  # "3.35m Euros" after "5.45m Euros"
     if not words:
         return False
     said = set(normalize_answer(exchange_text(previous)).split())
