@@ -9,8 +9,10 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
 from qa.answer.article_parts import AUTHOR_WORDS, asks_for_author, byline, in_byline, in_headline
-from qa.answer.answer_types import (HONORIFICS, agrees, asks_for_currency, before_relative_clause, converted_from, converts, expected_type,
-                                    is_denied, is_the_agent, leaves_it_unnamed, name_start, wants_a_name, within_brackets)
+from qa.answer.answer_types import (
+    HONORIFICS, agrees, asks_for_currency, before_relative_clause, converted_from, converts, expected_type,
+    is_denied, is_the_agent, leaves_it_unnamed, name_start, wants_a_name, within_brackets,
+)
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
 from qa.answer.focus import SETTLED_COVERAGE, StoryFocus
