@@ -10,7 +10,8 @@ from qa.answer.ellipsis import complete
 RARITY = {"runs": 2.9, "fiat": 6.1, "manchester": 4.4, "united": 3.2, "fine": 4.5, "pubs": 6.4, "ignore": 5.0,
           "men's": 3.9, "800m": 5.4, "won": 3.0, "european": 3.5, "indoors": 6.0, "club": 3.0, "robbie": 6.2,
           "weir": 7.0, "joining": 4.0, "gm": 5.5, "pay": 3.0, "arrested": 4.5, "selling": 3.5, "drugs": 4.8,
-          "online": 4.2, "walked": 8.0, "out": 8.0, "leeds": 5.0}  # fmt: skip
+          "online": 4.2, "walked": 8.0, "out": 8.0, "leeds": 5.0,
+          "american": 5.0, "lose": 4.0, "quarter": 3.0, "sang": 5.0, "half-time": 6.0}  # fmt: skip
 
 
 def rarity(word: str) -> float:
@@ -32,6 +33,9 @@ def rarity(word: str) -> float:
         # "who" is the subject: "in which cities was arrested ...?" is no question; read as a follow-up instead
         ("who was arrested for selling drugs online?", "and in which cities?", None),
         ("how much is the deal worth?", "and where is that based?", None),  # a clause of its own
+        ("how old is she", "and when's the men's race?", None),  # a question of its own
+        ("who sang it there before her?", "and at half-time?", None),  # nothing "at" to replace
+        ("how much did american lose in the quarter?", "and southwest?", "how much did southwest lose in the quarter?"),
         ("who runs fiat", "how old is he?", None),  # not elliptical
     ],
 )

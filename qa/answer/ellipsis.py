@@ -29,6 +29,7 @@ _CLAUSE_WORDS = frozenset(
     "her they them their this that these those there".split()
 )
 _PREPOSITIONS = frozenset("for in at on of to from by with about against over under".split())
+_ASKING = frozenset("who whom whose what which when where why how".split())
 _DETERMINERS = frozenset("the a an his her their its this that these those".split())
 # A question word that is not the subject of the last question: "where are ...", "how much did ...", "which club is
 # ...". "who was arrested ...?" asked again with "when" has no subject left ("when was arrested ...?").
@@ -51,6 +52,8 @@ def complete(question: str, previous: str, weight: Callable[[str], float]) -> st
     if not words or len(words) > MAX_WORDS or any(w.lower() in _CLAUSE_WORDS for w in words):
         return None
     last = previous.strip().rstrip("?!. ")
+    if words[0].split("'")[0].lower() in _ASKING and not _QUESTION_WORD.match(rest):
+        return None  # "and when's the men's race?" is a question of its own
     if _QUESTION_WORD.match(rest):  # "and when?": the last question again, asking this
         asked = _ASKED.match(last)
         return f"{rest}{last[asked.end():]}?" if asked and _ADVERBIAL.match(last) else None
@@ -66,9 +69,13 @@ def complete(question: str, previous: str, weight: Callable[[str], float]) -> st
     # "and in Bradford?" after "who walked out in Leeds?": the words after the same preposition are what it replaces
     same = [i + 1 for i, t in enumerate(tokens) if t.group().lower() == lead and i + 1 in weights] \
         if lead in _PREPOSITIONS else []
+    if lead in _PREPOSITIONS and not same:
+        return None  # "and at half-time?" after "who sang it there before her?": nothing of the kind to replace
     top = max(same or sorted(content), key=lambda i: weights[i])
     first = end = top
-    while end + 1 in weights and weights[end + 1] >= RIGHT_SHARE * weights[top]:
+    # a rare word after it belongs to the subject when it ends the question ("manchester united"), not when more
+    # follows ("lose" of "how much did american lose in the quarter?")
+    if top + 1 == len(tokens) - 1 and top + 1 in weights and weights[top + 1] >= RIGHT_SHARE * weights[top]:
         end += 1
     if lead in _DETERMINERS:  # "what about the women's race?" replaces "the men's 800m", determiner and all
         found = next((i for i in range(top - 1, max(-1, top - 4), -1) if tokens[i].group().lower() in _DETERMINERS
