@@ -150,6 +150,11 @@ class Engine:
         )
 
     @property
+    def reader_loaded(self) -> bool:
+        """Whether the reader is loaded (asking no longer waits for it)."""
+        return self._reader is not None
+
+    @property
     def reader(self):
         if self._reader is None:
             from qa.answer.reader.factory import make_reader

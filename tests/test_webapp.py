@@ -414,10 +414,23 @@ def test_examples_are_made_from_the_articles_given_newest_first():
     assert questions == [
         "Who was injured?",  # zoo.txt is newer: its lead sentence first
         "Who opened a floating library on the old ferry Blue Heron?",
-        "Who rescues penguin?",  # then the next question of each article in turn
+        "Who was hired for the summer season?",  # then the next question of each article's lead in turn
     ]
     text = " ".join(a.text for a in TwoArticles.ARTICLES.values())
     assert all(q.split()[1] in text for q in questions)  # every verb comes from the articles
+    # a headline's question ("Who rescues penguin?") only when the leads run short
+    assert examples_from(TwoArticles(), n=4)[-1] == "Who rescues penguin?"
+    # with the models loaded, only questions the articles answer are shown
+    asked = []
+
+    def answered(question):
+        asked.append(question)
+        return question != "Who was injured?"
+
+    assert examples_from(TwoArticles(), answered=answered) == [
+        "Who opened a floating library on the old ferry Blue Heron?", "Who was hired for the summer season?",
+        "Who rescues penguin?"]
+    assert asked[0] == "Who was injured?"
 
 
 @pytest.mark.parametrize(
@@ -734,3 +747,19 @@ def test_the_about_line_says_when_the_chat_went_on_to_another_story():
     html = render.conversation_html(turns)
     assert html.count("a new story") == 1 and "Cell chip</span><span class=\"about-note\">a new story" in html
     assert load_turns(json.loads(json.dumps(save_turns(turns))))[1]["moved"] is True  # and so after a reload
+
+
+def test_service_examples_are_questions_the_articles_answer_once_the_models_are_loaded(service, monkeypatch):
+    from qa.ingest.articles import parse_source
+    from qa.webapp.examples import example_questions
+
+    seed = parse_source(SEED.name, SEED.read_bytes()).articles[0]
+    first = example_questions([seed])
+    declined = first[0]
+    real_ask = service.engine.ask
+    monkeypatch.setattr(service.engine, "ask", lambda q, *a, **k: replace(real_ask(q, *a, **k), found=q != declined))
+    monkeypatch.setattr(type(service.engine), "reader_loaded", property(lambda self: False))
+    assert service.examples() == first  # the models still loading: the rules' first questions, unchecked
+    monkeypatch.setattr(type(service.engine), "reader_loaded", property(lambda self: True))
+    checked = service.examples()  # recomputed, not the unchecked ones kept
+    assert declined not in checked and checked[: len(first) - 1] == first[1:]

@@ -10,7 +10,7 @@ their order in the index), and the examples are spread over different articles w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from qa.errors import QAError
@@ -20,6 +20,7 @@ GENERIC = ("What happened?", "Who was involved?", "Where did it happen?")
 RECENT_ARTICLES = 12  # the examples come from this many of the newest articles
 LEAD_SENTENCES = 6
 MAX_WORDS = 12  # longer questions read like a sentence pasted back
+CHECKED = 12  # at most this many candidates are asked, once per index generation
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”']?\s+(?=[A-Z\"“'])")
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{1,40}\s+(--|—|–|-)\s+")  # "ASTANA -- "
@@ -56,30 +57,47 @@ _TITLE_VERB_END = ("s", "ed")
 _PREPOSITIONS = {"for", "over", "in", "after", "at", "on", "by", "with", "from", "as", "to", "amid", "during"}
 
 
-def example_questions(articles: Iterable[Article], n: int = 3) -> list[str]:
+def example_questions(articles: Iterable[Article], n: int = 3,
+                      answered: Callable[[str], bool] | None = None) -> list[str]:
     """``n`` questions from the newest of ``articles`` (one per article first, then more from the same ones);
-    GENERIC fills in when the articles give fewer."""
-    per_article = [questions_for(a) for a in newest(list(articles))[:RECENT_ARTICLES]]
+    GENERIC fills in when the articles give fewer. ``answered``: keep only questions it says the articles answer (an
+    example that gets "The articles don't say." teaches the wrong thing), trying at most CHECKED of them."""
+    recent = newest(list(articles))[:RECENT_ARTICLES]
     picked: list[str] = []
-    for round_ in range(max((len(q) for q in per_article), default=0)):
-        for questions in per_article:
-            if round_ < len(questions) and questions[round_].lower() not in {p.lower() for p in picked}:
-                picked.append(questions[round_])
-            if len(picked) == n:
-                return picked
+    tried = 0
+
+    def take(question: str) -> None:
+        nonlocal tried
+        if answered is not None:
+            if tried >= CHECKED:
+                return
+            tried += 1
+            if not answered(question):
+                return
+        picked.append(question)
+
+    # The leads' questions first, a headline's only when they run short: a headline is telegraphic ("Who drops banks
+    # from court bid?"), and its words are often only in it, where an answer is never taken from.
+    for per_article in ([questions_for(a, titles=False) for a in recent], [questions_for(a) for a in recent]):
+        for round_ in range(max((len(q) for q in per_article), default=0)):
+            for questions in per_article:
+                if round_ < len(questions) and questions[round_].lower() not in {p.lower() for p in picked}:
+                    take(questions[round_])
+                if len(picked) == n:
+                    return picked
     picked += [q for q in GENERIC if q not in picked][: n - len(picked)]
     return picked
 
 
-def examples_from(engine, n: int = 3) -> list[str]:
+def examples_from(engine, n: int = 3, answered: Callable[[str], bool] | None = None) -> list[str]:
     """Examples for what ``engine`` (anything with article_ids() and article(id)) holds; GENERIC when it holds
-    nothing or cannot be read yet."""
+    nothing or cannot be read yet. ``answered``: see example_questions."""
     try:
         ids = engine.article_ids()
         articles = [a for a in (engine.article(i) for i in ids[-2000:]) if a is not None]
     except (QAError, OSError):  # no index yet, or one being swapped: the page still needs its examples
         return list(GENERIC[:n])
-    return example_questions(articles, n)
+    return example_questions(articles, n, answered)
 
 
 def newest(articles: Sequence[Article]) -> list[Article]:
@@ -103,15 +121,15 @@ def _date(value: str | None) -> datetime | None:
     return None
 
 
-def questions_for(article: Article) -> list[str]:
+def questions_for(article: Article, *, titles: bool = True) -> list[str]:
     """The questions one article suggests, best first: its lead's "X did Y" and "... was arrested" sentences,
-    then its title."""
+    then (``titles``) its title."""
     out: list[str] = []
     for sentence in lead_sentences(article):
         for question in (active_question(sentence), passive_question(sentence), when_question(sentence)):
             if question and question.lower() not in {q.lower() for q in out}:
                 out.append(question)
-    title = title_question(article.title)
+    title = title_question(article.title) if titles else None
     if title and title.lower() not in {q.lower() for q in out}:
         out.append(title)
     return out

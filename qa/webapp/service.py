@@ -185,13 +185,16 @@ class ChatService:
         return ""
 
     def examples(self, n: int = 3) -> list[str]:
-        """Example questions made from the newest articles, worked out once per index generation."""
+        """Example questions made from the newest articles, worked out once per index generation: once the models
+        are loaded, only questions the articles answer (each is asked); before, the rules' first ones, not kept."""
         status = self.status()
         if self._examples is not None and self._examples[0] == status.generation:
             return list(self._examples[1])
+        checked = self.engine.reader_loaded
         with self._answering:
-            questions = examples_from(self.engine, n)
-        if status.exists:
+            answered = (lambda question: self.engine.ask(question).found) if checked else None
+            questions = examples_from(self.engine, n, answered)
+        if status.exists and checked:
             self._examples = (status.generation, questions)
         return questions
 
