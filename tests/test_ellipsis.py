@@ -30,6 +30,8 @@ def rarity(word: str) -> float:
         ("where are the european indoors", "and when", "when are the european indoors?"),
         ("which club is robbie weir joining", "and when?", "when is robbie weir joining?"),
         ("how much did gm pay fiat", "and why?", "why did gm pay fiat?"),
+        ("how much did gm pay fiat", "and when?", "when did gm pay fiat?"),
+        ("how much is the deal worth?", "and when?", None),  # "when is the deal worth?" asks nothing
         # "who" is the subject: "in which cities was arrested ...?" is no question; read as a follow-up instead
         ("who was arrested for selling drugs online?", "and in which cities?", None),
         ("how much is the deal worth?", "and where is that based?", None),  # a clause of its own

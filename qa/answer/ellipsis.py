@@ -36,6 +36,9 @@ _DETERMINERS = frozenset("the a an his her their its this that these those".spli
 _ADVERBIAL = re.compile(r"^\s*(when|where|why|how|((in|at|on|from|to|by|for|with|through|of)\s+)?(which|what|whose)\s+"
                         r"(?!(is|are|was|were|did|does|do|has|have|had|will|would|can|could)\b)[\w-]+\s+(is|are|was|"
                         r"were|did|does|do|has|have|had|will|would|can|could)\b)", re.IGNORECASE)
+# "how much is the deal worth?": the rest says what the amount is of; "when is the deal worth?" asks nothing
+_AMOUNT_IS = re.compile(r"^\s*how\s+(much|many|long|old|far|big|often|fast|tall)\b(\s+[\w-]+)?\s+(is|are|was|were)\b",
+                        re.IGNORECASE)
 MAX_WORDS = 4  # "and the women's 800m?"; more words say a question of their own
 RIGHT_SHARE = 0.6  # a word after the rarest one, this rare, is part of the same subject ("manchester united")
 LEFT_SHARE = 0.8  # before it, only a word nearly as rare is: "runs" is not part of "who runs manchester united?"
@@ -56,7 +59,9 @@ def complete(question: str, previous: str, weight: Callable[[str], float]) -> st
         return None  # "and when's the men's race?" is a question of its own
     if _QUESTION_WORD.match(rest):  # "and when?": the last question again, asking this
         asked = _ASKED.match(last)
-        return f"{rest}{last[asked.end():]}?" if asked and _ADVERBIAL.match(last) else None
+        if not asked or not _ADVERBIAL.match(last) or _AMOUNT_IS.match(last):
+            return None
+        return f"{rest}{last[asked.end():]}?"
     tokens = list(re.finditer(r"[\w'-]+", last))
     asked = _ASKED.match(last)
     skip = asked.end() if asked else 0
