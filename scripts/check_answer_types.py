@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from qa.answer.answer_types import (_ASKED_NOUN, _PASSIVE_QUESTION, agrees, before_relative_clause, expected_type,
-                                        is_denied, is_the_agent, leaves_it_unnamed, name_start, wants_a_name,
-                                        within_brackets)
+    from qa.answer.answer_types import (agrees, asked_organisation, before_relative_clause, expected_type, is_denied,
+                                        is_the_agent, leaves_it_unnamed, name_start, passive_participle,
+                                        wants_a_name, within_brackets)
     from qa.answer.conversation import Turn, restates
     from qa.ingest.text import sentences
     from qa.eval.squad import best_over_golds, f1_score
@@ -42,13 +42,8 @@ def main() -> None:
                 for article in data["data"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
         questions = [(q, golds) for q, golds, _, _ in read]
         for kind in ("money", "measure", "quantity", "time", "person", "name", "said", "firm", "organisation", "place"):
-            asked = [item for item in read if expected_type(item[0]) == kind]
-            refused = [(q, golds) for q, golds, context, starts in asked
-                       if not any(agrees(kind, g, context, at) for g, at in zip(golds, starts))]
-            share = len(refused) / len(asked) if asked else 0.0
-            print(f"| {split} | {kind} | {len(asked)} | {len(refused)} ({share:.1%}) |")
-            for q, golds in refused[: args.show]:
-                print(f"|  |  | {q} | {golds[0]} |")
+            report(split, kind, [item for item in read if expected_type(item[0]) == kind],
+                   lambda q, g, context, at, kind=kind: not agrees(kind, g, context, at), args.show)
         # an answer of a known type is cut where a relative clause runs on ("$4bn, which should lead to ...")
         typed = [(q, golds) for q, golds in questions if expected_type(q)]
         run_on = [(q, golds, golds[0][: before_relative_clause(golds[0])]) for q, golds in typed
@@ -59,29 +54,14 @@ def main() -> None:
         for q, golds, trimmed in run_on[: args.show]:
             print(f"|  |  | {q} | {golds[0]} -> {trimmed} |")
         # "which TV network ...?" is not answered by what qualifies an unnamed one ("US" of "A US TV network")
-        naming_organisations = [item for item in read if _ASKED_NOUN.match(item[0])]
-        unnamed = [(q, golds) for q, golds, context, starts in naming_organisations
-                   if all(leaves_it_unnamed(q, g, context, at) for g, at in zip(golds, starts))]
-        print(f"| {split} | which company/network/...: gold qualifies an unnamed one | {len(naming_organisations)} | "
-              f"{len(unnamed)} ({len(unnamed) / max(1, len(naming_organisations)):.2%}) |")
-        for q, golds in unnamed[: args.show]:
-            print(f"|  |  | {q} | {golds[0]} |")
-        # "which firm was fined?" is not answered by who fined ("... fined by the Football Association")
-        passive = [item for item in read if _PASSIVE_QUESTION.match(item[0]) and " by " not in f" {item[0].lower()} "]
-        agents = [(q, golds) for q, golds, context, starts in passive
-                  if all(is_the_agent(q, g, context, at) for g, at in zip(golds, starts))]
-        print(f"| {split} | passive question: gold is the agent | {len(passive)} | {len(agents)} "
-              f"({len(agents) / max(1, len(passive)):.2%}) |")
-        for q, golds in agents[: args.show]:
-            print(f"|  |  | {q} | {golds[0]} |")
-        # nor by one its sentence says was not ("The media giant was not fined by the SEC")
-        all_passive = [item for item in read if _PASSIVE_QUESTION.match(item[0])]
-        denied = [(q, golds) for q, golds, context, starts in all_passive
-                  if all(is_denied(q, g, context, at) for g, at in zip(golds, starts))]
-        print(f"| {split} | passive question: gold's sentence denies it | {len(all_passive)} | {len(denied)} "
-              f"({len(denied) / max(1, len(all_passive)):.2%}) |")
-        for q, golds in denied[: args.show]:
-            print(f"|  |  | {q} | {golds[0]} |")
+        report(split, "which company/network/...: gold qualifies an unnamed one",
+               [item for item in read if asked_organisation(item[0]) is not None], leaves_it_unnamed, args.show)
+        # "which firm was fined?" is not answered by who fined ("... fined by the Football Association"), nor by one
+        # its sentence says was not ("The media giant was not fined by the SEC")
+        passive = [item for item in read if passive_participle(item[0])]
+        report(split, "passive question: gold is the agent",
+               [item for item in passive if " by " not in f" {item[0].lower()} "], is_the_agent, args.show)
+        report(split, "passive question: gold's sentence denies it", passive, is_denied, args.show)
         naming = [(q, golds) for q, golds in questions if wants_a_name(q)]
         cut = [(q, golds, g[name_start(g):]) for q, golds in naming for g in golds[:1] if name_start(g)]
         kept = sum(best_over_golds(f1_score, trimmed, golds) for _, golds, trimmed in cut) / max(1, len(cut))
@@ -125,6 +105,16 @@ def main() -> None:
             print(f"|  |  | {q} | {gold} |")
     headline, golds = headline_golds(args.squad.parent.parent)
     print(f"| eval files | gold sentence is its article's headline | {golds} | {headline} |")
+
+
+def report(split: str, label: str, asked: list, refuses, show: int) -> None:
+    """A table row: of the ``asked`` questions ((question, golds, context, gold starts)), how many have every gold
+    answer refused by ``refuses(question, gold, context, start)``; then ``show`` of them."""
+    refused = [(q, golds) for q, golds, context, starts in asked
+               if all(refuses(q, g, context, at) for g, at in zip(golds, starts))]
+    print(f"| {split} | {label} | {len(asked)} | {len(refused)} ({len(refused) / max(1, len(asked)):.2%}) |")
+    for q, golds in refused[:show]:
+        print(f"|  |  | {q} | {golds[0]} |")
 
 
 def headline_golds(shared: Path) -> tuple[int, int]:

@@ -309,14 +309,22 @@ _ASKED_NOUN = re.compile(rf"^\s*(?:which|what)\s+((?:[A-Za-z][\w-]*\s+){{0,2}}?)
 _KIND = re.compile(r"\b(kind|kinds|type|types|sort|sorts|form|is|was|are|were|does|did|do)\b", re.IGNORECASE)
 
 
+def asked_organisation(question: str) -> frozenset[str] | None:
+    """The words of a "which TV network ...?" question that say what kind of organisation it asks for ({"tv",
+    "network"}); None for other questions, and for "what kind of team ...?", which asks for a modifier."""
+    found = _ASKED_NOUN.match(_OPENER.sub("", question))
+    if found is None or _KIND.search(found.group(1)):
+        return None
+    return frozenset(w.lower() for w in (found.group(1) + " " + found.group(2)).split())
+
+
 def leaves_it_unnamed(question: str, answer: str, context: str, at: int | None) -> bool:
     """For "which company/network/bank ...?", the answer only qualifies an unnamed one: "US" in "A US TV network is
     being sued", or "US TV network" itself, while the network's name (NBC) comes later. A name never follows "a" or
     "an" with the asked noun after it ("a Swiss bank"), where "the BBC network" or "Forbes magazine" would."""
-    found = _ASKED_NOUN.match(_OPENER.sub("", question))
-    if found is None or at is None or context[at : at + len(answer)] != answer or _KIND.search(found.group(1)):
+    asked = asked_organisation(question)
+    if asked is None or at is None or context[at : at + len(answer)] != answer:
         return False
-    asked = {w.lower() for w in (found.group(1) + " " + found.group(2)).split()}
     before, after = context[max(0, at - 4) : at], context[at + len(answer) : at + len(answer) + 40]
     indefinite = re.match(r"(a|an)\s", answer, re.IGNORECASE) or re.search(r"\b(a|an)\s+$", before, re.IGNORECASE)
     following = re.match(r"\s+([a-z][\w-]*)", after) or re.match(r"\s+([A-Z]{2,3})\s", after)
@@ -334,32 +342,42 @@ _PASSIVE_QUESTION = re.compile(
 )
 
 
+def passive_participle(question: str) -> str | None:
+    """The participle of a passive question ("fined" of "which firm was fined?"), else None."""
+    found = _PASSIVE_QUESTION.match(_OPENER.sub("", question))
+    return found.group(3) if found else None
+
+
+def _sentence(context: str, start: int, end: int) -> tuple[int, int]:
+    """The bounds of the sentence of ``context`` holding ``[start, end)`` (a cheap cut at ". ")."""
+    after = context.find(". ", end)
+    return max(context.rfind(". ", 0, start), 0), after if after >= 0 else len(context)
+
+
 def is_the_agent(question: str, answer: str, context: str, at: int | None) -> bool:
     """For "which firm was fined?", the answer is not who did it: "the Football Association" of "... was fined
     £15,000 by the Football Association" is who fined. A span right after "by", in a sentence that says the
     question's participle before it, is the agent (unless the question asks "by whom"). Refuses 9 of SQuAD train's
     4,115 golds to such questions and 1 of dev's 486, mostly passives the question's pattern misread
     (scripts/check_answer_types.py)."""
-    found = _PASSIVE_QUESTION.match(_OPENER.sub("", question))
-    if found is None or at is None or re.search(r"\bby\b", question, re.IGNORECASE):
+    participle = passive_participle(question)
+    if participle is None or at is None or re.search(r"\bby\b", question, re.IGNORECASE):
         return False
     if not re.search(r"\bby\s+((the|a|an)\s+)?$", context[max(0, at - 8) : at], re.IGNORECASE):
         return False
-    sentence_start = max(context.rfind(". ", 0, at), 0)
-    return re.search(rf"\b{re.escape(found.group(3))}\b", context[sentence_start:at], re.IGNORECASE) is not None
+    start, _ = _sentence(context, at, at + len(answer))
+    return re.search(rf"\b{re.escape(participle)}\b", context[start:at], re.IGNORECASE) is not None
 
 
 def is_denied(question: str, answer: str, context: str, at: int | None) -> bool:
     """For "which firm was fined?", not one its sentence says was not ("The media giant was not fined by the
     Securities and Exchange Commission"). Refuses 4 of SQuAD train's 4,919 golds to passive questions and none of
     dev's 583 (scripts/check_answer_types.py)."""
-    found = _PASSIVE_QUESTION.match(_OPENER.sub("", question))
-    if found is None or at is None or re.search(r"\b(not|never|n't)\b", question, re.IGNORECASE):
+    participle = passive_participle(question)
+    if participle is None or at is None or re.search(r"\b(not|never|n't)\b", question, re.IGNORECASE):
         return False
-    start = max(context.rfind(". ", 0, at), 0)
-    end = context.find(". ", at + len(answer))
-    sentence = context[start : end if end >= 0 else None]
-    return re.search(rf"\b(not|never|n't)\s+(been\s+|being\s+)?{re.escape(found.group(3))}\b", sentence,
+    start, end = _sentence(context, at, at + len(answer))
+    return re.search(rf"\b(not|never|n't)\s+(been\s+|being\s+)?{re.escape(participle)}\b", context[start:end],
                      re.IGNORECASE) is not None
 
 

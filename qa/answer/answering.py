@@ -330,7 +330,7 @@ class Answerer:
             return Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=question, focus=focus)
         for article_id in articles:
             article = self.retriever.generation.article(article_id)
-            found = byline(article.text) if article else None
+            found = byline(article.text, article.author) if article else None
             if found:
                 line_start, line_end, start, end = found
                 line = Passage(article_id, article.title, article.text[line_start:line_end], line_start, line_end,

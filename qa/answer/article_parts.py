@@ -1,6 +1,7 @@
 """The lines of an article that are not its prose: the headline and the byline. Words there are never an answer
 to what the article reports (a headline is telegraphic, a byline names who wrote it); the byline answers only
-"who wrote the article?"."""
+"who wrote the article?". Which line is the byline, ingest has said already: the article's ``author``, found on a
+"By Name" line near the top (qa.ingest.articles.guess_title_and_author)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,6 @@ import re
 
 from qa.types import Span
 
-# "By Alexander Bogatik" on a line of its own
-_BYLINE = re.compile(r"^[ \t]*(?i:by)[ \t]+([A-Z][\w.'-]*([ \t]+([A-Z][\w.'-]*|and|&|de|van|von|al))*)[ \t]*$",
-                     re.MULTILINE)
 # "who wrote the article?", "who is the author of this story?"; not "who wrote it?" (a play, a song) nor "who wrote
 # the report?" (a report the article quotes)
 _AUTHOR_QUESTION = re.compile(
@@ -23,7 +21,7 @@ _AUTHOR_QUESTION = re.compile(
 # Words of such a question that say nothing about which article it means
 AUTHOR_WORDS = ("who wrote write writes written authored penned author writer reporter journalist article story piece "
                 "news about")
-BYLINE_LINES = 8  # a byline stands near the top, under the headline
+_BY = re.compile(r"[ \t]*by[ \t]+", re.IGNORECASE)
 
 
 def line_of(span: Span) -> str:
@@ -50,27 +48,28 @@ def in_headline(span: Span) -> bool:
     return headline is not None and span.start < headline.start()
 
 
+def _names(line: str, author: str | None) -> bool:
+    """Whether ``line`` is "By <author>"."""
+    return bool(author) and " ".join(line.split()).lower() == f"by {' '.join(author.split())}".lower()
+
+
 def in_byline(span: Span) -> bool:
     """Whether the span is on the article's byline: who wrote the article, never who did what it reports ("Alexander
     Bogatik" for "who was arrested for trafficking drugs on the dark web?")."""
-    return bool(_BYLINE.fullmatch(line_of(span)))
+    return _names(line_of(span), span.passage.author)
 
 
 def asks_for_author(question: str) -> bool:
     return bool(_AUTHOR_QUESTION.search(question))
 
 
-def byline(text: str) -> tuple[int, int, int, int] | None:
-    """Where an article names its author: (line start, line end, name start, name end), or None. Only the first
-    lines are looked at: "By then, ..." further down is prose."""
-    top_end = 0
-    for _ in range(BYLINE_LINES):
-        next_end = text.find("\n", top_end + 1)
-        if next_end < 0:
-            top_end = len(text)
-            break
-        top_end = next_end
-    found = _BYLINE.search(text, 0, top_end)
-    if found is None:
-        return None
-    return found.start(), found.end(), found.start(1), found.end(1)
+def byline(text: str, author: str | None) -> tuple[int, int, int, int] | None:
+    """Where an article names ``author``, its author, on a "By Name" line: (line start, line end, name start, name
+    end), or None (an author known from an HTML page's or a JSON record's metadata has no such line)."""
+    start = 0
+    for line in text.splitlines(keepends=True):
+        if _names(line, author):
+            name = start + _BY.match(line).end()
+            return start, start + len(line.rstrip("\r\n")), name, start + len(line.rstrip())
+        start += len(line)
+    return None

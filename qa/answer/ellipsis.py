@@ -10,19 +10,17 @@ from typing import Callable
 from qa.answer.conversation import QUESTION_WORDS
 
 _OPENER = re.compile(r"^\s*(and|but|so|also|then|what about|how about)\b[\s,]*", re.IGNORECASE)
+# Pieces of the patterns below
+_AUX = r"(is|are|was|were|did|does|do|has|have|had|will|would|can|could)"
+_PREP = r"(in|at|on|from|to|by|for|with|through|of)"
+_HOW_MUCH = r"how\s+(much|many|long|old|far|big|often|fast|tall)"
+_HOW = rf"({_HOW_MUCH}|how)"
 # What is left is only a question word: "when", "how much", "in which city", "which team"
-_QUESTION_WORD = re.compile(
-    r"^(who|whom|whose|when|where|why|how(\s+(much|many|long|old|far|big|often|fast|tall))?"
-    r"|((in|at|on|from|to|by|for|with|through|of)\s+)?(which|what)(\s+[\w-]+)?)$",
-    re.IGNORECASE,
-)
+_QUESTION_WORD = re.compile(rf"^(who|whom|whose|when|where|why|{_HOW}|({_PREP}\s+)?(which|what)(\s+[\w-]+)?)$",
+                            re.IGNORECASE)
 # The last question's own question word, with its noun ("which club" of "which club is robbie weir joining?")
-_ASKED = re.compile(
-    r"^\s*(((in|at|on|from|to|by|for|with|through|of)\s+)?(which|what|whose)(\s+(?!(is|are|was|were|did|does|do|has|"
-    r"have|had|will|would|can|could)\b)[\w-]+)?|who|whom|when|where|why|how(\s+(much|many|long|old|far|big|often|fast|"
-    r"tall))?)\b",
-    re.IGNORECASE,
-)
+_ASKED = re.compile(rf"^\s*(({_PREP}\s+)?(which|what|whose)(\s+(?!{_AUX}\b)[\w-]+)?|who|whom|when|where|why|{_HOW})\b",
+                    re.IGNORECASE)
 # Words that make a clause of what follows the opener ("and where is that based?" is a question of its own)
 _CLAUSE_WORDS = frozenset(
     "is are was were did does do has have had will would can could should may might must shall it its he him his she "
@@ -33,12 +31,10 @@ _ASKING = frozenset("who whom whose what which when where why how".split())
 _DETERMINERS = frozenset("the a an his her their its this that these those".split())
 # A question word that is not the subject of the last question: "where are ...", "how much did ...", "which club is
 # ...". "who was arrested ...?" asked again with "when" has no subject left ("when was arrested ...?").
-_ADVERBIAL = re.compile(r"^\s*(when|where|why|how|((in|at|on|from|to|by|for|with|through|of)\s+)?(which|what|whose)\s+"
-                        r"(?!(is|are|was|were|did|does|do|has|have|had|will|would|can|could)\b)[\w-]+\s+(is|are|was|"
-                        r"were|did|does|do|has|have|had|will|would|can|could)\b)", re.IGNORECASE)
-# "how much is the deal worth?": the rest says what the amount is of; "when is the deal worth?" asks nothing
-_AMOUNT_IS = re.compile(r"^\s*how\s+(much|many|long|old|far|big|often|fast|tall)\b(\s+[\w-]+)?\s+(is|are|was|were)\b",
+_ADVERBIAL = re.compile(rf"^\s*(when|where|why|how|({_PREP}\s+)?(which|what|whose)\s+(?!{_AUX}\b)[\w-]+\s+{_AUX}\b)",
                         re.IGNORECASE)
+# "how much is the deal worth?": the rest says what the amount is of; "when is the deal worth?" asks nothing
+_AMOUNT_IS = re.compile(rf"^\s*{_HOW_MUCH}\b(\s+[\w-]+)?\s+(is|are|was|were)\b", re.IGNORECASE)
 MAX_WORDS = 4  # "and the women's 800m?"; more words say a question of their own
 RIGHT_SHARE = 0.6  # a word after the rarest one, this rare, is part of the same subject ("manchester united")
 LEFT_SHARE = 0.8  # before it, only a word nearly as rare is: "runs" is not part of "who runs manchester united?"

@@ -125,12 +125,17 @@ def passage_html(passage: Passage, rank: int | None = None) -> str:
     )
 
 
+def _words_of(text: str) -> str:
+    """``text`` as its words: the same text however it is spaced or cased."""
+    return " ".join(text.split()).lower()
+
+
 def closest_passages(passages: Sequence[Passage], count: int = CLOSEST_PASSAGES) -> list[Passage]:
     """The passages shown under an answer: by the similarity they show, highest first (the reader's order is the
     fused ranking, where 0.76 may come before 0.81), and the same text filed in two articles once."""
     seen, shown = set(), []
     for passage in sorted(passages, key=lambda p: -p.score):
-        text = " ".join(passage.text.split()).lower()
+        text = _words_of(passage.text)
         if text not in seen:
             seen.add(text)
             shown.append(passage)
@@ -140,7 +145,7 @@ def closest_passages(passages: Sequence[Passage], count: int = CLOSEST_PASSAGES)
 def _articles_count(citations: Sequence[Citation]) -> int:
     """How many articles agree, in words of their own: the same sentence in two articles (a story filed twice, a
     wire copy) is one source, not agreement."""
-    said = {" ".join(c.sentence.split()).lower() for c in citations}
+    said = {_words_of(c.sentence) for c in citations}
     return min(len({c.article_id for c in citations}), len(said))
 
 
@@ -194,7 +199,7 @@ def copy_button(answer: Answer) -> str:
 def understood_html(answer: Answer) -> str:
     """How a follow-up was read, when it differs from what was typed: the reader can check the context used."""
     read = " ".join((answer.understood_as or "").split())
-    if not answer.follow_up or not read or read.lower() == " ".join(answer.question.split()).lower():
+    if not answer.follow_up or not read or read.lower() == _words_of(answer.question):
         return ""
     return f'<div class="understood">Read as: “{esc(read)}”</div>'
 

@@ -84,7 +84,7 @@ class ChatService:
         self.prepared.set()
         self.last_check: str | None = None  # when the folder was last compared with the index (ISO, UTC)
         self.last_outcome = ""  # what that check found, e.g. "no changes"
-        self._examples: tuple[int, list[str]] | None = None
+        self._examples: tuple[int, bool, list[str]] | None = None  # (generation, checked, questions)
 
     # -- start-up ------------------------------------------------------------------------------------------------
     def start(self) -> threading.Thread:
@@ -188,14 +188,14 @@ class ChatService:
         """Example questions made from the newest articles, worked out once per index generation: once the models
         are loaded, only questions the articles answer (each is asked); before, the rules' first ones, not kept."""
         status = self.status()
-        if self._examples is not None and self._examples[0] == status.generation:
-            return list(self._examples[1])
         checked = self.engine.reader_loaded
+        if self._examples is not None and self._examples[:2] == (status.generation, checked):
+            return list(self._examples[2])  # the page asks every few seconds: worked out again only when this changes
         with self._answering:
             answered = (lambda question: self.engine.ask(question).found) if checked else None
             questions = examples_from(self.engine, n, answered)
-        if status.exists and checked:
-            self._examples = (status.generation, questions)
+        if status.exists:
+            self._examples = (status.generation, checked, questions)
         return questions
 
     def status(self) -> IndexStatus:
