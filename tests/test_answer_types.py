@@ -306,3 +306,22 @@ def test_a_sum_read_in_the_brackets_that_convert_another_is_that_other():
     assert text[start:end] == "3.35m Euros"
     assert converted_from(text, text.index("3.35m"), text.index("3.35m") + 11) is None  # the original itself
     assert converted_from("He paid (£2.31m) in all.", 9, 15) is None  # no sum before the bracket
+
+
+ORDER = "Budget airline Ryanair has placed an order for 70 planes. Ryanair chairman David Bonderman said it was cheap."
+SEED_LINES = 'the drug dealers likely built their own delivery system, Li said. "[They] recruit online," he said.'
+
+
+@pytest.mark.parametrize(
+    "question, span, context, speaker",
+    [
+        ("who said that?", "Ryanair", ORDER, False),  # placed an order: it said nothing
+        ("who said that?", "David Bonderman", ORDER, True),
+        ("and who said so?", "Li", SEED_LINES, True),
+        ("who placed the order?", "Ryanair", ORDER, True),  # not asking who said it: no check
+    ],
+)
+def test_who_said_that_is_answered_by_a_speaker(question, span, context, speaker):
+    from qa.answer.answer_types import said_by
+
+    assert said_by(question, span, context, context.index(span)) is speaker

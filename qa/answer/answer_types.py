@@ -227,6 +227,24 @@ def names_a_person(answer: str, context: str) -> bool:
     return False
 
 
+# "who said that?": who said what the chat just quoted, by any verb of saying
+_SAYING = (r"(said|says|told|tells|explained|added|adds|warned|argued|insisted|insists|stressed|admitted|claimed|claims|"
+           r"wrote|confirmed|confirms|announced|announces|reported|reports|stated|states|revealed|denied|believes)")
+_WHO_SAID_IT = re.compile(rf"^\s*(and\s+)?who\s+{_SAYING}\s+(that|this|so|it)\W*$", re.IGNORECASE)
+
+
+def said_by(question: str, answer: str, context: str, at: int | None) -> bool:
+    """For "who said that?", whether the passage gives the answer as a speaker, beside a verb of saying ("said
+    Korneyev", "Li said", "Yevgeny Li ..., told Caravanserai", "according to the KNB"); true for other questions.
+    "Budget airline Ryanair has placed an order ..." says nothing of who said it. SQuAD asks no such question, so
+    check_answer_types.py has nothing to count it on; the dev and walk conversations are unchanged by it."""
+    if not _WHO_SAID_IT.match(question) or at is None or context[at : at + len(answer)] != answer:
+        return True
+    before, after = context[max(0, at - 30) : at], context[at + len(answer) : at + len(answer) + 80]
+    return bool(re.search(rf"\b({_SAYING}|according to)\s+$", before, re.IGNORECASE)
+                or re.match(rf"[^.;\"“”]*?\b{_SAYING}\b", after, re.IGNORECASE))
+
+
 def _says_when(answer: str, context: str, at: int | None) -> bool:
     """Digits in the answer that say when: not part of a model number, in the answer ("Boeing 737") or, when ``at``
     says where the answer stands in ``context``, around it ("800" of "Boeing 737-800")."""

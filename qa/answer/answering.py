@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Sequence
 from qa.answer.article_parts import AUTHOR_WORDS, asks_for_author, byline, in_byline, in_headline
 from qa.answer.answer_types import (
     HONORIFICS, agrees, asks_for_currency, before_relative_clause, converted_from, converts, expected_type,
-    is_denied, is_the_agent, leaves_it_unnamed, name_start, wants_a_name, within_brackets,
+    is_denied, is_the_agent, leaves_it_unnamed, name_start, said_by, wants_a_name, within_brackets,
 )
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
@@ -411,7 +411,8 @@ class Answerer:
                  and not in_byline(span)
                  and not leaves_it_unnamed(question, span.text, span.passage.text, span.start - span.passage.start)
                  and not is_the_agent(question, span.text, span.passage.text, span.start - span.passage.start)
-                 and not is_denied(question, span.text, span.passage.text, span.start - span.passage.start)]
+                 and not is_denied(question, span.text, span.passage.text, span.start - span.passage.start)
+                 and said_by(question, span.text, span.passage.text, span.start - span.passage.start)]
         if wants_a_name(question):
             # "US supermarket giant Wal-Mart" answers "who is being sued?" as "Wal-Mart", cited at its own characters
             # (the descriptor stays in the cited sentence); the same name in other articles then groups with it.
