@@ -229,12 +229,16 @@ def ask_command(question, index_dir, as_json) -> None:
               help="Chat follow-ups per training question ('who represented it? (earlier question answer)').")
 @click.option("--follow-up-ellipsis", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Of the follow-ups whose shared words follow a preposition, the share that leaves them out.")
+@click.option("--low-overlap-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="The share of questions worded least like their answer's sentence, read again (reworded questions).")
+@click.option("--low-overlap-copies", type=click.IntRange(1), default=1, show_default=True,
+              help="How many more times each of those is read.")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="'auto' uses a CUDA GPU when present.")
 def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed, init_from, fine_tune, steps, schedule,
-                         warmup_share, near_miss_share, follow_up_share, follow_up_ellipsis, precision,
-                         device) -> None:
+                         warmup_share, near_miss_share, follow_up_share, follow_up_ellipsis, low_overlap_share,
+                         low_overlap_copies, precision, device) -> None:
     """Fine-tune the extractive reader on SQuAD 1.1 (resumable; checkpoints every 10 minutes)."""
     from qa.answer.reader.factory import DEFAULT_READER_DIR
     from qa.train.reader import TrainConfig, train
@@ -258,6 +262,8 @@ def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed
         near_miss_share=near_miss_share,
         follow_up_share=follow_up_share,
         follow_up_ellipsis=follow_up_ellipsis,
+        low_overlap_share=low_overlap_share,
+        low_overlap_copies=low_overlap_copies,
         lr=lr,
         seed=seed,
         precision=precision,
@@ -369,6 +375,8 @@ def eval_command(questions_file, index_dir, no_answers, details, report_file, as
         if result.unanswerable:
             click.echo(f"all:       EM {result.em_all:.1f}  F1 {result.f1_all:.1f}  (SQuAD 2.0 style: declining an "
                        f"unanswerable question scores 100)")
+        click.echo(f"given:     {result.given_right_share:.0%} of the answers given are right; best-guess F1 "
+                   f"{result.best_f1:.1f} (the best candidate, shown or declined: what a perfect bar would reach)")
         click.echo(f"latency:   search p50 {result.search_p50_ms:.0f} ms p95 {result.search_p95_ms:.0f} ms; "
                    f"ask p50 {result.ask_p50_ms:.0f} ms p95 {result.ask_p95_ms:.0f} ms")
     else:

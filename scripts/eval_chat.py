@@ -83,6 +83,8 @@ def main() -> None:
             rows.append((f"{name}: F1 / answered / declined / ask p50",
                          f"{r['f1']:.1f} / {r['answered_share']:.0%} / {r['declined_share']:.0%} / {r['ask_p50_ms']:.0f} ms",
                          "no worse"))
+            rows.append((f"{name}: given answers right / best-guess F1",
+                         f"{r['given_right_share']:.0%} / {r['best_f1']:.1f}", "-"))
     width = max(len(r[0]) for r in rows)
     print(f"CPU: {figures['cpu']}")
     print(f"{'figure':{width}}  {'measured':30}  goal")

@@ -110,6 +110,13 @@ def card_lines(training: dict, result: dict, calibration: dict | None, adversari
                 + ", and the reader reads `follow-up (last question last answer)`; labelled with the "
                 f"answer in its own paragraph, and for {config['negative_share']:.0%} of them also over another "
                 "paragraph of the article as \"no answer\"")
+        reworded = config.get("low_overlap_share", 0.0)
+        if reworded:
+            added.append(
+                f"reworded questions: the {round(reworded * SQUAD_TRAIN_QUESTIONS):,} SQuAD train questions "
+                f"({reworded:.0%}) that share the fewest content words with their answer's sentence "
+                f"(`qa/train/low_overlap.py`), read {config.get('low_overlap_copies', 1)} more times, labelled with "
+                "their answer")
         lines += [
             f"| stage 2: fine-tune | from the stage-1 weights, a fresh optimizer and schedule, on the stage-1 windows "
             f"plus {'; plus '.join(added) or 'nothing else'} (seed {config['seed']}) |",
@@ -175,7 +182,9 @@ def card_lines(training: dict, result: dict, calibration: dict | None, adversari
             f"{config['warmup_share']} --schedule {config['schedule']} --near-miss-share "
             f"{config.get('near_miss_share', 0.0)} --follow-up-share {config.get('follow_up_share', 0.0)} "
             f"--follow-up-ellipsis {config.get('follow_up_ellipsis', 0.0)} "
-            f"--seed {config['seed']} --hours 1",
+            + (f"--low-overlap-share {config['low_overlap_share']} --low-overlap-copies "
+               f"{config.get('low_overlap_copies', 1)} " if config.get("low_overlap_share") else "")
+            + f"--seed {config['seed']} --hours 1",
         ]
     final = "runs/stage2/reader" if parent else ""
     if blend:

@@ -122,6 +122,9 @@ def test_evaluate_keeps_latencies_and_the_best_guess(result):
     assert (records["q3"]["answer"], records["q3"]["f1"], records["q3"]["best_guess"]) == (NOT_FOUND, 0.0, "on Monday")
     assert records["q3"]["best_f1"] == pytest.approx(2 / 3)
     assert [records[q]["rank"] for q in ("q1", "q2", "q3", "q4")] == [1, 3, None, None]
+    # of the two answers given (Ann Smith, Calais) one is right; the best guesses score 1, 0 and 2/3
+    assert result.given_right_share == pytest.approx(1 / 2)
+    assert result.best_f1 == pytest.approx(100 * (1 + 0 + 2 / 3) / 3)
 
 
 def test_report_has_known_figures_escaped_text_and_linked_plots(result, tmp_path):
@@ -145,7 +148,7 @@ def test_report_has_known_figures_escaped_text_and_linked_plots(result, tmp_path
         "- Settings: embedder hashing (64-d); retrieval hybrid; reader phrase-reader; answer threshold 0.84 (set in settings)",
         "",
     ]
-    metrics = lines[lines.index("| Metric | Value |") + 2 :][:11]
+    metrics = lines[lines.index("| Metric | Value |") + 2 :][:13]
     assert metrics == [
         "| hit@1 | 0.333 |",
         "| hit@5 | 0.667 |",
@@ -156,6 +159,8 @@ def test_report_has_known_figures_escaped_text_and_linked_plots(result, tmp_path
         "| EM / F1, all questions (SQuAD 2.0 style, %) | 50.0 / 50.0 |",  # q1 right + q4 declined, of 4
         "| answered (of answerable) | 67% |",
         "| declined (of not in the articles) | 100% |",
+        "| answers given that are right | 50% |",
+        "| best-guess F1, shown or declined (answerable, %) | 55.6 |",
         "| search p50 / p95 (ms) | 25 / 40 |",
         "| ask p50 / p95 (ms) | 250 / 400 |",
     ]
@@ -269,7 +274,9 @@ def test_cli_eval_text_output_scores_answerable_and_all_questions(tmp_path, monk
     # the fake reader answers "Ann Smith" to the cup question too: a made-up answer, so all-question scores halve
     assert lines[2] == "answers:   EM 100.0  F1 100.0  answered 100%  declined 0% of unanswerable"
     assert lines[3].startswith("all:       EM 50.0  F1 50.0  (SQuAD 2.0 style")
+    assert lines[4].startswith("given:     50% of the answers given are right; best-guess F1 100.0 ")
 
     lines = runner.invoke(main, ["eval", str(answerable_only)], catch_exceptions=False).stdout.splitlines()
     assert lines[2] == "answers:   EM 100.0  F1 100.0  answered 100%  none unanswerable"
     assert not any(line.startswith("all:") for line in lines)
+    assert lines[3].startswith("given:     100% of the answers given are right")

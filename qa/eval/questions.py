@@ -57,6 +57,8 @@ class EvalResult:
     search_p95_ms: float
     ask_p50_ms: float
     ask_p95_ms: float
+    best_f1: float = 0.0  # answerable questions, percent: the best candidate scored whether shown or withheld
+    given_right_share: float = 0.0  # answers given (to any question) that are right: F1 >= 0.5 against a gold answer
     per_question: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -136,7 +138,7 @@ def evaluate(engine, questions: list[EvalQuestion], *, k: int = 10, with_answers
         if with_answers:
             engine.ask(questions[0].question)
     gold = gold_articles(engine, questions)
-    em = f1 = answered = declined = 0.0
+    em = f1 = best_f1 = answered = declined = given_right = 0.0
     for q in questions:
         started = time.perf_counter()
         passages = engine.search(q.question, k=max(k, 10) * 3)
@@ -161,7 +163,9 @@ def evaluate(engine, questions: list[EvalQuestion], *, k: int = 10, with_answers
                 record["f1"] = best_over_golds(f1_score, guess, q.answers)
                 em += record["em"]
                 f1 += record["f1"]
+                best_f1 += record["best_f1"]
                 answered += answer.found
+                given_right += answer.found and record["f1"] >= 0.5
             else:
                 declined += not answer.found
         per_question.append(record)
@@ -190,5 +194,7 @@ def evaluate(engine, questions: list[EvalQuestion], *, k: int = 10, with_answers
         search_p95_ms=percentile(search_ms, 95),
         ask_p50_ms=statistics.median(ask_ms) if ask_ms else 0.0,
         ask_p95_ms=percentile(ask_ms, 95),
+        best_f1=100 * best_f1 / max(1, n_answerable),
+        given_right_share=given_right / max(1, answered + n_unanswerable - declined),
         per_question=per_question,
     )

@@ -182,6 +182,8 @@ def render_markdown(
             ("EM / F1, all questions (SQuAD 2.0 style, %)", f"{r.em_all:.1f} / {r.f1_all:.1f}"),
             ("answered (of answerable)", f"{r.answered_share:.0%}" if r.answerable else "—"),
             ("declined (of not in the articles)", f"{r.declined_share:.0%}" if r.unanswerable else "—"),
+            ("answers given that are right", f"{r.given_right_share:.0%}"),
+            ("best-guess F1, shown or declined (answerable, %)", f"{r.best_f1:.1f}"),
         ]
     rows += [("search p50 / p95 (ms)", f"{r.search_p50_ms:.0f} / {r.search_p95_ms:.0f}")]
     if info.reader is not None:

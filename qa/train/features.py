@@ -9,7 +9,9 @@ in every window (the hardest negative: same paragraph, a span of the right type 
 With ``follow_up_share``, follow-ups (qa/train/follow_ups.py) are added too, worded as a chat reads them ("which
 team represented the NFC at it? (which event ... Super Bowl 50)", or, with ``follow_up_ellipsis``, "which team
 represented the NFC? (...)"): labelled with their answer in their own paragraph,
-and, for ``negative_share`` of them, paired with another paragraph of the article as (0, 0).
+and, for ``negative_share`` of them, paired with another paragraph of the article as (0, 0). With
+``low_overlap_share``, the questions worded least like their answer's sentence (qa/train/low_overlap.py) are read
+``low_overlap_copies`` more times, labelled with their answer.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from qa.eval.squad import SquadQuestion
 from qa.train.follow_ups import follow_ups
+from qa.train.low_overlap import least_overlapping
 from qa.train.near_miss import near_misses
 
 
@@ -88,6 +91,8 @@ def build_features(
     near_miss_share: float = 0.0,
     follow_up_share: float = 0.0,
     follow_up_ellipsis: float = 0.0,
+    low_overlap_share: float = 0.0,
+    low_overlap_copies: int = 1,
     batch: int = 1000,
 ) -> FeatureSet:
     """Windows of every question over its own paragraph (labelled with the answer, or (0, 0) where a window lacks
@@ -112,7 +117,8 @@ def build_features(
         starts.append(start)
         ends.append(end)
 
-    def add_answered(asked: list[tuple[str, SquadQuestion]], negatives_rng: random.Random) -> None:
+    def add_answered(asked: list[tuple[str, SquadQuestion]], negatives_rng: random.Random, *,
+                     negatives: bool = True) -> None:
         """Windows of each (reader input, question) over the question's own paragraph, labelled with its answer (or
         (0, 0) where a window lacks it), then, for ``negative_share`` of them, one over another paragraph of the
         same article, labelled (0, 0)."""
@@ -133,15 +139,17 @@ def build_features(
                 answer_end = answer_start + len(q.answers[0])
                 start, end = _label_window(enc["offset_mapping"][i], enc.sequence_ids(i), answer_start, answer_end)
                 add(enc, i, start, end)
-            negatives = []
+            if not negatives:
+                continue
+            pairs = []
             for text, q in chunk:
                 others = [c for c in by_title[q.title] if c != q.context]
                 if others and negatives_rng.random() < negative_share:
-                    negatives.append((text, negatives_rng.choice(others)))
-            if negatives:
-                neg = tokenizer([n[0] for n in negatives], [n[1] for n in negatives], truncation="only_second",
+                    pairs.append((text, negatives_rng.choice(others)))
+            if pairs:
+                neg = tokenizer([n[0] for n in pairs], [n[1] for n in pairs], truncation="only_second",
                                 max_length=max_length)
-                for i in range(len(negatives)):
+                for i in range(len(pairs)):
                     add(neg, i, 0, 0)
 
     add_answered([(q.question.lstrip(), q) for q in questions], rng)
@@ -163,6 +171,11 @@ def build_features(
     asked = follow_ups(questions, round(follow_up_share * len(questions)), random.Random(f"follow-up:{seed}"),
                        ellipsis_share=follow_up_ellipsis)
     add_answered([(f.reader_input, f.source) for f in asked], random.Random(f"follow-up-negatives:{seed}"))
+
+    # Reworded questions read again, answered only: their point is that few shared words is no reason to abstain.
+    reworded = least_overlapping(questions, low_overlap_share)
+    for _ in range(low_overlap_copies if reworded else 0):
+        add_answered([(q.question.lstrip(), q) for q in reworded], rng, negatives=False)
 
     lengths = np.array([len(x) for x in ids], dtype=np.int64)
     return FeatureSet(

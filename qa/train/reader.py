@@ -51,6 +51,8 @@ class TrainConfig:
     near_miss_share: float = 0.0  # near-miss "no answer" questions per training question (qa/train/near_miss.py)
     follow_up_share: float = 0.0  # chat follow-ups per training question (qa/train/follow_ups.py)
     follow_up_ellipsis: float = 0.0  # of those whose shared words follow a preposition: left out, not a pronoun
+    low_overlap_share: float = 0.0  # questions worded least like their answer's sentence, read again (low_overlap.py)
+    low_overlap_copies: int = 1  # how many more times each of those is read
     weight_decay: float = 0.01
     seed: int = 13
     time_budget_s: float = 3600.0
@@ -69,7 +71,9 @@ class TrainConfig:
             raise ValueError(f"schedule must be 'linear' or 'constant' (got {self.schedule!r})")
         if self.steps is not None and self.steps < 1:
             raise ValueError(f"steps must be at least 1 (got {self.steps})")
-        for share in ("near_miss_share", "follow_up_share", "follow_up_ellipsis"):
+        if self.low_overlap_copies < 1:
+            raise ValueError(f"low_overlap_copies must be at least 1 (got {self.low_overlap_copies})")
+        for share in ("near_miss_share", "follow_up_share", "follow_up_ellipsis", "low_overlap_share"):
             if not 0.0 <= getattr(self, share) <= 1.0:
                 raise ValueError(f"{share} must be between 0 and 1 (got {getattr(self, share)})")
         if self.fine_tune and self.init_from is None:
@@ -134,6 +138,8 @@ def feature_meta(cfg: TrainConfig, squad_digest: str, vocab_digest: str) -> dict
         "near_miss_share": cfg.near_miss_share,
         "follow_up_share": cfg.follow_up_share,
         "follow_up_ellipsis": cfg.follow_up_ellipsis,
+        "low_overlap_share": cfg.low_overlap_share,
+        "low_overlap_copies": cfg.low_overlap_copies,
         "seed": cfg.seed,
     }
 
@@ -190,6 +196,8 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
             near_miss_share=cfg.near_miss_share,
             follow_up_share=cfg.follow_up_share,
             follow_up_ellipsis=cfg.follow_up_ellipsis,
+            low_overlap_share=cfg.low_overlap_share,
+            low_overlap_copies=cfg.low_overlap_copies,
             seed=cfg.seed,
         )
         features.save(cfg.work_dir / "features", meta)
