@@ -16,24 +16,13 @@ not reworded the way people reword; the option stays for a mix with near misses 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from qa.eval.squad import SquadQuestion
+from qa.train.words import content_words
 
-_WORD = re.compile(r"[a-z0-9]+")
-# Question words and function words: what every question shares with any sentence, or with none.
-_STOP = frozenset(
-    "a an the of in on at to for by with from and or is are was were be been being do does did what which who whom "
-    "whose when where why how many much that this these those it its his her their they he she as into than then "
-    "there after before about during over under up out not no".split()
-)
 # A crude stem: "arrested" and "arrests" share their first five letters.
 _STEM = 5
-
-
-def content_words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
 
 
 def answer_sentence(context: str, answer_start: int) -> str:

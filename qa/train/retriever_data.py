@@ -11,7 +11,6 @@ bundled embedder makes on reworded questions, and in-batch negatives alone (rand
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -19,14 +18,7 @@ from typing import Callable, Sequence
 from qa.eval.squad import SquadQuestion
 from qa.ingest.chunking import plan_chunks
 from qa.ingest.text import sentences
-
-_WORD = re.compile(r"[a-z0-9]+")
-# Words that say nothing about which passage answers ("what", "the", "did"): left out of the overlap score.
-_STOP = frozenset(
-    "a an the of in on at to for from by with and or but is are was were be been being do does did what which who "
-    "whom whose when where why how that this these those it its as into than then there their they he she his her "
-    "him we our you your i me my not no yes can could would should will shall may might must has have had".split()
-)
+from qa.train.words import content_words
 
 
 @dataclass(frozen=True)
@@ -37,10 +29,6 @@ class Pair:
     paragraph: int  # index of the paragraph: a batch holds each paragraph's questions at most once
     positive_key: str  # "paragraph:chunk": texts with equal keys are the same passage
     negative_key: str
-
-
-def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
 def paragraph_chunks(text: str, count_tokens: Callable[[Sequence[str]], list[int]], target_tokens: int,
@@ -83,7 +71,7 @@ def build_pairs(questions: Sequence[SquadQuestion], count_tokens: Callable[[Sequ
         chunks.append(paragraph_chunks(text, count_tokens, target_tokens))
         if progress is not None:
             progress(i + 1, len(texts))
-    chunk_words = [[_words(text[s:e]) for s, e in spans] for text, spans in zip(texts, chunks)]
+    chunk_words = [[set(content_words(text[s:e])) for s, e in spans] for text, spans in zip(texts, chunks)]
     df = Counter(w for per_paragraph in chunk_words for words in per_paragraph for w in words)
     n = sum(len(c) for c in chunks)
     idf = {w: math.log(n / c) for w, c in df.items()}
@@ -99,7 +87,7 @@ def build_pairs(questions: Sequence[SquadQuestion], count_tokens: Callable[[Sequ
             continue
         start = q.answer_starts[0]
         positive = _holding(chunks[p], start, start + len(q.answers[0]))
-        wanted = _words(q.question)
+        wanted = set(content_words(q.question))
         answers = [a.lower() for a in q.answers if a.strip()]
         best, best_score = None, 0.0
         for other in by_article[q.title]:
