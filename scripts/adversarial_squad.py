@@ -6,10 +6,13 @@ still on topic but no longer answers it, which is what a question about a later 
 wrong person, looks like to the reader. The swap is kept only when the new words are nowhere in the question's own
 paragraph and the old ones are. Each near miss is read as ask() reads, among up to 4 other paragraphs of the same
 article, and declined when its calibrated confidence is under the threshold; the original questions are read the
-same way as a control (answered and right). Built from dev articles only, never from train (the reader's; its
+same way as a control (answered and right). As ask() does, a paragraph that never writes a figure the question names
+("Super Bowl 49" when it says "Super Bowl 50") is not read for it (qa.answer.figures), each paragraph standing for one
+news article (a SQuAD paragraph is about a news story's length; a Wikipedia article is ten times longer);
+``--no-figure-rule`` reads every paragraph, for comparison. Built from dev articles only, never from train (the reader's; its
 training near misses come from train with the same generator, qa/train/near_miss.py).
 
-    .venv/bin/python scripts/adversarial_squad.py [--questions 1000] [--out bench-results/adversarial_dev.jsonl]
+    .venv/bin/python scripts/adversarial_squad.py [--questions 1000] [--no-figure-rule] [--out FILE.jsonl]
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     from qa.answer.calibration import Calibration
+    from qa.answer.figures import figures, missing_figures
     from qa.embedders import SentenceTransformerEmbedder
     from qa.answer.reader.factory import DEFAULT_READER_DIR, make_reader
     from qa.eval.squad import best_over_golds, f1_score, load_squad
@@ -39,6 +43,7 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=5)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "adversarial_dev.jsonl")
+    parser.add_argument("--no-figure-rule", action="store_true", help="read paragraphs that lack the question's figures")
     args = parser.parse_args()
 
     questions = load_squad(args.squad)
@@ -59,7 +64,8 @@ def main() -> None:
     for i, (q, new, _, _, others) in enumerate(made):
         pool = [q.context] + rng.sample(others, min(len(others), args.pool - 1))
         for j, text in ((i, new), (i + len(made), q.question)):
-            passages = [Passage(q.title, q.title, c, 0, len(c), float(vectors[row[c]] @ query_vectors[j])) for c in pool]
+            kept = pool if args.no_figure_rule else [c for c in pool if not missing_figures(text, figures(c))]
+            passages = [Passage(q.title, q.title, c, 0, len(c), float(vectors[row[c]] @ query_vectors[j])) for c in kept]
             items.append((text, sorted(passages, key=lambda p: -p.score)))
     reader = make_reader(args.reader, batch_size=64)
     calibration = Calibration.load(args.reader)
@@ -80,6 +86,8 @@ def main() -> None:
     n = max(1, len(made))
     print(json.dumps({
         "near_misses": len(made),
+        "figure_swaps": sum(1 for q, new, *_ in made if figures(new) != figures(q.question)),  # the rule's kind
+        "figure_rule": not args.no_figure_rule,
         "declined": round(declined / n, 4),
         "originals_answered_right": round(answered_right / n, 4),
         "threshold": calibration.threshold,

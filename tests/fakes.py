@@ -6,6 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
+from qa.answer.figures import figures
 from qa.types import Span
 
 
@@ -69,6 +70,9 @@ class StaticRetriever:
 
     def articles_terms(self, article_ids):
         return frozenset()
+
+    def article_figures(self, article_id):
+        return figures(" ".join(p.text for p in self.passages if p.article_id == article_id))
 
     def articles_with_all(self, terms):
         return set()

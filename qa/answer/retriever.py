@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from qa.answer.figures import figures
 from qa.settings import Settings
 from qa.types import Passage
 
@@ -23,6 +24,7 @@ class Retriever:
         self.terms = generation.lexical  # its tokenizer, stemmer and term statistics
         self._vectors: dict[str, np.ndarray] = {}
         self._article_terms: dict[str, frozenset[str]] = {}
+        self._article_figures: dict[str, frozenset[str]] = {}
         self._chunk_articles: dict[int, str] = {}
 
     def embed(self, text: str) -> np.ndarray:
@@ -60,6 +62,14 @@ class Retriever:
             text = f"{article.title}\n{article.text}" if article else ""
             terms = self._article_terms[article_id] = frozenset(self.terms.terms(text))
         return terms
+
+    def article_figures(self, article_id: str) -> frozenset[str]:
+        """The figures its headline and text write (qa.answer.figures)."""
+        found = self._article_figures.get(article_id)
+        if found is None:
+            article = self.generation.article(article_id)
+            found = self._article_figures[article_id] = figures(f"{article.title}\n{article.text}" if article else "")
+        return found
 
     def articles_terms(self, article_ids: Iterable[str]) -> frozenset[str]:
         """The words of all these articles together."""
