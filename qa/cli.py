@@ -233,12 +233,14 @@ def ask_command(question, index_dir, as_json) -> None:
               help="The share of questions worded least like their answer's sentence, read again (reworded questions).")
 @click.option("--low-overlap-copies", type=click.IntRange(1), default=1, show_default=True,
               help="How many more times each of those is read.")
+@click.option("--headline-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="The share of questions read again over their paragraph under a news-style headline.")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="'auto' uses a CUDA GPU when present.")
 def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed, init_from, fine_tune, steps, schedule,
                          warmup_share, near_miss_share, follow_up_share, follow_up_ellipsis, low_overlap_share,
-                         low_overlap_copies, precision, device) -> None:
+                         low_overlap_copies, headline_share, precision, device) -> None:
     """Fine-tune the extractive reader on SQuAD 1.1 (resumable; checkpoints every 10 minutes)."""
     from qa.answer.reader.factory import DEFAULT_READER_DIR
     from qa.train.reader import TrainConfig, train
@@ -264,6 +266,7 @@ def train_reader_command(squad_train, out_dir, work_dir, hours, epochs, lr, seed
         follow_up_ellipsis=follow_up_ellipsis,
         low_overlap_share=low_overlap_share,
         low_overlap_copies=low_overlap_copies,
+        headline_share=headline_share,
         lr=lr,
         seed=seed,
         precision=precision,

@@ -11,7 +11,9 @@ team represented the NFC at it? (which event ... Super Bowl 50)", or, with ``fol
 represented the NFC? (...)"): labelled with their answer in their own paragraph,
 and, for ``negative_share`` of them, paired with another paragraph of the article as (0, 0). With
 ``low_overlap_share``, the questions worded least like their answer's sentence (qa/train/low_overlap.py) are read
-``low_overlap_copies`` more times, labelled with their answer.
+``low_overlap_copies`` more times, labelled with their answer. With ``headline_share``, that share of questions is
+read again over its paragraph with a news-style headline on top (qa/train/headlines.py), labelled with the answer in
+the body, and for ``negative_share`` of them paired with another paragraph of the article as (0, 0).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 
 from qa.eval.squad import SquadQuestion
 from qa.train.follow_ups import follow_ups
+from qa.train.headlines import headlined
 from qa.train.low_overlap import least_overlapping
 from qa.train.near_miss import near_misses
 
@@ -93,6 +96,7 @@ def build_features(
     follow_up_ellipsis: float = 0.0,
     low_overlap_share: float = 0.0,
     low_overlap_copies: int = 1,
+    headline_share: float = 0.0,
     batch: int = 1000,
 ) -> FeatureSet:
     """Windows of every question over its own paragraph (labelled with the answer, or (0, 0) where a window lacks
@@ -176,6 +180,10 @@ def build_features(
     reworded = least_overlapping(questions, low_overlap_share)
     for _ in range(low_overlap_copies if reworded else 0):
         add_answered([(q.question.lstrip(), q) for q in reworded], rng, negatives=False)
+
+    # The first passage of an article starts with its headline: context to read, never where the answer is.
+    titled = headlined(questions, headline_share, random.Random(f"headline:{seed}"))
+    add_answered([(q.question.lstrip(), q) for q in titled], random.Random(f"headline-negatives:{seed}"))
 
     lengths = np.array([len(x) for x in ids], dtype=np.int64)
     return FeatureSet(

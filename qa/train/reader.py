@@ -53,6 +53,7 @@ class TrainConfig:
     follow_up_ellipsis: float = 0.0  # of those whose shared words follow a preposition: left out, not a pronoun
     low_overlap_share: float = 0.0  # questions worded least like their answer's sentence, read again (low_overlap.py)
     low_overlap_copies: int = 1  # how many more times each of those is read
+    headline_share: float = 0.0  # questions read again over their paragraph under a headline (headlines.py)
     weight_decay: float = 0.01
     seed: int = 13
     time_budget_s: float = 3600.0
@@ -73,7 +74,7 @@ class TrainConfig:
             raise ValueError(f"steps must be at least 1 (got {self.steps})")
         if self.low_overlap_copies < 1:
             raise ValueError(f"low_overlap_copies must be at least 1 (got {self.low_overlap_copies})")
-        for share in ("near_miss_share", "follow_up_share", "follow_up_ellipsis", "low_overlap_share"):
+        for share in ("near_miss_share", "follow_up_share", "follow_up_ellipsis", "low_overlap_share", "headline_share"):
             if not 0.0 <= getattr(self, share) <= 1.0:
                 raise ValueError(f"{share} must be between 0 and 1 (got {getattr(self, share)})")
         if self.fine_tune and self.init_from is None:
@@ -140,6 +141,7 @@ def feature_meta(cfg: TrainConfig, squad_digest: str, vocab_digest: str) -> dict
         "follow_up_ellipsis": cfg.follow_up_ellipsis,
         "low_overlap_share": cfg.low_overlap_share,
         "low_overlap_copies": cfg.low_overlap_copies,
+        "headline_share": cfg.headline_share,
         "seed": cfg.seed,
     }
 
@@ -198,6 +200,7 @@ def train(cfg: TrainConfig, log=print) -> TrainState:
             follow_up_ellipsis=cfg.follow_up_ellipsis,
             low_overlap_share=cfg.low_overlap_share,
             low_overlap_copies=cfg.low_overlap_copies,
+            headline_share=cfg.headline_share,
             seed=cfg.seed,
         )
         features.save(cfg.work_dir / "features", meta)
