@@ -117,6 +117,13 @@ def card_lines(training: dict, result: dict, calibration: dict | None, adversari
                 f"({reworded:.0%}) that share the fewest content words with their answer's sentence "
                 f"(`qa/train/low_overlap.py`), read {config.get('low_overlap_copies', 1)} more times, labelled with "
                 "their answer")
+        titled = config.get("headline_share", 0.0)
+        if titled:
+            added.append(
+                f"headlined paragraphs: {round(titled * SQUAD_TRAIN_QUESTIONS):,} SQuAD train questions ({titled:.0%}) "
+                "read again over their paragraph with a news-style headline made from it on top "
+                "(`qa/train/headlines.py`), labelled with the answer in the body, and for "
+                f"{config['negative_share']:.0%} of them also over another paragraph of the article as \"no answer\"")
         lines += [
             f"| stage 2: fine-tune | from the stage-1 weights, a fresh optimizer and schedule, on the stage-1 windows "
             f"plus {'; plus '.join(added) or 'nothing else'} (seed {config['seed']}) |",
@@ -184,6 +191,7 @@ def card_lines(training: dict, result: dict, calibration: dict | None, adversari
             f"--follow-up-ellipsis {config.get('follow_up_ellipsis', 0.0)} "
             + (f"--low-overlap-share {config['low_overlap_share']} --low-overlap-copies "
                f"{config.get('low_overlap_copies', 1)} " if config.get("low_overlap_share") else "")
+            + (f"--headline-share {config['headline_share']} " if config.get("headline_share") else "")
             + f"--seed {config['seed']} --hours 1",
         ]
     final = "runs/stage2/reader" if parent else ""

@@ -70,3 +70,11 @@ def test_the_option_is_validated_and_changes_the_cached_windows():
     with pytest.raises(ValueError):
         TrainConfig(squad_train="s.json", out_dir="o", work_dir="w", headline_share=1.5)
     assert feature_meta(cfg, "s", "v") != feature_meta(dataclasses.replace(cfg, headline_share=0.5), "s", "v")
+
+
+def test_the_model_card_describes_the_headlined_paragraphs_of_a_fine_tune():
+    from tests.test_near_miss_training import stage2_card
+
+    text = stage2_card(600, 1800.0, headline_share=0.5)
+    assert "headlined paragraphs: 43,800 SQuAD train questions (50%)" in text and "--headline-share 0.5" in text
+    assert "headlined" not in stage2_card(600, 1800.0) and "--headline-share" not in stage2_card(600, 1800.0)
