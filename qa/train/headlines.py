@@ -11,6 +11,10 @@ headline made from it on top, labelled with the answer in the body: the headline
 A headline here is the paragraph's first sentence or the answer's own sentence (half each, so that the headline
 often holds the question's words and the answer, as "China bank" does for "which bank was it?"), with brackets,
 articles and auxiliaries dropped, cut to 4-8 words: "Super Bowl 50 American football game determine champion".
+
+Measured, not shipped (README, "Training with headlines"): 600 steps (lr 3e-5, seed 13) from the shipped reader with
+S 0.5 took SQuAD dev F1 under such a headline from 79.6 to 80.8 (plain 82.0 -> 82.4, scripts/eval_headlines.py) and
+conversations_dev turn F1 from 62.5 to 64.1, but the walks' chats lost 3-8 points and ambiguous_dev two gold stories.
 """
 
 from __future__ import annotations
