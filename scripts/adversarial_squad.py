@@ -9,7 +9,8 @@ article, and declined when its calibrated confidence is under the threshold; the
 same way as a control (answered and right). As ask() does, a paragraph that never writes a figure the question names
 ("Super Bowl 49" when it says "Super Bowl 50") is not read for it (qa.answer.figures), each paragraph standing for one
 news article (a SQuAD paragraph is about a news story's length; a Wikipedia article is ten times longer);
-``--no-figure-rule`` reads every paragraph, for comparison. Built from dev articles only, never from train (the reader's; its
+``--no-figure-rule`` reads every paragraph, for comparison. It also counts the dev questions that name a figure their
+Wikipedia article, or their own paragraph, never writes (what the rule costs answerable questions). Built from dev articles only, never from train (the reader's; its
 training near misses come from train with the same generator, qa/train/near_miss.py).
 
     .venv/bin/python scripts/adversarial_squad.py [--questions 1000] [--no-figure-rule] [--out FILE.jsonl]
@@ -60,11 +61,12 @@ def main() -> None:
     vectors = embedder.embed(texts, batch_size=64)
     asked = [new for _, new, _, _, _ in made] + [q.question for q, *_ in made]
     query_vectors = embedder.embed(asked, batch_size=64)
+    written = {text: figures(text) for text in texts}  # each paragraph's figures, for the figure rule
     items = []
     for i, (q, new, _, _, others) in enumerate(made):
         pool = [q.context] + rng.sample(others, min(len(others), args.pool - 1))
         for j, text in ((i, new), (i + len(made), q.question)):
-            kept = pool if args.no_figure_rule else [c for c in pool if not missing_figures(text, figures(c))]
+            kept = pool if args.no_figure_rule else [c for c in pool if not missing_figures(text, written[c])]
             passages = [Passage(q.title, q.title, c, 0, len(c), float(vectors[row[c]] @ query_vectors[j])) for c in kept]
             items.append((text, sorted(passages, key=lambda p: -p.score)))
     reader = make_reader(args.reader, batch_size=64)
@@ -83,8 +85,15 @@ def main() -> None:
             out.write(json.dumps({"id": q.id, "question": new, "original": q.question, "swapped": [old, swapped_in],
                                   "answers": [], "near_miss_confidence": round(near_confidence, 4),
                                   "best_guess": near[0].text if near else ""}) + "\n")
+    # What the rule costs answerable questions: dev questions naming a figure that their article, or their own
+    # paragraph (which is what the rule checks here), never writes
+    in_article = {title: figures("\n".join(texts)) for title, texts in paragraphs.items()}
+    naming = [q for q in questions if figures(q.question)]
     n = max(1, len(made))
     print(json.dumps({
+        "dev_questions_naming_a_figure": len(naming),
+        "of_those_not_in_their_article": sum(1 for q in naming if missing_figures(q.question, in_article[q.title])),
+        "of_those_not_in_their_paragraph": sum(1 for q in naming if missing_figures(q.question, figures(q.context))),
         "near_misses": len(made),
         "figure_swaps": sum(1 for q, new, *_ in made if figures(new) != figures(q.question)),  # the rule's kind
         "figure_rule": not args.no_figure_rule,

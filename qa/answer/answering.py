@@ -15,7 +15,7 @@ from qa.answer.answer_types import (
 )
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
-from qa.answer.figures import figures, missing_figures
+from qa.answer.figures import figures
 from qa.answer.focus import SETTLED_COVERAGE, StoryFocus
 from qa.answer.conversation import (
     as_turns,
@@ -395,9 +395,9 @@ class Answerer:
         the type of answer the question wants."""
         # An article that never writes a figure the question names ("the 2010 world cup") reports another edition,
         # year or sum: its spans are not answers, however sure the reader is of them.
-        if figures(question):
-            passages = [p for p in passages
-                        if not missing_figures(question, self.retriever.article_figures(p.article_id))]
+        named = figures(question)
+        if named:
+            passages = [p for p in passages if named <= self.retriever.article_figures(p.article_id)]
         if not passages:
             return []
         # Many candidates, so that distinct answers survive grouping as alternatives.

@@ -41,8 +41,7 @@ _WORD = re.compile(r"[\w$£€%'’.&-]*\w[%]?")
 
 def headline(context: str, answer_start: int, rng: random.Random) -> str:
     """A headline for the paragraph (one line, no full stop), never empty for a paragraph that has words."""
-    first = context.split(". ", 1)[0]
-    sentence = answer_sentence(context, answer_start) if rng.random() < 0.5 else first
+    sentence = answer_sentence(context, answer_start if rng.random() < 0.5 else 0)
     words = [w for w in _WORD.findall(_BRACKETS.sub("", sentence)) if w.lower() not in _DROPPED]
     while words and words[0].lower() in _OPENERS:
         words = words[1:]
