@@ -108,7 +108,8 @@ class Answer:
     chat's story did not answer, how many other articles hold all its words (asked again with the story cleared, it
     is read in them). ``small_talk``: the message asked nothing ("hello", "thanks"), or nothing the chat can answer
     without being told more ("who wrote the article?" in a new chat); ``text`` replies to it and the chat's focus is
-    unchanged."""
+    unchanged. ``unwritten``: for a declined question, the figures it names that none of the articles read ever
+    writes ("2010" of "who won the 2010 world cup?" over reports on 2006): why nothing was found."""
 
     question: str
     text: str
@@ -123,6 +124,7 @@ class Answer:
     follow_up: bool = False
     elsewhere: int = 0
     small_talk: bool = False  # the message asked nothing ("thanks"): ``text`` is a reply, not an answer
+    unwritten: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)

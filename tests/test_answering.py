@@ -68,6 +68,16 @@ def test_an_article_that_never_writes_the_questions_year_does_not_answer_it(engi
     assert answer.text == "Spain" and {c.article_id for c in answer.citations} == {"cup2010.txt"}
 
 
+def test_a_decline_says_which_figure_no_article_read_mentions(engine, articles):
+    write(articles, "cup.txt", story("Cup final goes to penalties", "Italy won the 2006 World Cup final in Berlin."))
+    with_reader(engine, PhraseReader({"Italy": 8.0, "Berlin": -9.0}))
+    engine.sync(articles)
+    assert engine.ask("who won the 2010 world cup?").unwritten == ("2010",)
+    assert engine.ask("who won the world cup in 2006 before 70,000?").unwritten == ("70000",)
+    assert engine.ask("who won the 2006 world cup?").unwritten == ()  # answered
+    assert engine.ask("where was the world cup final?").unwritten == ()  # declined, but it names no figure
+
+
 def test_the_same_answer_in_two_articles_is_one_answer_citing_both(engine, articles):
     write(articles, "a.txt", story("Storm", "The storm hit Dover on Monday.", "Ferries stopped."))
     write(articles, "b.txt", story("Ferries halted", "Ferries stopped after the storm hit Dover."))

@@ -197,6 +197,15 @@ def test_a_follow_up_its_story_does_not_answer_offers_every_article():
     assert "ask-everywhere" not in render.answer_html(replace(declined, elsewhere=0))
 
 
+def test_a_decline_for_a_figure_no_article_mentions_says_so():
+    declined = Answer("who won the 2010 world cup?", "The articles don't say.", False, 0.0, unwritten=("2010",))
+    assert "None of the closest articles mentions 2010." in render.answer_html(declined)
+    assert "with enough confidence" not in render.answer_html(declined)
+    in_story = render.answer_html(replace(declined, follow_up=True))
+    assert "The story this chat is about never mentions 2010." in in_story
+    assert answer_from_dict(declined.to_dict()).unwritten == ("2010",)  # as the browser keeps it and sends it back
+
+
 def test_alternatives_are_shown_unless_they_repeat_the_answer():
     quote = citation("At least 12 suspected members.", "12 suspected members")
     alt = Answer("q", "12 suspected members", True, 0.5, [quote])

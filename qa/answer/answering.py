@@ -197,6 +197,16 @@ class Answerer:
         self.story_sentences = story_sentences
 
     def ask(self, question: str, history: Iterable | None = None, *, focus: Sequence[str] | None = None) -> Answer:
+        answer = self._ask(question, history, focus=focus)
+        named = figures(answer.question)
+        if answer.found or answer.stories or not named or not answer.passages:
+            return answer
+        # Declined: say so when it is because no article read writes a figure the question names
+        articles = dict.fromkeys(p.article_id for p in answer.passages)
+        unwritten = named.difference(*(self.retriever.article_figures(a) for a in articles))
+        return replace(answer, unwritten=tuple(sorted(unwritten))) if unwritten else answer
+
+    def _ask(self, question: str, history: Iterable | None, *, focus: Sequence[str] | None) -> Answer:
         question = " ".join(question.split())
         history = list(history or [])
         turns = with_followed_stories(as_turns(history))

@@ -282,6 +282,16 @@ def answer_html(answer: Answer, chosen: Sequence[str] = ()) -> str:
     )
 
 
+def _why_not_found(answer: Answer) -> str:
+    where = "the story this chat is about" if answer.follow_up else "the articles"
+    if answer.unwritten:  # "who won the 2010 world cup?" over reports on 2006: the reason, not a low score
+        named = " or ".join(answer.unwritten)
+        return (f"The story this chat is about never mentions {named}." if answer.follow_up
+                else f"None of the closest articles mentions {named}.")
+    # a follow-up was read in its story only: "in the articles" would deny what "Ask every article" offers
+    return f"No sentence in {where} answers this with enough confidence."
+
+
 def not_found_html(answer: Answer) -> str:
     """Unmistakably "not found", with the best guess and the closest passages kept for the reader to judge."""
     parts = [
@@ -290,9 +300,7 @@ def not_found_html(answer: Answer) -> str:
         understood_html(answer),
         (
             '<div class="answer-meta"><span class="confidence conf-not-found">Not found</span>'
-            # a follow-up was read in its story only: "in the articles" would deny what "Ask every article" offers
-            f"<span>No sentence in {'the story this chat is about' if answer.follow_up else 'the articles'} answers "
-            "this with enough confidence.</span></div>"
+            f"<span>{esc(_why_not_found(answer))}</span></div>"
         ),
     ]
     if answer.elsewhere:

@@ -319,6 +319,7 @@ def answer_from_dict(data: dict) -> Answer:
         follow_up=bool(data.get("follow_up")),
         elsewhere=int(data.get("elsewhere") or 0),
         small_talk=bool(data.get("small_talk")),
+        unwritten=tuple(str(f) for f in data.get("unwritten") or ()),
     )
 
 
