@@ -24,8 +24,11 @@ log = logging.getLogger("qa.precision")
 
 _BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
 PRECISIONS = ("fp32", "bf16")
-# bf16 must win by this much: it also costs a little accuracy, so a tie goes to fp32.
-_MARGIN = 0.97
+# bf16 must win by this much: it also moves the answers a little, and a closer call is noise. On an Intel Xeon without
+# AMX, measured while tests ran beside it, bf16 came out 3.5% ahead (266 vs 275 ms) and was kept, though it was 20% and
+# 51% slower in two quiet measurements (155 vs 128 ms, 156 vs 103 ms); where bf16 pays it wins by 2x and more (AMD
+# EPYC 2.4x, AMX 2.7x).
+_MARGIN = 0.90
 
 
 @functools.lru_cache(maxsize=1)

@@ -87,6 +87,7 @@ def test_time_candidates_takes_medians_after_a_warm_up():
     (0.110, 0.155, "fp32"),  # the Xeon with AVX512-BF16 and no AMX: bf16 is slower
     (0.281, 0.159, "bf16"),  # the AMD EPYC: bf16 pays
     (0.100, 0.099, "fp32"),  # within the margin: full precision
+    (0.275, 0.266, "fp32"),  # 3.5% ahead under load, far behind when the machine is quiet: noise, not a win
 ])
 def test_the_faster_precision_is_picked(fp32, bf16, expected):
     assert precision.pick_fastest({"fp32": fp32, "bf16": bf16}) == expected
