@@ -19,8 +19,10 @@ from qa.answer.answer_types import agrees, before_relative_clause, converts, is_
         ("when will the planes be delivered?", "time"),
         ("in what year did it open?", "time"),
         ("who is suing them?", "person"),
-        ("what's her surname?", "name"),
-        ("What was his real name?", "name"),
+        ("what's her surname?", "surname"),
+        ("What was his real name?", "full name"),
+        ("what is her full name?", "full name"),
+        ("what's the name of his dog?", None),
         ("which company won the auction?", "firm"),  # a firm has a name
         ("which group opposed the nominalists?", "organisation"),  # a group may be "realists"
         ("What agency announced the arrests?", "organisation"),
@@ -89,6 +91,8 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("name", "Ludwig van Beethoven", True),
         ("name", "Mr Pound says he rang Lucy", False),
         ("name", "his daughter", False),
+        ("full name", "Ivan Korneyev", True),
+        ("full name", "Deathifier", False),  # a player's nickname is not his real name
         ("organisation", "the Ugandan Media Council", True),
         ("organisation", "eBay", True),
         ("organisation", "Mr Fisher", False),
@@ -325,3 +329,23 @@ def test_who_said_that_is_answered_by_a_speaker(question, span, context, speaker
     from qa.answer.answer_types import said_by
 
     assert said_by(question, span, context, context.index(span)) is speaker
+
+
+LONG_LOST = ("Mr Pound found out about it last year. That happened when Lucy wrote to his office. When Lucy met "
+             "Stephen Pound, the Ealing North MP, they were finishing each other's sentences.")
+
+
+@pytest.mark.parametrize(
+    "answer, context, agreed",
+    [
+        ("Pound", LONG_LOST, True),  # after a first name, and after "Mr"
+        ("Lucy", LONG_LOST, False),  # only ever a first name ("When Lucy" opens a sentence)
+        ("Lucy", "His daughter Lucy Smith wrote.", False),  # her first name; "Smith" is the surname
+        ("Smith", "His daughter Lucy Smith wrote.", True),
+        ("Stephen Pound", LONG_LOST, True),  # given whole
+        ("his daughter", LONG_LOST, False),  # not a name at all
+        ("Pound", "", True),  # without the text nothing says otherwise
+    ],
+)
+def test_a_surname_is_one_the_text_writes_after_a_first_name_or_a_title(answer, context, agreed):
+    assert agrees("surname", answer, context) is agreed

@@ -60,6 +60,11 @@ _ORGANISATION_NOUNS = (
     r"studio"
 )
 _ORGANISATION_QUESTION = re.compile(rf"^\s*(which|what)\s+({_ORGANISATION_NOUNS})\b", re.IGNORECASE)
+# Which kind of name: a surname is someone's last name (the text writes it after a first name or a title: "Stephen
+# Pound", "Mr Pound"; "Lucy", a daughter the article names by first name only, is not her surname), a real or full
+# name has at least two words ("Deathifier", a player's nickname, is not his real name).
+_SURNAME = re.compile(r"\b(surname|last name|family name)s?\W*$", re.IGNORECASE)
+_FULL_NAME = re.compile(r"\b(real name|full name|birth name)s?\W*$", re.IGNORECASE)
 # Of those, the ones whose answer is a proper name ("which group ...?" is often "realists" or "left parties")
 _FIRM_QUESTION = re.compile(
     r"^\s*(which|what)\s+(company|companies|firm|firms|corporation|bank|banks|airline|airlines|manufacturer|carmaker|"
@@ -172,7 +177,8 @@ _OPENER = re.compile(r"^\s*((and|but|so|also|then|ok|okay|well)\b[\s,]*)+", re.I
 
 
 def expected_type(question: str) -> str | None:
-    """'money', 'measure' (a count or size, never a sum), 'quantity', 'time', 'person', 'name', 'place', 'said', 'firm', 'organisation' or None (anything goes).
+    """'money', 'measure' (a count or size, never a sum), 'quantity', 'time', 'person', 'name' ('surname', 'full
+    name'), 'place', 'said', 'firm', 'organisation' or None (anything goes).
     A chat's opener does not change what is asked: "and when?" wants a time as "when?" does."""
     question = _OPENER.sub("", question)
     if _MONEY_QUESTION.search(question):
@@ -186,7 +192,7 @@ def expected_type(question: str) -> str | None:
     if _PERSON_QUESTION.search(question):
         return "person"
     if _NAME_QUESTION.search(question):
-        return "name"
+        return "surname" if _SURNAME.search(question) else "full name" if _FULL_NAME.search(question) else "name"
     if _PLACE_QUESTION.search(question) and not _RANK_QUESTION.search(question):
         return "place"
     if _SAID_QUESTION.search(question):
@@ -306,6 +312,10 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         return not _ONLY_NUMBER.match(answer.strip()) and not clause
     if question_type == "name":
         return _is_name(answer.strip())
+    if question_type == "full name":
+        return _is_name(answer.strip()) and len(answer.split()) >= 2
+    if question_type == "surname":
+        return _is_name(answer.strip()) and _written_as_surname(answer.strip(), context)
     if question_type == "organisation":
         return not _PERSON_TITLE.match(answer.strip())
     if question_type == "said":
@@ -316,6 +326,24 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         # makes ("which company makes a drug from bat spit?")
         return not _PERSON_TITLE.match(answer.strip()) and any(_name_word(w) for w in answer.split())
     return True
+
+
+_SENTENCE_OPENERS = frozenset("""a an and as after at before but by for from if in it its of on once since so that the
+then there these this those though to until when where whether which while who with yet""".split())
+
+
+def _written_as_surname(answer: str, context: str) -> bool:
+    """The text writes ``answer`` after a first name or a title somewhere ("Stephen Pound", "Mr Pound"); no
+    ``context``: not known, so true."""
+    if not context:
+        return True
+    if len(answer.split()) > 1:  # "Stephen Pound" given whole: the answer itself holds the first name
+        return True
+    for found in re.finditer(rf"\b({_TITLE}\.?|[A-Z][\w'-]*[a-z])\s+{re.escape(answer)}\b", context):
+        # a first name, not a capitalised word opening a sentence ("When Lucy wrote ...")
+        if found.group(2) or found.group(1).lower() not in _SENTENCE_OPENERS:
+            return True
+    return False
 
 
 # "which TV network ...?": the noun that says what kind of organisation is asked for
