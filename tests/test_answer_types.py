@@ -86,6 +86,12 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("person", "3M", True),  # a company's name, not an amount
         ("person", "Larne's teenage star Robbie Weir is poised to join Sunderland after turning down", False),  # a sentence
         ("person", "the people who were living in the area before the war", True),  # long, but who they are
+        ("place", "1130p", False),  # a share price
+        ("place", "1130p on Thursday", False),
+        ("place", "Easter Island", True),
+        ("place", "M25", True),  # a road
+        ("place", "U.S.", True),
+        ("place", "10 Downing Street", True),
         ("name", "Stephen Pound", True),
         ("name", "el-Brasai", True),
         ("name", "Ludwig van Beethoven", True),

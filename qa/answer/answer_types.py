@@ -282,10 +282,15 @@ _FINITE = re.compile(r"(?<!\bwho )(?<!\bwhich )(?<!\bthat )\b(is|are|was|were|ha
                      re.IGNORECASE)  # not in a relative clause: "the people who were living in the area ..."
 
 
+def _words(answer: str) -> list[str]:
+    """The answer's words but its qualifiers ("at least", "this")."""
+    words = [w.strip(".,") for w in re.findall(r"[\w£$€¥%.,'-]+", answer)]
+    return [w for w in words if w and w.lower() not in _QUALIFIERS]
+
+
 def _only(pattern: re.Pattern, answer: str) -> bool:
     """Every word of the answer is one ``pattern`` matches, or a qualifier, and one is not a qualifier."""
-    words = [w.strip(".,") for w in re.findall(r"[\w£$€¥%.,'-]+", answer)]
-    kept = [w for w in words if w and w.lower() not in _QUALIFIERS]
+    kept = _words(answer)
     return bool(kept) and all(pattern.search(w) for w in kept)
 
 
@@ -295,7 +300,10 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
     if question_type == "place":
         # a place is neither a count ("At least 12" for "in which cities?") nor a time ("this weekend" for "where
         # are the talks taking place?"), nor someone the passage titles or quotes
-        return not (_only(_COUNT, answer) or _only(_TIME_WORDS, answer) or names_a_person(answer, context))
+        # nor a figure with a unit ("1130p on Thursday", a share price, for "where's the field?"): some word of a
+        # place starts with a letter and says no time ("U.S.", "E3 2005", "M25")
+        return (not (_only(_COUNT, answer) or _only(_TIME_WORDS, answer) or names_a_person(answer, context))
+                and any(w[0].isalpha() and not _TIME_WORDS.search(w) for w in _words(answer)))
     if question_type == "quantity":
         return bool(_QUANTITY.search(answer))
     if question_type == "measure":
