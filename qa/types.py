@@ -109,7 +109,9 @@ class Answer:
     is read in them). ``small_talk``: the message asked nothing ("hello", "thanks"), or nothing the chat can answer
     without being told more ("who wrote the article?" in a new chat); ``text`` replies to it and the chat's focus is
     unchanged. ``unwritten``: for a declined question, the figures it names that none of the articles read ever
-    writes ("2010" of "who won the 2010 world cup?" over reports on 2006): why nothing was found."""
+    writes ("2010" of "who won the 2010 world cup?" over reports on 2006): why nothing was found. ``yes_no``: the
+    question asks for a yes or no ("has it been pulled?"), which no span quoted from an article is: it is declined,
+    with the closest passages."""
 
     question: str
     text: str
@@ -125,6 +127,7 @@ class Answer:
     elsewhere: int = 0
     small_talk: bool = False  # the message asked nothing ("thanks"): ``text`` is a reply, not an answer
     unwritten: tuple[str, ...] = ()
+    yes_no: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)

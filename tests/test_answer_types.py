@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer.answer_types import agrees, before_relative_clause, converts, is_denied, is_the_agent, leaves_it_unnamed, expected_type, is_amount, name_start, wants_a_name, within_brackets
+from qa.answer.answer_types import agrees, asks_yes_or_no, before_relative_clause, converts, is_denied, is_the_agent, leaves_it_unnamed, expected_type, is_amount, name_start, wants_a_name, within_brackets
 
 
 @pytest.mark.parametrize(
@@ -335,6 +335,24 @@ def test_who_said_that_is_answered_by_a_speaker(question, span, context, speaker
     from qa.answer.answer_types import said_by
 
     assert said_by(question, span, context, context.index(span)) is speaker
+
+
+@pytest.mark.parametrize(
+    "question, yes_no",
+    [
+        ("has it been pulled", True),
+        ("will prisoners still be allowed to smoke?", True),
+        ("and is he married?", True),
+        ("won't they pay?", True),
+        ("was it high-voltage or low-voltage?", False),  # a choice, which a span answers
+        ("are there any regions where it applies?", False),  # a list
+        ("do you know who won?", False),  # a wh-question inside
+        ("Will Smith stars in what film?", False),
+        ("who was arrested?", False),
+    ],
+)
+def test_a_yes_or_no_question_is_told_from_one_a_span_answers(question, yes_no):
+    assert asks_yes_or_no(question) is yes_no
 
 
 LONG_LOST = ("Mr Pound found out about it last year. That happened when Lucy wrote to his office. When Lucy met "

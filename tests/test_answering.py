@@ -53,6 +53,16 @@ def test_low_confidence_is_an_honest_not_found_with_passages_and_best_guess(seed
     assert answer.alternatives[0].text == "Ivan Korneyev" and answer.alternatives[0].citations
 
 
+def test_a_yes_or_no_question_is_declined_with_the_passages_read_and_the_chat_keeps_its_story(seeded):
+    engine = with_reader(seeded, PhraseReader({"At least 12 suspected members of the groups": 6.0}))
+    first = engine.ask("who was arrested?")
+    answer = engine.ask("were they arrested in Astana?", history=[first])
+    assert answer.yes_no and not answer.found and answer.text == NOT_FOUND
+    assert answer.citations == [] and answer.alternatives == []  # a sure span is still no yes or no
+    assert answer.passages and answer.focus == first.focus
+    assert not engine.ask("were they arrested in Astana or in Almaty?", history=[first]).yes_no  # a choice
+
+
 def test_an_article_that_never_writes_the_questions_year_does_not_answer_it(engine, articles):
     # the typical near miss: another edition of the event the article reports, answered sure and of the right type
     write(articles, "cup.txt", story("Cup final goes to penalties", "Italy won the 2006 World Cup final in Berlin on penalties."))

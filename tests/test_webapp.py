@@ -206,6 +206,13 @@ def test_a_decline_for_a_figure_no_article_mentions_says_so():
     assert answer_from_dict(declined.to_dict()).unwritten == ("2010",)  # as the browser keeps it and sends it back
 
 
+def test_a_yes_or_no_question_is_declined_saying_answers_are_quoted_words():
+    declined = Answer("has it been pulled?", "The articles don't say.", False, 0.0, yes_no=True)
+    out = render.answer_html(declined)
+    assert "never a yes or no" in out and "with enough confidence" not in out
+    assert answer_from_dict(declined.to_dict()).yes_no  # as the browser keeps it and sends it back
+
+
 def test_alternatives_are_shown_unless_they_repeat_the_answer():
     quote = citation("At least 12 suspected members.", "12 suspected members")
     alt = Answer("q", "12 suspected members", True, 0.5, [quote])

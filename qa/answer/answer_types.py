@@ -204,6 +204,22 @@ def expected_type(question: str) -> str | None:
     return None
 
 
+# "has it been pulled?", "will prisoners still be allowed to smoke?": a yes or no, which no quoted span is; not a
+# choice ("was it high-voltage or low-voltage?"), "is there / are there any ...?" (a list), nor a wh-question inside
+# one ("do you know who won?")
+_YES_NO = re.compile(
+    r"^\s*(is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|shall|may|might|must|won't|can't)"
+    r"(n't)?\s+(?!there\b)",
+    re.IGNORECASE,
+)
+_WH_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b|\bor\b", re.IGNORECASE)
+
+
+def asks_yes_or_no(question: str) -> bool:
+    question = _OPENER.sub("", question)
+    return bool(_YES_NO.match(question)) and not _WH_WORD.search(question)
+
+
 def _is_name(answer: str) -> bool:
     """Capitalised words ("Stephen Pound", "el-Brasai"), joined by the small words names use ("of", "van")."""
     words = answer.split()

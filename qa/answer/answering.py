@@ -10,8 +10,8 @@ from typing import Callable, Iterable, Sequence
 
 from qa.answer.article_parts import AUTHOR_WORDS, asks_for_author, byline, in_byline, in_headline
 from qa.answer.answer_types import (
-    HONORIFICS, agrees, asks_for_currency, before_relative_clause, converted_from, converts, expected_type,
-    is_denied, is_the_agent, leaves_it_unnamed, name_start, said_by, wants_a_name, within_brackets,
+    HONORIFICS, agrees, asks_for_currency, asks_yes_or_no, before_relative_clause, converted_from, converts,
+    expected_type, is_denied, is_the_agent, leaves_it_unnamed, name_start, said_by, wants_a_name, within_brackets,
 )
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
@@ -198,6 +198,10 @@ class Answerer:
 
     def ask(self, question: str, history: Iterable | None = None, *, focus: Sequence[str] | None = None) -> Answer:
         answer = self._ask(question, history, focus=focus)
+        if asks_yes_or_no(answer.question) and not answer.stories and not answer.small_talk:
+            # A span is no yes or no: "higher taxes" for "has it been pulled?". The passages read stay, to judge by.
+            return replace(answer, text=NOT_FOUND, found=False, citations=[], alternatives=[], elsewhere=0,
+                           yes_no=True)
         named = figures(answer.question)
         if answer.found or answer.stories or not named or not answer.passages:
             return answer

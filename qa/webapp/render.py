@@ -284,6 +284,8 @@ def answer_html(answer: Answer, chosen: Sequence[str] = ()) -> str:
 
 def _why_not_found(answer: Answer) -> str:
     where = "the story this chat is about" if answer.follow_up else "the articles"
+    if answer.yes_no:
+        return "Answers here are words quoted from the articles, never a yes or no: ask who, what, when, where or how."
     if answer.unwritten:  # "who won the 2010 world cup?" over reports on 2006: the reason, not a low score
         named = " or ".join(answer.unwritten)
         return (f"The story this chat is about never mentions {named}." if answer.follow_up

@@ -320,6 +320,7 @@ def answer_from_dict(data: dict) -> Answer:
         elsewhere=int(data.get("elsewhere") or 0),
         small_talk=bool(data.get("small_talk")),
         unwritten=tuple(str(f) for f in data.get("unwritten") or ()),
+        yes_no=bool(data.get("yes_no")),
     )
 
 
