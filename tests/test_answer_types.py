@@ -347,6 +347,10 @@ def test_who_said_that_is_answered_by_a_speaker(question, span, context, speaker
         ("was it high-voltage or low-voltage?", False),  # a choice, which a span answers
         ("are there any regions where it applies?", False),  # a list
         ("do you know who won?", False),  # a wh-question inside
+        ("can you name the airline that ordered the planes?", False),  # a request
+        ("could you give me the price", False),
+        ("does anyone know the score?", False),
+        ("can I see the figures?", False),
         ("Will Smith stars in what film?", False),
         ("who was arrested?", False),
     ],

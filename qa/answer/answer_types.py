@@ -206,10 +206,10 @@ def expected_type(question: str) -> str | None:
 
 # "has it been pulled?", "will prisoners still be allowed to smoke?": a yes or no, which no quoted span is; not a
 # choice ("was it high-voltage or low-voltage?"), "is there / are there any ...?" (a list), nor a wh-question inside
-# one ("do you know who won?")
+# one ("do you know who won?"), nor a request ("can you name the airline?", "does anyone know the price?")
 _YES_NO = re.compile(
     r"^\s*(is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|shall|may|might|must|won't|can't)"
-    r"(n't)?\s+(?!there\b)",
+    r"(n't)?\s+(?!(there|you|u|i|anyone|anybody|someone|somebody)\b)",
     re.IGNORECASE,
 )
 _WH_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b|\bor\b", re.IGNORECASE)
