@@ -377,3 +377,16 @@ LONG_LOST = ("Mr Pound found out about it last year. That happened when Lucy wro
 )
 def test_a_surname_is_one_the_text_writes_after_a_first_name_or_a_title(answer, context, agreed):
     assert agrees("surname", answer, context) is agreed
+
+
+@pytest.mark.parametrize(
+    "answer, context, agreed",
+    [
+        ("eBay", "He is selling space on his forehead on website eBay.", False),  # a firm, as the passage says
+        ("Omaha", "Andrew Fisher, from Omaha, Nebraska, said he would.", True),
+        ("Turin", "Carmaker Fiat is based in Turin.", True),
+        ("Fiat", "Carmaker Fiat is based in Turin.", False),
+    ],
+)
+def test_a_place_is_not_what_the_passage_names_as_a_firm(answer, context, agreed):
+    assert agrees("place", answer, context, context.index(answer)) is agreed

@@ -59,6 +59,9 @@ _ORGANISATION_NOUNS = (
     r"newspaper|club|team|group|band|university|college|school|airline|manufacturer|channel|station|magazine|label|"
     r"studio"
 )
+# The noun a passage puts before a firm's name ("website eBay", "carmaker Fiat"): what follows is no place
+_FIRM_BEFORE = re.compile(r"\b(website|company|firm|corporation|broadcaster|network|newspaper|magazine|airline|"
+                          r"manufacturer|carmaker|bank|channel|label|studio|agency|retailer|group)\s+$", re.IGNORECASE)
 _ORGANISATION_QUESTION = re.compile(rf"^\s*(which|what)\s+({_ORGANISATION_NOUNS})\b", re.IGNORECASE)
 # Which kind of name: a surname is someone's last name (the text writes it after a first name or a title: "Stephen
 # Pound", "Mr Pound"; "Lucy", a daughter the article names by first name only, is not her surname), a real or full
@@ -318,8 +321,11 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         # are the talks taking place?"), nor someone the passage titles or quotes
         # nor a figure with a unit ("1130p on Thursday", a share price, for "where's the field?"): some word of a
         # place starts with a letter and says no time ("U.S.", "E3 2005", "M25")
+        # nor what the passage calls a firm: "eBay" of "on website eBay" for "where is he from?"
         return (not (_only(_COUNT, answer) or _only(_TIME_WORDS, answer) or names_a_person(answer, context))
-                and any(w[0].isalpha() and not _TIME_WORDS.search(w) for w in _words(answer)))
+                and any(w[0].isalpha() and not _TIME_WORDS.search(w) for w in _words(answer))
+                and not (at is not None and context[at : at + len(answer)] == answer
+                         and _FIRM_BEFORE.search(context, max(0, at - 40), at)))
     if question_type == "quantity":
         return bool(_QUANTITY.search(answer))
     if question_type == "measure":
