@@ -200,7 +200,8 @@ def ask_command(question, index_dir, as_json) -> None:
         if answer.unwritten:
             click.echo(f"  none of the closest articles mentions {' or '.join(answer.unwritten)}")
         if answer.yes_no:
-            click.echo("  answers are words quoted from the articles, never a yes or no: ask who, what, when, where or how")
+            click.echo("  answers are words quoted from the articles, never a yes or no: "
+                       "ask who, what, when, where or how")
         for alternative in answer.alternatives[:1]:
             click.echo(f"  closest guess, too unsure to give ({alternative.confidence:.0%} confidence): {alternative.text!r}")
     citations = answer.citations or [c for alt in answer.alternatives[:1] for c in alt.citations]

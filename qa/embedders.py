@@ -95,6 +95,7 @@ class SentenceTransformerEmbedder:
         self._model = None
         self._lock = threading.Lock()
         self._fingerprint: str | None = None
+        self._written_dimension: int | None = None
         self._resolved: str | None = None
 
     def load(self):
@@ -138,9 +139,10 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             # Read from the model folder where it says: checking an index's embedder then needs no model, and a sync
             # with nothing to embed starts in a second instead of importing torch and loading weights (7 s).
-            written = configured_dimension(resolve_model_path(self.name))
-            if written is not None:
-                return written
+            if self._written_dimension is None:
+                self._written_dimension = configured_dimension(resolve_model_path(self.name))
+            if self._written_dimension is not None:
+                return self._written_dimension
         model = self.load()
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())

@@ -10,8 +10,9 @@ same way as a control (answered and right). As ask() does, a paragraph that neve
 ("Super Bowl 49" when it says "Super Bowl 50") is not read for it (qa.answer.figures), each paragraph standing for one
 news article (a SQuAD paragraph is about a news story's length; a Wikipedia article is ten times longer);
 ``--no-figure-rule`` reads every paragraph, for comparison. It also counts the dev questions that name a figure their
-Wikipedia article, or their own paragraph, never writes (what the rule costs answerable questions). Built from dev articles only, never from train (the reader's; its
-training near misses come from train with the same generator, qa/train/near_miss.py).
+Wikipedia article, or their own paragraph, never writes (what the rule costs answerable questions). Built from dev
+articles only, never from train (the reader's; its training near misses come from train with the same generator,
+qa/train/near_miss.py).
 
     .venv/bin/python scripts/adversarial_squad.py [--questions 1000] [--no-figure-rule] [--out FILE.jsonl]
 """

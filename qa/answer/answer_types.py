@@ -258,12 +258,17 @@ _SAYING = (r"(said|says|told|tells|explained|added|adds|warned|argued|insisted|i
 _WHO_SAID_IT = re.compile(rf"^\s*(and\s+)?who\s+{_SAYING}\s+(that|this|so|it)\W*$", re.IGNORECASE)
 
 
+def _stands_at(answer: str, context: str, at: int | None) -> bool:
+    """``at`` says where ``answer`` stands in ``context`` (the checks that look around it need both)."""
+    return at is not None and context[at : at + len(answer)] == answer
+
+
 def said_by(question: str, answer: str, context: str, at: int | None) -> bool:
     """For "who said that?", whether the passage gives the answer as a speaker, beside a verb of saying ("said
     Korneyev", "Li said", "Yevgeny Li ..., told Caravanserai", "according to the KNB"); true for other questions.
     "Budget airline Ryanair has placed an order ..." says nothing of who said it. SQuAD asks no such question, so
     check_answer_types.py has nothing to count it on; the dev and walk conversations are unchanged by it."""
-    if not _WHO_SAID_IT.match(question) or at is None or context[at : at + len(answer)] != answer:
+    if not _WHO_SAID_IT.match(question) or not _stands_at(answer, context, at):
         return True
     before, after = context[max(0, at - 30) : at], context[at + len(answer) : at + len(answer) + 80]
     return bool(re.search(rf"\b({_SAYING}|according to)\s+$", before, re.IGNORECASE)
@@ -273,7 +278,7 @@ def said_by(question: str, answer: str, context: str, at: int | None) -> bool:
 def _says_when(answer: str, context: str, at: int | None) -> bool:
     """Digits in the answer that say when: not part of a model number, in the answer ("Boeing 737") or, when ``at``
     says where the answer stands in ``context``, around it ("800" of "Boeing 737-800")."""
-    if at is None or context[at : at + len(answer)] != answer:
+    if not _stands_at(answer, context, at):
         return bool(_DATE_DIGITS.search(_MODEL_NUMBER.sub(" ", answer)))
     models = [m.span() for m in _MODEL_NUMBER.finditer(context, max(0, at - 40), at + len(answer) + 10)]
     return any(not any(a <= at + d.start() and at + d.end() <= b for a, b in models)
@@ -324,8 +329,7 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         # nor what the passage calls a firm: "eBay" of "on website eBay" for "where is he from?"
         return (not (_only(_COUNT, answer) or _only(_TIME_WORDS, answer) or names_a_person(answer, context))
                 and any(w[0].isalpha() and not _TIME_WORDS.search(w) for w in _words(answer))
-                and not (at is not None and context[at : at + len(answer)] == answer
-                         and _FIRM_BEFORE.search(context, max(0, at - 40), at)))
+                and not (_stands_at(answer, context, at) and _FIRM_BEFORE.search(context, max(0, at - 40), at)))
     if question_type == "quantity":
         return bool(_QUANTITY.search(answer))
     if question_type == "measure":
@@ -399,7 +403,7 @@ def leaves_it_unnamed(question: str, answer: str, context: str, at: int | None) 
     being sued", or "US TV network" itself, while the network's name (NBC) comes later. A name never follows "a" or
     "an" with the asked noun after it ("a Swiss bank"), where "the BBC network" or "Forbes magazine" would."""
     asked = asked_organisation(question)
-    if asked is None or at is None or context[at : at + len(answer)] != answer:
+    if asked is None or not _stands_at(answer, context, at):
         return False
     before, after = context[max(0, at - 4) : at], context[at + len(answer) : at + len(answer) + 40]
     indefinite = re.match(r"(a|an)\s", answer, re.IGNORECASE) or re.search(r"\b(a|an)\s+$", before, re.IGNORECASE)

@@ -4,10 +4,10 @@ the 2010 world cup?" read in a report on 2006 finds 2006's winner, in the right 
 reader is sure of it. Only figures of two digits or more count: BBC style spells one to nine out ("six men"), and
 "one", "first" or "No 1" say the same without a digit.
 
-Measured on SQuAD 1.1 dev (scripts/adversarial_squad.py prints these counts beside its near misses): of the 1,109 questions that name such a
-figure, 11 name one that their whole Wikipedia article never writes, and 156 one that their own paragraph does not
-(the paragraph leans on the article: "the game" for "Super Bowl 50"). A news article says what it reports in full, so
-the check is made against the whole article."""
+Measured on SQuAD 1.1 dev (scripts/adversarial_squad.py prints these counts beside its near misses): of the 1,109
+questions that name such a figure, 11 name one that their whole Wikipedia article never writes, and 156 one that their
+own paragraph does not (the paragraph leans on the article: "the game" for "Super Bowl 50"). A news article says what
+it reports in full, so the check is made against the whole article."""
 
 from __future__ import annotations
 
