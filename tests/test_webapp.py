@@ -765,6 +765,13 @@ def test_the_about_line_says_when_the_chat_went_on_to_another_story():
     assert load_turns(json.loads(json.dumps(save_turns(turns))))[1]["moved"] is True  # and so after a reload
 
 
+def test_start_up_works_out_the_examples_so_the_first_page_waits_for_none(service, monkeypatch):
+    service._prepare()  # what start() runs in the background: sync, load the models, then the examples
+    assert service.engine.reader_loaded
+    monkeypatch.setattr(service.engine, "ask", lambda *a, **k: pytest.fail("the page's refresh asked a question"))
+    assert service.examples()  # kept from start-up: nothing is asked when the first page opens
+
+
 def test_service_examples_are_questions_the_articles_answer_once_the_models_are_loaded(service, monkeypatch):
     from qa.ingest.articles import parse_source
     from qa.webapp.examples import example_questions

@@ -200,8 +200,8 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
         return [gr.Button(value=q, visible=True) for q in service.examples(len(example_buttons))]
 
     def refresh(seen: dict | None):
-        """Status, banner and the Re-sync button every tick; the header, examples and article list only when the
-        index generation changed (they cost a read of every article)."""
+        """Status and the Re-sync button every tick; the header, examples and article list only when the index
+        generation changed (they cost a read of every article, and wait while a question is read)."""
         seen = dict(seen or {})
         status = service.status()
         generation = status.generation if status.exists else -1
@@ -211,7 +211,7 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
         seen.update(generation=generation)
         stale = changed
         return (
-            status_now(), banner_now(),
+            status_now(),
             button if seen.get("busy") != busy else gr.skip(),
             header_now() if stale else gr.skip(),
             *(examples_update() if stale else [gr.skip()] * len(example_buttons)),
@@ -298,7 +298,9 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=320):
                         with gr.Row(elem_id="chat-tools"):
-                            banner = gr.HTML(banner_now(), elem_id="banner", js_on_load=None)
+                            # empty until the page loads: a value given here is the moment the app was built, and every
+                            # page opened later showed "Checking the articles folder…" until its first refresh
+                            banner = gr.HTML("", elem_id="banner", js_on_load=None)
                             clear_button = gr.Button(
                                 "New chat", size="sm", variant="secondary", elem_id="new-chat", scale=0, min_width=96
                             )
@@ -401,9 +403,14 @@ def build_app(engine: Engine, settings: Settings, *, service: ChatService | None
             remove, [remove_choice], [*index_outputs, remove_note, confirm_row], **on_log
         ).then(**idle)
 
-        ticked = [status, banner, resync_button, header, *example_buttons, remove_choice, seen]
-        gr.Timer(STATUS_REFRESH_S).tick(refresh, [seen], ticked, show_progress="hidden", **private)
+        ticked = [status, resync_button, header, *example_buttons, remove_choice, seen]
+        timer = gr.Timer(STATUS_REFRESH_S)
+        timer.tick(refresh, [seen], ticked, show_progress="hidden", **private)
         demo.load(refresh, [seen], ticked, show_progress="hidden", **private)
+        # The banner on its own: it never waits for the refresh above (examples, the article list), so it says what
+        # the index is doing from the moment the page opens
+        timer.tick(banner_now, None, banner, show_progress="hidden", **private)
+        demo.load(banner_now, None, banner, show_progress="hidden", **private)
         demo.load(restore, [saved], [chat, turns, sources], show_progress="hidden", **private)
 
         gr.api(ask, api_name="ask")

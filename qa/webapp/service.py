@@ -105,6 +105,10 @@ class ChatService:
                     self.activity = "Loading the models…"
                     self.engine.ask("What happened?")  # loads the embedder, the reader and the index
                     self.activity = ""
+            if self.engine.status().exists:
+                # Worked out now (each is asked: seconds), not on the first page's refresh, where the page waited
+                # for them and the first questions read beside them.
+                self.examples()
         except Exception as exc:  # keep serving: the page shows the problem and the buttons still work
             log.warning("start-up sync failed: %s", exc)
             self.activity = f"Start-up sync failed: {exc}"
