@@ -386,6 +386,10 @@ def test_a_surname_is_one_the_text_writes_after_a_first_name_or_a_title(answer, 
         ("Omaha", "Andrew Fisher, from Omaha, Nebraska, said he would.", True),
         ("Turin", "Carmaker Fiat is based in Turin.", True),
         ("Fiat", "Carmaker Fiat is based in Turin.", False),
+        # read with the noun before it (the answer is cut to its name only after the checks)
+        ("website eBay", "He is selling space on his forehead on website eBay.", False),
+        ("on website eBay", "He is selling space on his forehead on website eBay.", False),
+        ("the capital, Kampala", "They met in the capital, Kampala.", True),
     ],
 )
 def test_a_place_is_not_what_the_passage_names_as_a_firm(answer, context, agreed):

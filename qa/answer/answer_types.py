@@ -326,10 +326,12 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         # are the talks taking place?"), nor someone the passage titles or quotes
         # nor a figure with a unit ("1130p on Thursday", a share price, for "where's the field?"): some word of a
         # place starts with a letter and says no time ("U.S.", "E3 2005", "M25")
-        # nor what the passage calls a firm: "eBay" of "on website eBay" for "where is he from?"
+        # nor what the passage calls a firm: "eBay" of "on website eBay" for "where is he from?", whether the answer
+        # starts at the name or at the noun before it ("website eBay", later cut to its name)
         return (not (_only(_COUNT, answer) or _only(_TIME_WORDS, answer) or names_a_person(answer, context))
                 and any(w[0].isalpha() and not _TIME_WORDS.search(w) for w in _words(answer))
-                and not (_stands_at(answer, context, at) and _FIRM_BEFORE.search(context, max(0, at - 40), at)))
+                and not (_stands_at(answer, context, at) and _FIRM_BEFORE.search(context, max(0, at - 40), at))
+                and not _FIRM_BEFORE.search(answer, 0, name_start(answer)))
     if question_type == "quantity":
         return bool(_QUANTITY.search(answer))
     if question_type == "measure":
