@@ -61,6 +61,11 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("money", "free", True),
         ("money", "much smaller", False),  # "how much money will blackpool lose?"
         ("money", "cheap for a Mac how does it compare to PCs", False),
+        ("money", "more than 70 million passengers a year", False),  # a count of things, for "what does it cost?"
+        ("money", "3,600 vehicles", False),
+        ("money", "570 rupees", True),
+        ("money", "1.2 million Thalers", True),
+        ("money", "70 million", True),  # no unit at all: nothing says it is not a sum
         ("time", "up to 10 times faster", False),  # a multiple, not a time
         ("time", "at times", True),
         ("time", "between 2008 and 2012", True),
@@ -86,6 +91,9 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("person", "3M", True),  # a company's name, not an amount
         ("person", "Larne's teenage star Robbie Weir is poised to join Sunderland after turning down", False),  # a sentence
         ("person", "the people who were living in the area before the war", True),  # long, but who they are
+        # long, and an account of when: what happened, not who
+        ("person", "Real Madrid's Bernabeu stadium on Sunday following a bomb scare during the game between the hosts",
+         False),
         ("place", "1130p", False),  # a share price
         ("place", "1130p on Thursday", False),
         ("place", "Easter Island", True),
@@ -394,3 +402,34 @@ def test_a_surname_is_one_the_text_writes_after_a_first_name_or_a_title(answer, 
 )
 def test_a_place_is_not_what_the_passage_names_as_a_firm(answer, context, agreed):
     assert agrees("place", answer, context, context.index(answer)) is agreed
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("what are the names of the two missing officials?", "person name"),
+        ("what was the name of the player who scored?", "person name"),
+        ("what is the buyer called?", "person name"),
+        ("what's the new boss called?", "person name"),
+        # not someone: what someone has, or a person noun that only describes the thing named
+        ("what is the name of the man's company?", None),
+        ("what is the name of the official residence in Belgrade?", None),
+        ("what is the show called?", None),
+    ],
+)
+def test_asking_the_name_of_someone_wants_a_person_name(question, kind):
+    assert expected_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    "answer, agreed",
+    [
+        ("Wang Xuebing", True),
+        ("Deathifier", True),
+        ("Bank of China", False),  # a firm's name
+        ("Bank of China in the northern city of Harbin", False),
+        ("the pair", False),  # no name at all
+    ],
+)
+def test_a_person_name_is_a_name_and_no_firm(answer, agreed):
+    assert agrees("person name", answer) is agreed

@@ -284,6 +284,21 @@ def test_follow_up_wording():
     )
 
 
+
+def test_a_follow_up_that_names_an_earlier_subject_is_read_with_the_exchange_that_said_it():
+    chat = [Turn("how much money went missing at the Chinese bank?", "$120m"), Turn("which bank was it?", ""),
+            Turn("in which city?", "Harbin")]
+    # "that bank" is not the city of the last exchange: the reader is told of the bank
+    assert reader_question("which former head of that bank was jailed?", chat) == (
+        "which former head of that bank was jailed? (how much money went missing at the Chinese bank? $120m)"
+    )
+    # a description the last exchange says, or none at all: the last exchange, as before
+    assert reader_question("what is the city's population?", chat).endswith("(in which city? Harbin)")
+    assert reader_question("who runs it?", chat).endswith("(in which city? Harbin)")
+    # nor an earlier exchange that was declined: it said nothing of the bank
+    assert reader_question("who runs that bank?", chat[1:]).endswith("(in which city? Harbin)")
+
+
 class ScriptedEngine:
     """Answers from a script, recording the history each question was asked with."""
 

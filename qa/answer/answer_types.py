@@ -54,6 +54,22 @@ _NAME_QUESTION = re.compile(
     r"maiden name|middle name|given name|family name|birth name)s?\W*$",
     re.IGNORECASE,
 )
+# Someone asked for by name: "what are the names of the two missing officials?", "what is the buyer called?"; not
+# what someone has ("the name of the man's company")
+_PEOPLE = (r"man|men|woman|women|boys?|girls?|person|people|officials?|buyers?|sellers?|players?|singers?|"
+           r"actors?|actress(es)?|directors?|ministers?|officers?|chiefs?|boss(es)?|leaders?|judges?|victims?|"
+           r"spokes(man|men|woman|women|person)|suspects?|father|mother|sons?|daughters?|wife|husband|brothers?|"
+           r"sisters?|founders?|owners?|winners?|managers?|coach(es)?|captains?|strikers?|authors?|writers?|"
+           r"presenters?|hosts?|chairman|"
+           r"executives?|presidents?|candidates?|teenagers?|gamers?|viewers?|customers?|workers?|pilots?|doctors?|"
+           r"lawyers?|hackers?|students?|teachers?|soldiers?|prisoners?")
+# the head of its phrase: "the man" of "the man who ...", not "official" of "the official residence"
+_SOMEONE = (rf"(the\s+|this\s+|that\s+|these\s+|those\s+|his\s+|her\s+|their\s+)?([\w-]+\s+){{0,3}}?({_PEOPLE})"
+            r"(?=\W*$|\s+(who|whom|whose|that|in|at|of|from|on|for|with|behind|by|to|[a-z]+ed)\b)")
+_PERSON_NAME_QUESTION = re.compile(
+    rf"^\s*what(\s*'s|\s+is|\s+was|\s+are|\s+were)\s+(the\s+names?\s+of\s+{_SOMEONE}|{_SOMEONE}\s+called\W*$)",
+    re.IGNORECASE,
+)
 _ORGANISATION_NOUNS = (
     r"company|companies|firm|business|corporation|organi[sz]ation|agency|bank|network|broadcaster|party|website|"
     r"newspaper|club|team|group|band|university|college|school|airline|manufacturer|channel|station|magazine|label|"
@@ -62,6 +78,7 @@ _ORGANISATION_NOUNS = (
 # The noun a passage puts before a firm's name ("website eBay", "carmaker Fiat"): what follows is no place
 _FIRM_BEFORE = re.compile(r"\b(website|company|firm|corporation|broadcaster|network|newspaper|magazine|airline|"
                           r"manufacturer|carmaker|bank|channel|label|studio|agency|retailer|group)\s+$", re.IGNORECASE)
+_ORGANISATION_WORD = re.compile(rf"\b({_ORGANISATION_NOUNS})\b", re.IGNORECASE)
 _ORGANISATION_QUESTION = re.compile(rf"^\s*(which|what)\s+({_ORGANISATION_NOUNS})\b", re.IGNORECASE)
 # Which kind of name: a surname is someone's last name (the text writes it after a first name or a title: "Stephen
 # Pound", "Mr Pound"; "Lucy", a daughter the article names by first name only, is not her surname), a real or full
@@ -102,6 +119,16 @@ _SUM = re.compile(
     rf"rupees?|guineas?)\b|\b((?!(a|an|much|more|most|less|least|fewer|many|all|none|no|little|few)\b)({_NUMBER_WORDS}))\b",
     re.IGNORECASE,
 )
+# A sum is counted in money, not in things: "more than 70 million passengers a year" for "how much does each plane
+# cost?" is a figure of something else
+_MONEY_WORD = re.compile(
+    r"[£$€¥]|\b(\w*(pence|penny|pennies)|dollars?|pounds?|euros?|cents?|shillings?|francs?|yen|yuan|rupees?|guineas?|"
+    r"sterling|marks?|lire|lira|roubles?|rubles?|pesos?|won|dinars?|dirhams?|rand|thalers?|ducats?|florins?|crowns?|"
+    r"shekels?|riyals?|rials?|baht|kron(e|er|a|or)|zloty|forints?|ringgit|rupiah)\b",
+    re.IGNORECASE,
+)
+_THINGS_COUNTED = re.compile(r"(\d[\d.,]*|\b(" + _NUMBER_WORDS + r"))\s*(m|bn|k|million|billion|thousand|hundred)?\s+"
+                             r"(?!(times|years|months|weeks|days|hours|minutes|seconds)\b)[a-z]+s\b", re.IGNORECASE)
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|"
     "jul|aug|sep|sept|oct|nov|dec"
@@ -180,8 +207,8 @@ _OPENER = re.compile(r"^\s*((and|but|so|also|then|ok|okay|well)\b[\s,]*)+", re.I
 
 
 def expected_type(question: str) -> str | None:
-    """'money', 'measure' (a count or size, never a sum), 'quantity', 'time', 'person', 'name' ('surname', 'full
-    name'), 'place', 'said', 'firm', 'organisation' or None (anything goes).
+    """'money', 'measure' (a count or size, never a sum), 'quantity', 'time', 'person', 'person name', 'name'
+    ('surname', 'full name'), 'place', 'said', 'firm', 'organisation' or None (anything goes).
     A chat's opener does not change what is asked: "and when?" wants a time as "when?" does."""
     question = _OPENER.sub("", question)
     if _MONEY_QUESTION.search(question):
@@ -194,6 +221,8 @@ def expected_type(question: str) -> str | None:
         return "time"
     if _PERSON_QUESTION.search(question):
         return "person"
+    if _PERSON_NAME_QUESTION.search(question):
+        return "person name"
     if _NAME_QUESTION.search(question):
         return "surname" if _SURNAME.search(question) else "full name" if _FULL_NAME.search(question) else "name"
     if _PLACE_QUESTION.search(question) and not _RANK_QUESTION.search(question):
@@ -306,6 +335,9 @@ _FINITE = re.compile(r"(?<!\bwho )(?<!\bwhich )(?<!\bthat )\b(is|are|was|were|ha
                      re.IGNORECASE)  # not in a relative clause: "the people who were living in the area ..."
 
 
+_WHEN_PHRASE = re.compile(r"\bon\s+(mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(during|following)\s", re.IGNORECASE)
+
+
 def _words(answer: str) -> list[str]:
     """The answer's words but its qualifiers ("at least", "this")."""
     words = [w.strip(".,") for w in re.findall(r"[\w£$€¥%.,'-]+", answer)]
@@ -327,7 +359,7 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         # nor a figure with a unit ("1130p on Thursday", a share price, for "where's the field?"): some word of a
         # place starts with a letter and says no time ("U.S.", "E3 2005", "M25")
         # nor what the passage calls a firm: "eBay" of "on website eBay" for "where is he from?", whether the answer
-        # starts at the name or at the noun before it ("website eBay", later cut to its name)
+        # starts at the name or at the noun before it ("website eBay", later cut to its name), nor "L-Paritet firm"
         return (not (_only(_COUNT, answer) or _only(_TIME_WORDS, answer) or names_a_person(answer, context))
                 and any(w[0].isalpha() and not _TIME_WORDS.search(w) for w in _words(answer))
                 and not (_stands_at(answer, context, at) and _FIRM_BEFORE.search(context, max(0, at - 40), at))
@@ -337,17 +369,23 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
     if question_type == "measure":
         return bool(_QUANTITY.search(answer)) and not sum_of_money(answer)
     if question_type == "money":
-        return bool(_SUM.search(answer))
+        return bool(_SUM.search(answer)) and (bool(_MONEY_WORD.search(answer)) or not _THINGS_COUNTED.search(answer))
     if question_type == "time":
         # "70 million passengers a year" is a rate and "up to 10 times faster" a multiple, not a time
         said = _MULTIPLE.sub(" ", _RATE.sub(" ", answer))
         return bool(_TIME_WORDS.search(said)) or (_says_when(answer, context, at) and not _MONEY.search(answer))
     if question_type == "person":
         # nor a sentence: "Larne's teenage star Robbie Weir is poised to join Sunderland after ..." for "who made it?"
-        clause = len(answer.split()) > MAX_PERSON_WORDS and _FINITE.search(answer)
+        # or an account of when: "Real Madrid's Bernabeu stadium on Sunday following a bomb scare during the game
+        # between the hosts and Real Sociedad" for "who was suspected of making the threat?"
+        clause = len(answer.split()) > MAX_PERSON_WORDS and (_FINITE.search(answer) or _WHEN_PHRASE.search(answer))
         return not _ONLY_NUMBER.match(answer.strip()) and not clause
     if question_type == "name":
         return _is_name(answer.strip())
+    if question_type == "person name":
+        # a person's name is no firm's: "Bank of China" (nor "Bank of China in the northern city of Harbin") for
+        # "what are the names of the two missing officials?"
+        return _is_name(answer.strip()) and not _ORGANISATION_WORD.search(answer)
     if question_type == "full name":
         return _is_name(answer.strip()) and len(answer.split()) >= 2
     if question_type == "surname":

@@ -23,6 +23,7 @@ from qa.answer.conversation import (
     chat_focus,
     context_query,
     defined_name,
+    exchange_named,
     exchange_text,
     has_anaphora,
     is_bare,
@@ -283,12 +284,14 @@ class Answerer:
         passages = self.retriever.search_within(context_query(whole, turns), focus, self.top_k_passages)
         asked = reader_question(whole, turns)
         spans = self._reader_spans(whole, passages, asked=asked)
-        if previous is not None:
+        # The exchanges it leans on: the last, and the earlier one its description names ("that bank"), given to the
+        # reader beside it, whose words are no more an answer than the last one's.
+        for leaned_on in dict.fromkeys(t for t in (previous, exchange_named(whole, turns)) if t is not None):
             # nor what qualifies the unnamed one the last question asked for: "US" of "A US TV network is being sued
             # by a viewer", for "who is suing them?" after "which TV network is being sued ...?"
             spans = [span for span in spans
-                     if not repeats(span.text, previous) and not restates(question, span, previous)
-                     and not leaves_it_unnamed(previous.question, span.text, span.passage.text,
+                     if not repeats(span.text, leaned_on) and not restates(question, span, leaned_on)
+                     and not leaves_it_unnamed(leaned_on.question, span.text, span.passage.text,
                                                span.start - span.passage.start)
                      and not is_the_referent(question, span.text, turns)]
         answer = self._answer_from(question, spans, passages, self._follow_up)

@@ -325,10 +325,29 @@ def last_exchange(turns: Sequence[Turn]) -> Turn | None:
     return turns[-1] if turns else None
 
 
+def exchange_named(question: str, turns: Sequence[Turn]) -> Turn | None:
+    """The exchange a follow-up leans on: the last one (``last_exchange``), unless the question names what it means
+    by a description the last one does not say and an earlier answered one does: "which former head of that bank
+    was jailed?" after "how much money went missing at the Chinese bank?" and a turn about the city."""
+    previous = last_exchange(turns)
+    nouns = {n.lower().removesuffix("s") for n in definite_nouns(question)} - QUESTION_WORDS
+    if previous is None or not nouns or nouns & _said_words(previous):
+        return previous
+    for turn in reversed(turns):
+        if (turn.answer or turn.stories) and nouns & _said_words(turn):
+            return turn
+    return previous
+
+
+def _said_words(turn: Turn) -> set[str]:
+    said = set(re.findall(r"[a-z][a-z'-]*", exchange_text(turn).lower()))
+    return said | {w[:-1] for w in said if w.endswith("s")}
+
+
 def context_query(question: str, turns: Sequence[Turn]) -> str:
     """The question with the chat's last exchange beside it, so that "where did it happen?" finds the passages
     about what "it" was."""
-    previous = last_exchange(turns)
+    previous = exchange_named(question, turns)
     if previous is None:
         return question
     return " ".join(part for part in (question, previous.question, previous.answer) if part)
@@ -338,7 +357,7 @@ def reader_question(question: str, turns: Sequence[Turn]) -> str:
     """What the reader is asked for a follow-up: the question first (its wording decides the answer's type), the
     last exchange after it in brackets to say what "it" and "they" are. Chosen over the question alone and over the
     exchange put first by their turn F1 on the conversation dev file (qa eval conversations_dev.jsonl)."""
-    previous = last_exchange(turns)
+    previous = exchange_named(question, turns)
     if previous is None:
         return question
     return f"{question} ({exchange_text(previous)})"
