@@ -17,13 +17,15 @@ from qa.answer.conversation import (
     last_exchange,
     leans_on_chat,
     named_words,
+    overlaps_last_answer,
+    owns_last_answer,
     reader_question,
     story_articles,
     thing_asked_about,
     with_followed_stories,
 )
 from qa.errors import QAError
-from qa.types import Answer, Citation, Story
+from qa.types import Answer, Citation, Passage, Span, Story
 from tests.conftest import story, write
 from tests.fakes import PhraseReader
 
@@ -297,6 +299,31 @@ def test_a_follow_up_that_names_an_earlier_subject_is_read_with_the_exchange_tha
     assert reader_question("who runs it?", chat).endswith("(in which city? Harbin)")
     # nor an earlier exchange that was declined: it said nothing of the bank
     assert reader_question("who runs that bank?", chat[1:]).endswith("(in which city? Harbin)")
+
+
+STADIUM = "The game at Real Madrid's Bernabeu stadium was stopped after a bomb threat. Real Sociedad led 1-0."
+
+
+def _span_of(words: str, text: str = STADIUM, offset: int = 100) -> Span:
+    passage = Passage("sport/245.txt", "", text, offset, offset + len(text), 0.5)
+    at = text.index(words)
+    return Span(words, offset + at, offset + at + len(words), 0.9, passage)
+
+
+def test_a_follow_up_answer_is_not_what_the_last_answer_stands_in():
+    at = 100 + STADIUM.index("Bernabeu stadium")
+    last = Turn("which stadium was evacuated because of a bomb threat?", "Bernabeu stadium",
+                cited=(("sport/245.txt", at, at + len("Bernabeu stadium")),))
+    # "they" are not the stadium but whose it is: Real Madrid is who the question is about
+    assert owns_last_answer("who were they playing?", _span_of("Real Madrid"), last)
+    assert owns_last_answer("who were they playing?", _span_of("Real Madrid's"), last)
+    assert not owns_last_answer("who owns it?", _span_of("Real Madrid"), last)  # "it" is the stadium: its owner
+    assert not owns_last_answer("who were they playing?", _span_of("Real Sociedad"), last)
+    # a span across the last answer's ends, or inside it, points back at it; one that holds it whole says more
+    assert overlaps_last_answer(_span_of("Real Madrid's Bernabeu"), last)
+    assert overlaps_last_answer(_span_of("Bernabeu"), last)
+    assert not overlaps_last_answer(_span_of("Real Madrid's Bernabeu stadium"), last)
+    assert not overlaps_last_answer(_span_of("Real Sociedad"), last)
 
 
 class ScriptedEngine:

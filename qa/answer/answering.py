@@ -29,6 +29,8 @@ from qa.answer.conversation import (
     is_bare,
     is_the_referent,
     last_exchange,
+    overlaps_last_answer,
+    owns_last_answer,
     reader_question,
     repeats,
     restates,
@@ -291,6 +293,7 @@ class Answerer:
             # by a viewer", for "who is suing them?" after "which TV network is being sued ...?"
             spans = [span for span in spans
                      if not repeats(span.text, leaned_on) and not restates(question, span, leaned_on)
+                     and not owns_last_answer(question, span, leaned_on) and not overlaps_last_answer(span, leaned_on)
                      and not leaves_it_unnamed(leaned_on.question, span.text, span.passage.text,
                                                span.start - span.passage.start)
                      and not is_the_referent(question, span.text, turns)]

@@ -401,6 +401,36 @@ def is_the_referent(question: str, answer: str, turns: Sequence[Turn]) -> bool:
     return any(name in said for name in names if name)
 
 
+_PLURAL_PRONOUN = re.compile(r"\b(they|them|their)\b", re.IGNORECASE)
+
+
+def owns_last_answer(question: str, span: Span, previous: Turn) -> bool:
+    """"who were they playing?" after "which stadium was evacuated?" -> "Bernabeu stadium", cited in "Real Madrid's
+    Bernabeu stadium": "they" is not the stadium (one thing) but whose it is, so "Real Madrid" is who the question
+    is about, not its answer. ("who owns it?" asks for the owner: only "they", "them" and "their" point past it.)"""
+    if not _PLURAL_PRONOUN.search(question):
+        return False
+    passage = span.passage
+    for article_id, start, _ in previous.cited:
+        if article_id == passage.article_id and passage.start <= span.end <= start <= passage.end:
+            between = passage.text[span.end - passage.start : start - passage.start]
+            # "Real Madrid" or "Real Madrid's", right before it
+            if re.fullmatch(r"\s*", between) is None and re.fullmatch(r"['’]s?\s+", between) is None:
+                continue
+            if re.search(r"['’]s?\s+$", span.text + between):
+                return True
+    return False
+
+
+def overlaps_last_answer(span: Span, previous: Turn) -> bool:
+    """A follow-up asks for something new: a span inside the characters the last answer was cited at, or across
+    one of their ends ("Real Madrid's Bernabeu" after "Bernabeu stadium", for "who were they playing?"), is the
+    reader pointing back at it. One that holds it whole says more ("Uganda's Media Council" after "Uganda")."""
+    article_id = span.passage.article_id
+    return any(a == article_id and span.start < end and start < span.end
+               and not (span.start <= start and end <= span.end) for a, start, end in previous.cited)
+
+
 def restates(question: str, span: Span, previous: Turn) -> bool:
     """A follow-up asks for something new: the conversion of the last answer's sum ("£2.1bn" after "$4bn" in
     "$4bn (£2.1bn)", for "how much does each plane cost?") is the same figure again, unless the question asks for
