@@ -1,5 +1,5 @@
 """What int8 weights would do to the shipped reader on this CPU: torch dynamic quantisation of its linear layers
-(all of them, per channel; or only the feed-forward ones), timed against fp32 on one question over 20 passages
+(all of them per tensor; all but the span head per channel; or only the feed-forward ones per channel), timed against fp32 on one question over 20 passages
 (interleaved rounds, medians) and scored on the first SQuAD 1.1 dev questions (F1, share of the same best span, mean
 change of the span's margin over "no answer", which the calibration reads).
 
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     import torch
-    from torch.ao.quantization import per_channel_dynamic_qconfig
+    from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig
 
     from qa.answer.reader.factory import DEFAULT_READER_DIR
     from qa.answer.reader.transformers_reader import TransformersReader
@@ -44,12 +44,13 @@ def main() -> None:
     fp32 = reader._model
     linear = [name for name, module in fp32.named_modules() if isinstance(module, torch.nn.Linear)]
 
-    def quantised(keep) -> torch.nn.Module:
-        spec = {name: per_channel_dynamic_qconfig for name in linear if keep(name)}
+    def quantised(keep, qconfig=per_channel_dynamic_qconfig) -> torch.nn.Module:
+        spec = {name: qconfig for name in linear if keep(name)}
         return torch.ao.quantization.quantize_dynamic(copy.deepcopy(fp32), spec, dtype=torch.qint8)
 
     models = {
         "fp32": fp32,
+        "int8 per tensor, all": quantised(lambda n: True, default_dynamic_qconfig),
         "int8, all but the span head": quantised(lambda n: "qa_outputs" not in n),
         "int8, feed-forward only": quantised(lambda n: ("intermediate" in n or "output.dense" in n) and "attention" not in n),
     }
