@@ -63,6 +63,7 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("money", "cheap for a Mac how does it compare to PCs", False),
         ("money", "more than 70 million passengers a year", False),  # a count of things, for "what does it cost?"
         ("money", "3,600 vehicles", False),
+        ("money", "two million people", False),
         ("money", "570 rupees", True),
         ("money", "1.2 million Thalers", True),
         ("money", "70 million", True),  # no unit at all: nothing says it is not a sum

@@ -128,7 +128,8 @@ _MONEY_WORD = re.compile(
     re.IGNORECASE,
 )
 _THINGS_COUNTED = re.compile(r"(\d[\d.,]*|\b(" + _NUMBER_WORDS + r"))\s*(m|bn|k|million|billion|thousand|hundred)?\s+"
-                             r"(?!(times|years|months|weeks|days|hours|minutes|seconds)\b)[a-z]+s\b", re.IGNORECASE)
+                             r"((?!(times|years|months|weeks|days|hours|minutes|seconds)\b)[a-z]+s|people|men|women|"
+                             r"children)\b", re.IGNORECASE)
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|"
     "jul|aug|sep|sept|oct|nov|dec"
