@@ -41,7 +41,8 @@ def main() -> None:
                  [a["answer_start"] for a in qa["answers"]])
                 for article in data["data"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
         questions = [(q, golds) for q, golds, _, _ in read]
-        for kind in ("money", "measure", "quantity", "time", "person", "person name", "name", "said", "firm", "organisation", "place"):
+        for kind in ("money", "measure", "quantity", "time", "person", "person name", "name", "said", "firm",
+                     "organisation", "place"):
             report(split, kind, [item for item in read if expected_type(item[0]) == kind],
                    lambda q, g, context, at, kind=kind: not agrees(kind, g, context, at), args.show)
         # an answer of a known type is cut where a relative clause runs on ("$4bn, which should lead to ...")

@@ -1,7 +1,8 @@
 """What int8 weights would do to the shipped reader on this CPU: torch dynamic quantisation of its linear layers
-(all of them per tensor; all but the span head per channel; or only the feed-forward ones per channel), timed against fp32 on one question over 20 passages
-(interleaved rounds, medians) and scored on the first SQuAD 1.1 dev questions (F1, share of the same best span, mean
-change of the span's margin over "no answer", which the calibration reads).
+(all of them per tensor; all but the span head per channel; or only the feed-forward ones per channel), timed against
+fp32 on one question over 20 passages (qa.precision.time_candidates: interleaved rounds, medians) and scored on the
+first SQuAD 1.1 dev questions (F1, share of the same best span, mean change of the span's margin over "no answer",
+which the calibration reads).
 
     .venv/bin/python scripts/try_int8_reader.py [--limit 400] [--rounds 5]
 
@@ -29,7 +30,7 @@ def main() -> None:
     from qa.answer.reader.factory import DEFAULT_READER_DIR
     from qa.answer.reader.transformers_reader import TransformersReader
     from qa.eval.squad import best_over_golds, f1_score, load_squad
-    from qa.precision import SAMPLE_QUESTION, SAMPLE_TEXT, cpu_name
+    from qa.precision import SAMPLE_QUESTION, SAMPLE_TEXT, cpu_name, time_candidates
     from qa.types import Passage
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -52,18 +53,16 @@ def main() -> None:
         "fp32": fp32,
         "int8 per tensor, all": quantised(lambda n: True, default_dynamic_qconfig),
         "int8, all but the span head": quantised(lambda n: "qa_outputs" not in n),
-        "int8, feed-forward only": quantised(lambda n: ("intermediate" in n or "output.dense" in n) and "attention" not in n),
+        "int8, feed-forward only": quantised(
+            lambda n: ("intermediate" in n or "output.dense" in n) and "attention" not in n),
     }
     text = SAMPLE_TEXT + " " + SAMPLE_TEXT
     passages = [Passage(f"check/{i}", "", text, 0, len(text), 0.5) for i in range(20)]
-    times = {name: [] for name in models}
-    for model in models.values():
-        reader._read_many([(SAMPLE_QUESTION, passages)], 3, True, model)
-    for _ in range(args.rounds):
-        for name, model in models.items():
-            started = time.perf_counter()
-            reader._read_many([(SAMPLE_QUESTION, passages)], 3, True, model)
-            times[name].append(time.perf_counter() - started)
+    medians = time_candidates(
+        {name: (lambda m=model: reader._read_many([(SAMPLE_QUESTION, passages)], 3, True, m))
+         for name, model in models.items()},
+        args.rounds,
+    )
 
     questions = load_squad(args.squad)[: args.limit]
     best = {}
@@ -78,13 +77,13 @@ def main() -> None:
     print(f"CPU: {cpu_name()}; {args.limit} SQuAD dev questions; 1 question over 20 passages, {args.rounds} rounds")
     print("| weights | read ms (median) | vs fp32 | SQuAD F1 | same span as fp32 | mean margin change |")
     print("|---|---|---|---|---|---|")
-    base_ms = statistics.median(times["fp32"])
+    base_ms = medians["fp32"]
     for name in models:
         f1 = sum(best_over_golds(f1_score, s.text if s else "", q.answers) for s, q in zip(best[name], questions))
         pairs = [(a, b) for a, b in zip(best["fp32"], best[name]) if a and b]
         same = sum(a.text == b.text for a, b in pairs)
         shift = statistics.mean(abs((a.logit - a.null_logit) - (b.logit - b.null_logit)) for a, b in pairs)
-        ms = statistics.median(times[name])
+        ms = medians[name]
         print(f"| {name} | {1000 * ms:.0f} | {base_ms / ms:.2f}x | {100 * f1 / len(questions):.1f} | "
               f"{same / len(questions):.0%} | {shift:.2f} |")
 

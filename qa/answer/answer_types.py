@@ -60,9 +60,8 @@ _PEOPLE = (r"man|men|woman|women|boys?|girls?|person|people|officials?|buyers?|s
            r"actors?|actress(es)?|directors?|ministers?|officers?|chiefs?|boss(es)?|leaders?|judges?|victims?|"
            r"spokes(man|men|woman|women|person)|suspects?|father|mother|sons?|daughters?|wife|husband|brothers?|"
            r"sisters?|founders?|owners?|winners?|managers?|coach(es)?|captains?|strikers?|authors?|writers?|"
-           r"presenters?|hosts?|chairman|"
-           r"executives?|presidents?|candidates?|teenagers?|gamers?|viewers?|customers?|workers?|pilots?|doctors?|"
-           r"lawyers?|hackers?|students?|teachers?|soldiers?|prisoners?")
+           r"presenters?|hosts?|chairman|executives?|presidents?|candidates?|teenagers?|gamers?|viewers?|customers?|"
+           r"workers?|pilots?|doctors?|lawyers?|hackers?|students?|teachers?|soldiers?|prisoners?")
 # the head of its phrase: "the man" of "the man who ...", not "official" of "the official residence"
 _SOMEONE = (rf"(the\s+|this\s+|that\s+|these\s+|those\s+|his\s+|her\s+|their\s+)?([\w-]+\s+){{0,3}}?({_PEOPLE})"
             r"(?=\W*$|\s+(who|whom|whose|that|in|at|of|from|on|for|with|behind|by|to|[a-z]+ed)\b)")
@@ -360,7 +359,7 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         # nor a figure with a unit ("1130p on Thursday", a share price, for "where's the field?"): some word of a
         # place starts with a letter and says no time ("U.S.", "E3 2005", "M25")
         # nor what the passage calls a firm: "eBay" of "on website eBay" for "where is he from?", whether the answer
-        # starts at the name or at the noun before it ("website eBay", later cut to its name), nor "L-Paritet firm"
+        # starts at the name or at the noun before it ("website eBay", later cut to its name)
         return (not (_only(_COUNT, answer) or _only(_TIME_WORDS, answer) or names_a_person(answer, context))
                 and any(w[0].isalpha() and not _TIME_WORDS.search(w) for w in _words(answer))
                 and not (_stands_at(answer, context, at) and _FIRM_BEFORE.search(context, max(0, at - 40), at))

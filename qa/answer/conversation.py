@@ -413,11 +413,9 @@ def owns_last_answer(question: str, span: Span, previous: Turn) -> bool:
     passage = span.passage
     for article_id, start, _ in previous.cited:
         if article_id == passage.article_id and passage.start <= span.end <= start <= passage.end:
-            between = passage.text[span.end - passage.start : start - passage.start]
             # "Real Madrid" or "Real Madrid's", right before it
-            if re.fullmatch(r"\s*", between) is None and re.fullmatch(r"['’]s?\s+", between) is None:
-                continue
-            if re.search(r"['’]s?\s+$", span.text + between):
+            between = passage.text[span.end - passage.start : start - passage.start]
+            if re.fullmatch(r"(['’]s?)?\s*", between) and re.search(r"['’]s?\s+$", span.text + between):
                 return True
     return False
 
