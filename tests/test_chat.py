@@ -93,6 +93,24 @@ def test_a_declined_follow_up_keeps_the_focus_for_the_turn_after(chat):
     assert after.follow_up and {c.article_id for c in after.citations} == {"strike.txt"}
 
 
+class SubjectReader(PhraseReader):
+    """Finds "Friday" only when told who walked out: the chat's subject, which a bare "and when?" does not say."""
+
+    def read(self, question, passages, **options):
+        return [s for s in super().read(question, passages, **options) if s.text != "Friday" or "walked out" in question]
+
+
+def test_a_bare_follow_up_the_last_exchange_leaves_unanswered_is_read_with_the_one_before(chat, engine):
+    engine._reader = SubjectReader(PHRASES)
+    history = [{"question": "who walked out in Leeds?", "answer": "Train drivers", "article_ids": ["strike.txt"]},
+               {"question": "what was the strike about?", "answer": "pay", "article_ids": ["strike.txt"]}]
+    when = chat.ask("and when?", history=history)
+    assert when.follow_up and when.found and when.text == "Friday"
+    assert when.understood_as == "and when? (who walked out in Leeds? Train drivers)"
+    # a question of its own words is not read again beside an older exchange: declined as the story leaves it
+    assert not chat.ask("when will the strike end?", history=history).found
+
+
 def test_a_history_of_text_only_finds_its_story(chat):
     """API clients send {"question", "answer"} without article ids: the story is found from the exchange."""
     follow = chat.ask("when did they do it?", history=[{"question": "who walked out?", "answer": "Train drivers"}])

@@ -23,6 +23,7 @@ from qa.answer.conversation import (
     chat_focus,
     context_query,
     defined_name,
+    exchange_before,
     exchange_named,
     exchange_text,
     has_anaphora,
@@ -284,11 +285,26 @@ class Answerer:
         # "and gm?" after "who runs fiat?" is read as "who runs gm?": the reader knows whole questions
         whole = self._completed(question, turns) or question
         passages = self.retriever.search_within(context_query(whole, turns), focus, self.top_k_passages)
-        asked = reader_question(whole, turns)
+        leaned_on = exchange_named(whole, turns)
+        asked = reader_question(whole, turns, leaned_on)
+        spans = self._follow_up_spans(question, whole, turns, passages, asked, (previous, leaned_on))
+        earlier = exchange_before(turns, leaned_on) if not spans and is_bare(whole) else None
+        if earlier is not None:
+            # A bare follow-up says nothing of its own: "and when?" after "how much is the deal worth?" -> "$4bn",
+            # read beside that sum, finds no time at all; beside the exchange before it ("which airline ordered 70
+            # new Boeing planes? Ryanair") it finds "between 2008 and 2012".
+            asked = reader_question(whole, turns, earlier)
+            spans = self._follow_up_spans(question, whole, turns, passages, asked, (previous, leaned_on, earlier))
+        answer = self._answer_from(question, spans, passages, self._follow_up)
+        return replace(answer, understood_as=asked, focus=focus, follow_up=True)
+
+    def _follow_up_spans(self, question: str, whole: str, turns: Sequence[Turn], passages: list[Passage], asked: str,
+                         exchanges: Sequence[Turn | None]) -> list[Span]:
+        """The reader's spans for a follow-up asked as ``asked``, less the words of the exchanges it leans on (the
+        last, and the earlier one its description names, "that bank", or that was given to the reader beside it):
+        they are no answer."""
         spans = self._reader_spans(whole, passages, asked=asked)
-        # The exchanges it leans on: the last, and the earlier one its description names ("that bank"), given to the
-        # reader beside it, whose words are no more an answer than the last one's.
-        for leaned_on in dict.fromkeys(t for t in (previous, exchange_named(whole, turns)) if t is not None):
+        for leaned_on in dict.fromkeys(t for t in exchanges if t is not None):
             # nor what qualifies the unnamed one the last question asked for: "US" of "A US TV network is being sued
             # by a viewer", for "who is suing them?" after "which TV network is being sued ...?"
             spans = [span for span in spans
@@ -297,8 +313,7 @@ class Answerer:
                      and not leaves_it_unnamed(leaned_on.question, span.text, span.passage.text,
                                                span.start - span.passage.start)
                      and not is_the_referent(question, span.text, turns)]
-        answer = self._answer_from(question, spans, passages, self._follow_up)
-        return replace(answer, understood_as=asked, focus=focus, follow_up=True)
+        return spans
 
     def _completed(self, question: str, turns: Sequence[Turn]) -> str | None:
         """An elliptical follow-up as a whole question (qa.answer.ellipsis), from the last question asked before it,

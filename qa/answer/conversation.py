@@ -353,11 +353,20 @@ def context_query(question: str, turns: Sequence[Turn]) -> str:
     return " ".join(part for part in (question, previous.question, previous.answer) if part)
 
 
-def reader_question(question: str, turns: Sequence[Turn]) -> str:
+def exchange_before(turns: Sequence[Turn], turn: Turn | None) -> Turn | None:
+    """The latest answered exchange before ``turn`` in the chat, if any."""
+    index = next((i for i in range(len(turns) - 1, -1, -1) if turns[i] is turn), None)
+    if index is None:
+        return None
+    return next((t for t in reversed(turns[:index]) if t.answer or t.stories), None)
+
+
+def reader_question(question: str, turns: Sequence[Turn], exchange: Turn | None = None) -> str:
     """What the reader is asked for a follow-up: the question first (its wording decides the answer's type), the
-    last exchange after it in brackets to say what "it" and "they" are. Chosen over the question alone and over the
-    exchange put first by their turn F1 on the conversation dev file (qa eval conversations_dev.jsonl)."""
-    previous = exchange_named(question, turns)
+    last exchange (or ``exchange``) after it in brackets to say what "it" and "they" are. Chosen over the question
+    alone and over the exchange put first by their turn F1 on the conversation dev file (qa eval
+    conversations_dev.jsonl)."""
+    previous = exchange or exchange_named(question, turns)
     if previous is None:
         return question
     return f"{question} ({exchange_text(previous)})"
