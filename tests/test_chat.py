@@ -111,6 +111,25 @@ def test_a_bare_follow_up_the_last_exchange_leaves_unanswered_is_read_with_the_o
     assert not chat.ask("when will the strike end?", history=history).found
 
 
+class DrawnByTheExchange(PhraseReader):
+    """Read beside the last exchange, sees only that exchange's sentence: no "Bradford", as the real reader, beside
+    a question about a stadium, took "Real Sociedad" from the stadium's sentence for who made a bomb threat."""
+
+    def read(self, question, passages, **options):
+        return [s for s in super().read(question, passages, **options) if "(" not in question or s.text != "Bradford"]
+
+
+def test_a_follow_up_that_says_what_it_asks_about_is_read_without_the_exchange(chat, engine):
+    engine._reader = DrawnByTheExchange({**PHRASES, "Bradford": 5.8})
+    first = chat.ask("who walked out in Leeds?")
+    named = chat.ask("where will the services resume?", history=[first])
+    assert named.follow_up and named.focus == ("strike.txt",)  # still read in the story in focus
+    assert named.understood_as == "where will the services resume?" and named.text == "Bradford"
+    # one that points back still needs the exchange, to say what "they" are
+    pointing = chat.ask("where did they walk out?", history=[first])
+    assert pointing.understood_as == "where did they walk out? (who walked out in Leeds? Train drivers)"
+
+
 def test_a_history_of_text_only_finds_its_story(chat):
     """API clients send {"question", "answer"} without article ids: the story is found from the exchange."""
     follow = chat.ask("when did they do it?", history=[{"question": "who walked out?", "answer": "Train drivers"}])

@@ -32,6 +32,7 @@ from qa.answer.conversation import (
     last_exchange,
     overlaps_last_answer,
     owns_last_answer,
+    points_back,
     reader_question,
     repeats,
     restates,
@@ -286,6 +287,15 @@ class Answerer:
         whole = self._completed(question, turns) or question
         passages = self.retriever.search_within(context_query(whole, turns), focus, self.top_k_passages)
         leaned_on = exchange_named(whole, turns)
+        if whole == question and not points_back(question) and not is_bare(question):
+            # A follow-up that says what it asks about is read on its own, in the story: beside the last exchange the
+            # reader is drawn to that exchange's words. "who was suspected of making the threat?" after "which
+            # stadium was evacuated ...? Bernabeu stadium" read "Real Sociedad" (of "the game between the hosts and
+            # Real Sociedad"), alone "ETA". A question that points back ("who said that?"), is elliptical ("and
+            # when?") or bare ("who resigned?") still needs the exchange to say what it is about.
+            spans = self._follow_up_spans(question, whole, turns, passages, question, (previous, leaned_on))
+            answer = self._answer_from(question, spans, passages, self._follow_up)
+            return replace(answer, understood_as=question, focus=focus, follow_up=True)
         asked = reader_question(whole, turns, leaned_on)
         spans = self._follow_up_spans(question, whole, turns, passages, asked, (previous, leaned_on))
         earlier = exchange_before(turns, leaned_on) if not spans and is_bare(whole) else None

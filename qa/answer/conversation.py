@@ -362,10 +362,11 @@ def exchange_before(turns: Sequence[Turn], turn: Turn | None) -> Turn | None:
 
 
 def reader_question(question: str, turns: Sequence[Turn], exchange: Turn | None = None) -> str:
-    """What the reader is asked for a follow-up: the question first (its wording decides the answer's type), the
-    last exchange (or ``exchange``) after it in brackets to say what "it" and "they" are. Chosen over the question
-    alone and over the exchange put first by their turn F1 on the conversation dev file (qa eval
-    conversations_dev.jsonl)."""
+    """What the reader is asked for a follow-up that points back, is elliptical or bare: the question first (its
+    wording decides the answer's type), the last exchange (or ``exchange``) after it in brackets to say what "it"
+    and "they" are. Chosen over the question alone and over the exchange put first by their turn F1 on the
+    conversation dev file (qa eval conversations_dev.jsonl). A follow-up that says what it asks about is read alone
+    (Answerer._ask_in_focus)."""
     previous = exchange or exchange_named(question, turns)
     if previous is None:
         return question
