@@ -430,6 +430,8 @@ def test_asking_the_name_of_someone_wants_a_person_name(question, kind):
         ("Bank of China", False),  # a firm's name
         ("Bank of China in the northern city of Harbin", False),
         ("the pair", False),  # no name at all
+        ("Two", False),  # a count, capitalised as it opens a sentence
+        ("Ten", False),
     ],
 )
 def test_a_person_name_is_a_name_and_no_firm(answer, agreed):

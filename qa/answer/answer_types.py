@@ -384,8 +384,8 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         return _is_name(answer.strip())
     if question_type == "person name":
         # a person's name is no firm's: "Bank of China" (nor "Bank of China in the northern city of Harbin") for
-        # "what are the names of the two missing officials?"
-        return _is_name(answer.strip()) and not _ORGANISATION_WORD.search(answer)
+        # "what are the names of the two missing officials?", nor a count ("Two", capitalised as a sentence opens)
+        return _is_name(answer.strip()) and not _ORGANISATION_WORD.search(answer) and not _COUNT.match(answer.strip())
     if question_type == "full name":
         return _is_name(answer.strip()) and len(answer.split()) >= 2
     if question_type == "surname":
