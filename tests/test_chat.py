@@ -13,6 +13,7 @@ from qa.answer.conversation import (
     about_every_story,
     as_turns,
     chat_focus,
+    is_bare,
     is_the_referent,
     last_exchange,
     leans_on_chat,
@@ -22,6 +23,7 @@ from qa.answer.conversation import (
     reader_question,
     story_articles,
     thing_asked_about,
+    with_apostrophes,
     with_followed_stories,
 )
 from qa.errors import QAError
@@ -128,6 +130,21 @@ def test_a_follow_up_that_says_what_it_asks_about_is_read_without_the_exchange(c
     # one that points back still needs the exchange, to say what "they" are
     pointing = chat.ask("where did they walk out?", history=[first])
     assert pointing.understood_as == "where did they walk out? (who walked out in Leeds? Train drivers)"
+
+
+@pytest.mark.parametrize(
+    "typed, meant, bare",
+    [
+        ("whats second", "what's second", True),  # said in the chat's context: read beside the last exchange
+        ("whos the boss there", "who's the boss there", True),
+        ("Wheres the field", "Where's the field", True),
+        ("what's the crowd", "what's the crowd", True),
+        ("whatsoever happened to its sales", "whatsoever happened to its sales", False),  # no question word
+    ],
+)
+def test_a_question_word_typed_without_its_apostrophe_is_still_one(typed, meant, bare):
+    assert with_apostrophes(typed) == meant
+    assert is_bare(with_apostrophes(typed)) is bare
 
 
 def test_a_history_of_text_only_finds_its_story(chat):

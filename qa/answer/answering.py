@@ -40,6 +40,7 @@ from qa.answer.conversation import (
     stories_in_focus,
     story_articles,
     Turn,
+    with_apostrophes,
     with_followed_stories,
     without_chatter,
 )
@@ -216,7 +217,7 @@ class Answerer:
         return replace(answer, unwritten=tuple(sorted(unwritten))) if unwritten else answer
 
     def _ask(self, question: str, history: Iterable | None, *, focus: Sequence[str] | None) -> Answer:
-        question = " ".join(question.split())
+        question = with_apostrophes(" ".join(question.split()))
         history = list(history or [])
         turns = with_followed_stories(as_turns(history))
         focus_ids = chat_focus(turns) if focus is None else tuple(dict.fromkeys(str(a) for a in focus))

@@ -192,6 +192,15 @@ def without_chatter(question: str) -> str:
     return question
 
 
+_UNMARKED_CONTRACTION = re.compile(r"\b(what|who|where|when|why|how)s\b", re.IGNORECASE)
+
+
+def with_apostrophes(question: str) -> str:
+    """A question word's contraction typed without its apostrophe, as people type in a chat: "whats second" ->
+    "what's second", so that it reads as a question word and not as a word of what is asked about."""
+    return _UNMARKED_CONTRACTION.sub(r"\1's", question)
+
+
 def words(question: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", question.lower())
 
