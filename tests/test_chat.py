@@ -217,6 +217,41 @@ def test_a_follow_up_before_a_story_is_picked_is_asked_of_each_of_the_stories(ar
     assert not other.follow_up and other.text == "Dover"
 
 
+class RecordingReader(PhraseReader):
+    def __init__(self, phrases):
+        super().__init__(phrases)
+        self.passages_read = []
+
+    def read(self, question, passages, **options):
+        self.passages_read.extend(passages)
+        return super().read(question, passages, **options)
+
+
+def test_a_follow_up_before_a_story_is_picked_reads_more_than_each_story_s_best_passage(engine, articles):
+    # each story's passage that best matches "lawyer" is about its lawyers in general; its lawyer's name is further on
+    lawyers = " ".join(f"Lawyers for the accused met the court on day {n} and the lawyers spoke." for n in range(12))
+    mogul = story("Tycoon held", "The tycoon Yoshi Tsu was arrested in Tokyo for fraud.", lawyers,
+                  " ".join(f"Shares fell on day {n} in Tokyo trading." for n in range(12)), "He hired the lawyer Ken Oda.")
+    hacker = story("Hacker held", "The hacker Nick Jay was arrested in October.", lawyers,
+                   " ".join(f"Police searched homes on day {n}." for n in range(12)), "He hired the lawyer Ann Bell.")
+    write(articles, "mogul.txt", mogul)
+    write(articles, "hacker.txt", hacker)
+    engine.sync(articles)
+    engine._reader = reader = RecordingReader({"Ken Oda": 5.5, "Ann Bell": 5.5})
+
+    def told(name, article_id, text):
+        at = text.index(name)
+        return Story(name, 0.9, [Citation(article_id, "", at, at + len(name), name, at, at + len(name))], (article_id,))
+
+    arrested = Answer("who was arrested?", "Several stories answer this (2).", True, 0.9,
+                      stories=[told("Yoshi Tsu", "mogul.txt", mogul), told("Nick Jay", "hacker.txt", hacker)],
+                      focus=("mogul.txt", "hacker.txt"))
+    lawyer = engine.ask("who is their lawyer?", history=[arrested])
+    assert lawyer.follow_up and sorted(s.text for s in lawyer.stories) == ["Ann Bell", "Ken Oda"]
+    read = [p.article_id for p in reader.passages_read]
+    assert read.count("mogul.txt") >= 2 and read.count("hacker.txt") >= 2  # not only each story's best passage
+
+
 def test_a_story_only_guessed_at_does_not_hold_a_question_of_its_own(arrests, engine):
     # "tell me a joke" reads as nothing but a weak guess from the storm story, which holds none of its words.
     engine._reader = PhraseReader({"Dover": -9.0})

@@ -342,10 +342,13 @@ class Answerer:
 
     def _ask_in_stories(self, question: str, turns: Sequence[Turn], stories: tuple[tuple[str, ...], ...]) -> Answer:
         """A follow-up to a story-by-story answer, before a story is chosen: asked of each of those stories (its
-        best passage for the question with the last exchange beside it), answered story by story again, or as one
+        best passages for the question with the last exchange beside it), answered story by story again, or as one
         answer when only one story answers it."""
         query, asked = context_query(question, turns), reader_question(question, turns)
-        passages = [p for story in stories for p in self.retriever.search_within(query, story, 1)]
+        # as many passages as a follow-up in one story reads, shared among the stories (at least one each): the best
+        # passage alone of each of two stories about the Lords' reform did not say what it would be renamed
+        per_story = max(1, self.top_k_passages // len(stories))
+        passages = [p for story in stories for p in self.retriever.search_within(query, story, per_story)]
         latest = next(turn for turn in reversed(turns) if turn.stories)
         said = {normalize_answer(text) for text in latest.story_answers}
         # a follow-up asks for something new: the stories' own answers again are the reader echoing the context
