@@ -26,6 +26,7 @@ from qa.answer.conversation import (
     with_apostrophes,
     with_followed_stories,
 )
+from qa.answer.focus import names_typed_in_lower_case
 from qa.errors import QAError
 from qa.types import Answer, Citation, Passage, Span, Story
 from tests.conftest import story, write
@@ -86,6 +87,34 @@ def test_a_self_contained_question_releases_the_focus(chat):
     other = chat.ask("which port did the storm close on Monday?", history=[first])
     assert not other.follow_up and other.text == "Dover"
     assert other.focus == ("storm.txt",)
+
+
+def test_a_new_question_typed_in_lower_case_still_names_its_subject_and_releases_the_focus(chat, engine, articles):
+    # three stories hold all of its words: without the name it would be an "open" question, kept on the chat's story
+    for n, day in enumerate(("Monday", "Tuesday", "Wednesday")):
+        write(articles, f"brown{n}.txt", story(f"Budget row {n}", f"Gordon Brown said on {day} that pay would rise.",
+                                               "Mr Brown spoke in London."))
+    engine.sync(articles)
+    first = chat.ask("who walked out in Leeds?")
+    other = chat.ask("what did gordon brown say about pay?", history=[first])
+    assert not other.follow_up and {p.article_id for p in other.passages} & {"brown0.txt", "brown1.txt", "brown2.txt"}
+    # a word the stories also write in lower case names nothing: "pay" is still asked of the strike story
+    assert chat.ask("what was the pay dispute about?", history=[first]).follow_up
+
+
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        ("what did tony blair say about the budget", ["blair"]),  # "Tony" only opens a sentence: it says nothing
+        ("what do the mps want to do with the house of lords", ["mps", "lords"]),  # "house" is also written in lower case
+        ("What did Blair say?", []),  # capitalised as typed: named_words has it
+        ("who was arrested?", []),
+    ],
+)
+def test_words_typed_in_lower_case_that_the_passages_write_as_names(question, named):
+    text = ("Tony Blair said MPs in the House of Lords want reform. Prime Minister Blair said the house was old. "
+            "Lords said so; 12 were arrested.")
+    assert names_typed_in_lower_case(question, [Passage("a.txt", "", text, 0, len(text), 1.0)]) == named
 
 
 def test_a_declined_follow_up_keeps_the_focus_for_the_turn_after(chat):

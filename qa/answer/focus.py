@@ -4,6 +4,7 @@ question's information (IDF-weighted words) the story holds, against the best ar
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from qa.answer.conversation import (
@@ -27,6 +28,27 @@ NEW_QUESTION_MARGIN = 0.25
 SETTLED_COVERAGE = 0.5
 # A question is open to several stories when at least this many articles hold all its words.
 OPEN_QUESTION_ARTICLES = 3
+
+
+def names_typed_in_lower_case(question: str, passages: Sequence[Passage]) -> list[str]:
+    """The words a question types in lower case that the passages found for it write only as names, and not only
+    where a sentence starts ("tony blair" -> "Tony Blair", "mps" -> "MPs"): what a question names however it was
+    typed. "what did tony blair say about the budget?" in a chat about a bomb threat at a stadium is a new question,
+    as "what did Tony Blair say ...?" is."""
+    found = []
+    for word in dict.fromkeys(re.findall(r"(?<![\w'’-])[a-z][a-z-]{2,}(?![\w'’-])", question)):
+        if word in QUESTION_WORDS:
+            continue
+        uses = [(p.text, m.start()) for p in passages
+                for m in re.finditer(rf"(?<![\w'’-]){re.escape(word)}(?![\w-])", p.text, re.IGNORECASE)]
+        if uses and all(text[at].isupper() for text, at in uses) and any(
+                not _SENTENCE_START.search(text, 0, at) for text, at in uses):
+            found.append(word)
+    return found
+
+
+# Where a capital says nothing: the text's start, a line's, or after a sentence's end (and any quote marks)
+_SENTENCE_START = re.compile(r"(^|[.!?:]\s+|\n\s*)[\"'“‘(]*$")
 
 
 class StoryFocus:
@@ -58,7 +80,7 @@ class StoryFocus:
             return False
         # It names something the story never mentions: "who won I'm a Celebrity in 2004?" in a chat about a rugby
         # match is a new question, however common its words are.
-        if self.names_something_else(question, focus):
+        if self.names_something_else(question, focus, passages):
             return False
         # A question that names no story of its own (many articles hold all its words) asked in a chat about one
         # story is about that story: in a chat about a play, "how many tickets had been sold?" is not answered with
@@ -69,8 +91,8 @@ class StoryFocus:
             self.open_question(terms) and not asks_what_it_is(question)
             and not (thing_asked_about(question) and not is_bare(question) and self.coverage(terms, focus) == 0))
 
-    def names_something_else(self, question: str, focus: tuple[str, ...]) -> bool:
-        named = self.retriever.terms.terms(" ".join(named_words(question)))
+    def names_something_else(self, question: str, focus: tuple[str, ...], passages: Sequence[Passage] = ()) -> bool:
+        named = self.retriever.terms.terms(" ".join(named_words(question) + names_typed_in_lower_case(question, passages)))
         if not named:
             return False
         story = self.retriever.articles_terms(focus)
