@@ -412,6 +412,9 @@ def test_a_place_is_not_what_the_passage_names_as_a_firm(answer, context, agreed
         ("what was the name of the player who scored?", "person name"),
         ("what is the buyer called?", "person name"),
         ("what's the new boss called?", "person name"),
+        ("what's his name?", "person name"),  # after "what did its boss say?": no sentence of the story is his name
+        ("what are their names?", "person name"),
+        ("what is the name of his company?", None),
         # not someone: what someone has, or a person noun that only describes the thing named
         ("what is the name of the man's company?", None),
         ("what is the name of the official residence in Belgrade?", None),

@@ -66,7 +66,8 @@ _PEOPLE = (r"man|men|woman|women|boys?|girls?|person|people|officials?|buyers?|s
 _SOMEONE = (rf"(the\s+|this\s+|that\s+|these\s+|those\s+|his\s+|her\s+|their\s+)?([\w-]+\s+){{0,3}}?({_PEOPLE})"
             r"(?=\W*$|\s+(who|whom|whose|that|in|at|of|from|on|for|with|behind|by|to|[a-z]+ed)\b)")
 _PERSON_NAME_QUESTION = re.compile(
-    rf"^\s*what(\s*'s|\s+is|\s+was|\s+are|\s+were)\s+(the\s+names?\s+of\s+{_SOMEONE}|{_SOMEONE}\s+called\W*$)",
+    rf"^\s*what(\s*'s|\s+is|\s+was|\s+are|\s+were)\s+(the\s+names?\s+of\s+{_SOMEONE}|{_SOMEONE}\s+called\W*$|"
+    r"(his|her|their)\s+names?\W*$)",
     re.IGNORECASE,
 )
 _ORGANISATION_NOUNS = (
