@@ -26,6 +26,8 @@ from qa.answer.conversation import (
     with_apostrophes,
     with_followed_stories,
 )
+from qa.answer.answering import PICK_A_STORY, STORY_TOLD, WHICH_STORY
+from qa.answer.article_parts import asks_for_gist
 from qa.answer.focus import names_typed_in_lower_case
 from qa.errors import QAError
 from qa.types import Answer, Citation, Passage, Span, Story
@@ -115,6 +117,53 @@ def test_words_typed_in_lower_case_that_the_passages_write_as_names(question, na
     text = ("Tony Blair said MPs in the House of Lords want reform. Prime Minister Blair said the house was old. "
             "Lords said so; 12 were arrested.")
     assert names_typed_in_lower_case(question, [Passage("a.txt", "", text, 0, len(text), 1.0)]) == named
+
+
+def test_what_the_story_is_about_is_its_first_sentence_and_tell_me_more_goes_on_with_it(chat):
+    new = chat.ask("what is the article about?")
+    assert new.small_talk and not new.found and new.text == WHICH_STORY  # no story yet
+    first = chat.ask("who walked out in Leeds?")
+    history = [first]
+    told = []
+    for question in ("what is the article about?", "tell me more", "tell me more"):
+        answer = chat.ask(question, history=history)
+        assert answer.found and answer.follow_up and answer.focus == ("strike.txt",)
+        (citation,) = answer.citations
+        assert chat.article("strike.txt").text[citation.start : citation.end] == answer.text == citation.sentence
+        told.append(answer.text)
+        history.append(answer)
+    assert told == ["Train drivers walked out in Leeds on Friday.", "The union said the strike was about pay.",
+                    "Services will resume in Bradford next week."]  # never the headline
+    done = chat.ask("more", history=history)
+    assert done.small_talk and done.text == STORY_TOLD and done.focus == ("strike.txt",)
+    # what it told is no exchange to lean on: "they" are still who walked out
+    follow = chat.ask("when did they do it?", history=history)
+    assert follow.understood_as == "when did they do it? (who walked out in Leeds? Train drivers)"
+
+
+def test_what_a_story_by_story_answer_is_about_asks_which_story(arrests):
+    answer = arrests.ask("who was arrested?")
+    about = arrests.ask("what happened?", history=[answer])
+    assert about.small_talk and about.text == PICK_A_STORY and set(about.focus) == set(answer.focus)
+
+
+@pytest.mark.parametrize(
+    "question, gist",
+    [
+        ("what is the article about?", "lead"),
+        ("What's it about", "lead"),
+        ("what happened?", "lead"),
+        ("summarise the story", "lead"),
+        ("tell me more", "more"),
+        ("Tell me more about it.", "more"),
+        ("go on", "more"),
+        ("what happened to the money?", None),  # a question of its own
+        ("so what happened next in Leeds?", None),
+        ("tell me more about the union", None),
+    ],
+)
+def test_questions_about_the_story_itself(question, gist):
+    assert asks_for_gist(question) == gist
 
 
 def test_a_declined_follow_up_keeps_the_focus_for_the_turn_after(chat):

@@ -8,7 +8,15 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
-from qa.answer.article_parts import AUTHOR_WORDS, asks_for_author, byline, in_byline, in_headline
+from qa.answer.article_parts import (
+    AUTHOR_WORDS,
+    asks_for_author,
+    asks_for_gist,
+    byline,
+    in_byline,
+    in_headline,
+    prose_sentences,
+)
 from qa.answer.answer_types import (
     HONORIFICS, agrees, asks_for_currency, asks_yes_or_no, before_relative_clause, converted_from, converts,
     expected_type, is_denied, is_the_agent, leaves_it_unnamed, name_start, said_by, wants_a_name, within_brackets,
@@ -48,6 +56,9 @@ from qa.ingest.text import normalize_answer
 from qa.types import Answer, Citation, Passage, Span, Story
 
 NOT_FOUND = "The articles don't say."
+WHICH_STORY = "Which story? Ask a question about it first; then \u201ctell me more\u201d goes on with it."
+PICK_A_STORY = "Pick one of the stories above (\u201cFollow this story\u201d), then ask for more of it."
+STORY_TOLD = "That is all the story says. Ask another question, or about another story."
 WHICH_ARTICLE = "Which article? Ask about its story first, or say which: \u201cwho wrote the article about ...?\u201d"
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # Where a sentence may end inside a span ("... in 2003. Although, he ..."); the index's sentences decide
@@ -232,6 +243,9 @@ class Answerer:
         reply = small_talk(question)
         if reply is not None:  # "thanks": a reply, and the chat stays on its story
             return Answer(question, reply, False, 0.0, focus=focus_ids, small_talk=True)
+        gist = asks_for_gist(question)
+        if gist:
+            return self._ask_gist(question, gist, turns, focus_ids, several)
         terms = self.rules.question_terms(question)
         # Each ranking's best passage is read even when fusion ranks it lower, if the other ranking holds it too:
         # "which airline ordered 70 new Boeing planes?" has BM25's first passage in the Ryanair story, lower by
@@ -388,6 +402,31 @@ class Answerer:
                 return Answer(question, article.text[start:end], True, 1.0, [self._cite(line, start, end)], [],
                               [line], understood_as=question, focus=articles)
         return Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=question, focus=articles)
+
+    def _ask_gist(self, question: str, gist: str, turns: Sequence[Turn], focus: tuple[str, ...],
+                  several: tuple) -> Answer:
+        """"what is the article about?": the first sentence of the story the chat is about (its lead, which says what
+        happened); "tell me more": its next sentence after the last one the chat has shown, quoted and cited as an
+        answer is. Without one story in focus, a reply that says which to pick."""
+        if several:
+            return Answer(question, PICK_A_STORY, False, 0.0, focus=focus, small_talk=True)
+        article = self.retriever.generation.article(focus[0]) if focus else None
+        if article is None:
+            return Answer(question, WHICH_STORY, False, 0.0, focus=focus, small_talk=True)
+        prose = prose_sentences(article.text, article.title, article.author,
+                                self.retriever.generation.sentences(article.id))
+        shown = [end for turn in turns for cited, _, end in turn.cited if cited == article.id]
+        after = max(shown) if gist == "more" and shown else 0
+        sentence = next(((start, end) for start, end in prose if start >= after), None)
+        if sentence is None:
+            return Answer(question, STORY_TOLD, False, 0.0, focus=focus, small_talk=True)
+        said = article.text[sentence[0] : sentence[1]]
+        start = sentence[0] + len(said) - len(said.lstrip())
+        end = sentence[0] + len(said.rstrip())
+        passage = Passage(article.id, article.title, article.text[start:end], start, end, 1.0, -1, article.url,
+                          article.date, article.author)
+        return Answer(question, passage.text, True, 1.0, [self._cite(passage, start, end)], [], [passage],
+                      understood_as=question, focus=focus, follow_up=True)
 
     def _ask_collection(self, question: str, terms: list[str], passages: list[Passage]) -> Answer:
         spans = self._reader_spans(question, passages)

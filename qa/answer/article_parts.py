@@ -1,7 +1,8 @@
 """The lines of an article that are not its prose: the headline and the byline. Words there are never an answer
 to what the article reports (a headline is telegraphic, a byline names who wrote it); the byline answers only
 "who wrote the article?". Which line is the byline, ingest has said already: the article's ``author``, found on a
-"By Name" line near the top (qa.ingest.articles.guess_title_and_author)."""
+"By Name" line near the top (qa.ingest.articles.guess_title_and_author). What is left is the story's prose, told
+sentence by sentence for "what is it about?" and "tell me more"."""
 
 from __future__ import annotations
 
@@ -61,6 +62,37 @@ def in_byline(span: Span) -> bool:
 
 def asks_for_author(question: str) -> bool:
     return bool(_AUTHOR_QUESTION.search(question))
+
+
+# "what is the article about?", "what happened?": the story's first sentence; "tell me more": its next one
+_ABOUT_QUESTION = re.compile(
+    r"^\s*(what\s*('s|is|was)\s+(it|this|that|the\s+(news\s+)?(article|story|piece|report))\s+(all\s+)?about"
+    r"|what\s+happened|summari[sz]e(\s+(it|this|that|the\s+(article|story)))?|give\s+me\s+(a|the)\s+summary"
+    r"|what\s*('s|is)\s+the\s+story)\W*$",
+    re.IGNORECASE,
+)
+_MORE_QUESTION = re.compile(r"^\s*(tell\s+me\s+more(\s+about\s+(it|this|that))?|more|go\s+on|say\s+more|keep\s+going)\W*$",
+                            re.IGNORECASE)
+
+
+def asks_for_gist(question: str) -> str | None:
+    """"lead" for a question about what the story is ("what is the article about?"), "more" for one that asks it to
+    go on ("tell me more"), None for any other."""
+    if _ABOUT_QUESTION.match(question):
+        return "lead"
+    if _MORE_QUESTION.match(question):
+        return "more"
+    return None
+
+
+def prose_sentences(text: str, title: str, author: str | None, sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The article's sentences below its headline (and anything above it) that are not its byline, in order."""
+    body = 0
+    headline = re.search(rf"^[ \t]*{re.escape(title.strip())}[ \t]*$", text, re.MULTILINE) if title.strip() else None
+    if headline is not None:
+        body = headline.end()
+    return [(start, end) for start, end in sentences
+            if start >= body and text[start:end].strip() and not _names(text[start:end], author)]
 
 
 def byline(text: str, author: str | None) -> tuple[int, int, int, int] | None:
