@@ -24,6 +24,7 @@ from qa.answer.answer_types import (
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
 from qa.answer.figures import figures
+from qa.answer.spelling import respelled, unknown_words
 from qa.answer.focus import SETTLED_COVERAGE, StoryFocus
 from qa.answer.conversation import (
     as_turns,
@@ -254,6 +255,11 @@ class Answerer:
         # has, in "who is Ivan Korneyev?" (a word no article has is the rarest, and then nothing is added).
         passages = self.retriever.search(question, self.top_k_passages, leaders=True,
                                          rarest=self.retriever.rarest(terms))
+        fixed = self._respelled(question, passages)
+        if fixed != question:  # "who was arested for selling drugs onlne?" is asked as its articles spell it
+            question, terms = fixed, self.rules.question_terms(fixed)
+            passages = self.retriever.search(question, self.top_k_passages, leaders=True,
+                                             rarest=self.retriever.rarest(terms))
         if asks_for_author(question):
             return self._ask_author(question, terms, focus_ids, passages)
         if focus_ids and self.rules.stays(question, terms, turns, focus_ids, several, passages,
@@ -282,6 +288,16 @@ class Answerer:
             # engines that says "crowd".
             answer = replace(answer, focus=focus_ids)
         return answer
+
+    def _respelled(self, question: str, passages: list[Passage]) -> str:
+        """The question with its words that no article uses spelled as the articles found for it spell them
+        (qa.answer.spelling); only those articles are read, and only when some word is unknown."""
+        if not passages or not unknown_words(question, self.retriever.terms):
+            return question
+        generation = self.retriever.generation
+        texts = [article.text for a in dict.fromkeys(p.article_id for p in passages)
+                 if (article := generation.article(a)) is not None]
+        return respelled(question, self.retriever.terms, texts)
 
     def _focus_of_text_history(self, turns: Sequence[Turn]) -> tuple[str, ...]:
         """A history given as text only ({"question", "answer"} from an API client) names no articles: the story
