@@ -54,6 +54,7 @@ class Engine:
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._calibrations: dict = {}
+        self._dictionary: frozenset[str] | None = None  # loaded on the first question (qa.answer.spelling)
 
     @property
     def _folder(self) -> IndexFolder:
@@ -189,8 +190,16 @@ class Engine:
             follow_up_calibration=self._calibration(reader, "follow_up"),
             top_k_passages=self.settings.reader_top_k_passages,
             threshold=self.settings.answer_threshold,
+            dictionary=self._words(),
         )
         return answerer.ask(question, history, focus=focus)
+
+    def _words(self) -> frozenset[str]:
+        if self._dictionary is None:
+            from qa.answer.spelling import dictionary
+
+            self._dictionary = dictionary()
+        return self._dictionary
 
     def _calibration(self, reader, entry: str | None):
         """The reader's calibration (``entry``: a named one in the same file), read from disk once, not per question."""

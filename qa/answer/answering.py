@@ -199,6 +199,7 @@ class Answerer:
         threshold: float | None = None,
         max_alternatives: int = 3,
         story_sentences: int = 64,
+        dictionary: frozenset[str] = frozenset(),
     ):
         self.retriever = retriever
         self.rules = StoryFocus(retriever)  # is a question asked of the chat's story?
@@ -213,6 +214,7 @@ class Answerer:
         self._follow_up = _Scoring(follow, follow.threshold if threshold is None else threshold) if follow else self._standalone
         self.max_alternatives = max_alternatives
         self.story_sentences = story_sentences
+        self.dictionary = dictionary  # English words: never a typing slip (qa.answer.spelling)
 
     def ask(self, question: str, history: Iterable | None = None, *, focus: Sequence[str] | None = None) -> Answer:
         answer = self._ask(question, history, focus=focus)
@@ -292,12 +294,14 @@ class Answerer:
     def _respelled(self, question: str, passages: list[Passage]) -> str:
         """The question with its words that no article uses spelled as the articles found for it spell them
         (qa.answer.spelling); only those articles are read, and only when some word is unknown."""
-        if not passages or not unknown_words(question, self.retriever.terms):
+        if not passages or not unknown_words(question, self.retriever.terms, self.dictionary):
             return question
         generation = self.retriever.generation
-        texts = [article.text for a in dict.fromkeys(p.article_id for p in passages)
-                 if (article := generation.article(a)) is not None]
-        return respelled(question, self.retriever.terms, texts)
+        # the passages, and their articles' first 100,000 characters (read as a slice: an archive's article can be
+        # 50 MB)
+        texts = [p.text for p in passages] + [generation.text_slice(a, 0, 100_000)
+                                              for a in dict.fromkeys(p.article_id for p in passages)]
+        return respelled(question, self.retriever.terms, texts, self.dictionary)
 
     def _focus_of_text_history(self, turns: Sequence[Turn]) -> tuple[str, ...]:
         """A history given as text only ({"question", "answer"} from an API client) names no articles: the story
