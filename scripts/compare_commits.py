@@ -33,6 +33,8 @@ def score(code: Path, path: Path, index: Path) -> dict:
 def summary(result: dict) -> str:
     if "turn_f1" in result:
         return f"{result['turn_f1']:.1f} / {result['follow_up_f1']:.1f} / {result['declined_share']:.0%}"
+    if "story_recall" in result:  # an ambiguous-questions file
+        return f"recall {result['story_recall']:.2f}, {result['questions_with_two_stories']} with two stories"
     return f"F1 {result['f1']:.1f}"
 
 
