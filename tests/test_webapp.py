@@ -116,6 +116,17 @@ def test_found_answer_shows_words_percent_sources_and_agreement():
     assert 'data-article="a.txt"' in out and f'data-start="{first.start}"' in out
 
 
+def test_a_sentence_told_from_the_story_shows_no_confidence():
+    # "tell me more": the story's next sentence, quoted whole; no span was chosen, so no percent is claimed
+    sentence = "Ryanair said the new planes would help it to cut operating costs further."
+    told = render.answer_html(Answer("tell me more", sentence, True, 1.0, [citation(sentence, sentence)]))
+    assert "Quoted" in told and "the story's own sentence" in told and "% confidence" not in told
+    assert 'class="answer found told"' in told
+    # an answer that only is its sentence's start is scored as usual
+    span = render.answer_html(Answer("who?", "Ryanair", True, 1.0, [citation(sentence, "Ryanair")]))
+    assert "Very likely" in span and "% confidence" in span and "told" not in span
+
+
 def test_the_same_sentence_in_two_articles_is_no_agreement():
     # politics/069 and politics/311 are the same story filed twice: "found in 2 articles" claimed agreement
     first = citation("Talks are at Labour's conference in Gateshead.", "Gateshead", article_id="politics/069.txt")

@@ -220,6 +220,8 @@ CSS = """
 .answer.not-found .answer-text { color: #7c2d12; }
 .answer.error { border-color: #ef4444; background: #fef2f2; }
 .answer.small-talk .answer-text { font-size: 1.05rem; font-weight: 500; }
+.answer.told .answer-text { font-size: 1.05rem; font-weight: 500; }
+.conf-quoted { background: #ede9fe; color: #4c1d95; }
 .answer.error .answer-text { color: #991b1b; font-size: 1.1rem; }
 .answer.pending { color: var(--body-text-color-subdued); font-style: italic; }
 .guess { margin: 10px 0 2px; }

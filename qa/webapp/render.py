@@ -259,7 +259,8 @@ def answer_html(answer: Answer, chosen: Sequence[str] = ()) -> str:
         return f'<div class="answer small-talk"><div class="answer-text">{esc(answer.text)}</div></div>'
     if not answer.found:
         return not_found_html(answer)
-    words = confidence_words(answer.confidence, True)
+    told = is_told_sentence(answer)
+    words = "Quoted" if told else confidence_words(answer.confidence, True)
     n = _articles_count(answer.citations)
     agree = f'<span class="agree">found in {n} articles</span>' if n > 1 else ""
     citations = distinct_sentences(answer.citations)
@@ -271,15 +272,22 @@ def answer_html(answer: Answer, chosen: Sequence[str] = ()) -> str:
                   f'{"".join(citation_html(c) for c in rest)}</details>')
     label = "Sources" if len(citations) > 1 else "Source"
     return (
-        '<div class="answer found">'
+        f'<div class="answer found{" told" if told else ""}">'
         f'<div class="answer-head"><div class="answer-text">{esc(answer.text)}</div>{copy_button(answer)}</div>'
         + understood_html(answer)
         + f'<div class="answer-meta"><span class="confidence conf-{words.lower().replace(" ", "-")}">{words}</span>'
-        f'<span class="percent">{percent(answer.confidence)} confidence</span>{agree}</div>'
+        + (f'<span class="percent">the story\'s own sentence</span>' if told
+           else f'<span class="percent">{percent(answer.confidence)} confidence</span>{agree}') + "</div>"
         + (f'<div class="cites"><div class="cites-label">{label}</div>{cites}</div>' if cites else "")
         + alternatives_html(answer)
         + "</div>"
     )
+
+
+def is_told_sentence(answer: Answer) -> bool:
+    """A sentence of the story told as it stands ("what is the article about?", "tell me more"): no span the reader
+    chose, so no confidence to show."""
+    return len(answer.citations) == 1 and answer.confidence >= 1.0 and answer.text == answer.citations[0].sentence
 
 
 def _why_not_found(answer: Answer) -> str:
