@@ -4,6 +4,7 @@ stories answer is answered story by story. Fake embedder and reader, real index.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -328,6 +329,14 @@ def test_a_follow_up_before_a_story_is_picked_reads_more_than_each_story_s_best_
     assert lawyer.follow_up and sorted(s.text for s in lawyer.stories) == ["Ann Bell", "Ken Oda"]
     read = [p.article_id for p in reader.passages_read]
     assert read.count("mogul.txt") >= 2 and read.count("hacker.txt") >= 2  # not only each story's best passage
+
+
+def test_an_elliptical_follow_up_to_a_story_by_story_answer_is_completed_before_it_is_asked_of_each(arrests):
+    answer = arrests.ask("who was arrested?")
+    assert len(answer.stories) == 3
+    arrests_in = replace(answer, question="who was arrested in Tokyo?")
+    follow = arrests.ask("and in Astana?", history=[arrests_in])
+    assert follow.understood_as.startswith("who was arrested in Astana? (")
 
 
 def test_a_story_only_guessed_at_does_not_hold_a_question_of_its_own(arrests, engine):

@@ -11,7 +11,8 @@ RARITY = {"runs": 2.9, "fiat": 6.1, "manchester": 4.4, "united": 3.2, "fine": 4.
           "men's": 3.9, "800m": 5.4, "won": 3.0, "european": 3.5, "indoors": 6.0, "club": 3.0, "robbie": 6.2,
           "weir": 7.0, "joining": 4.0, "gm": 5.5, "pay": 3.0, "arrested": 4.5, "selling": 3.5, "drugs": 4.8,
           "online": 4.2, "walked": 8.0, "out": 8.0, "leeds": 5.0,
-          "american": 5.0, "lose": 4.0, "quarter": 3.0, "sang": 5.0, "half-time": 6.0}  # fmt: skip
+          "american": 5.0, "lose": 4.0, "quarter": 3.0, "sang": 5.0, "half-time": 6.0, "gordon": 4.6, "brown": 3.9,
+          "say": 1.9, "budget": 3.7}  # fmt: skip
 
 
 def rarity(word: str) -> float:
@@ -39,6 +40,8 @@ def rarity(word: str) -> float:
         ("who sang it there before her?", "and at half-time?", None),  # nothing "at" to replace
         ("how much did american lose in the quarter?", "and southwest?", "how much did southwest lose in the quarter?"),
         ("who runs fiat", "how old is he?", None),  # not elliptical
+        # a name of two words replaces two rare words: not "what did tony blair brown say ...?"
+        ("what did gordon brown say about the budget", "what about tony blair?", "what did tony blair say about the budget?"),
     ],
 )
 def test_an_elliptical_follow_up_is_the_last_question_about_something_else(last, question, whole):

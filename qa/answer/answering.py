@@ -378,7 +378,10 @@ class Answerer:
         """A follow-up to a story-by-story answer, before a story is chosen: asked of each of those stories (its
         best passages for the question with the last exchange beside it), answered story by story again, or as one
         answer when only one story answers it."""
-        query, asked = context_query(question, turns), reader_question(question, turns)
+        # "what about tony blair?" after "what did gordon brown say about the budget?" answered story by story is
+        # asked of each story as "what did tony blair say about the budget?"
+        whole = self._completed(question, turns) or question
+        query, asked = context_query(whole, turns), reader_question(whole, turns)
         # as many passages as a follow-up in one story reads, shared among the stories (at least one each): the best
         # passage alone of each of two stories about the Lords' reform did not say what it would be renamed
         per_story = max(1, self.top_k_passages // len(stories))
@@ -386,7 +389,7 @@ class Answerer:
         latest = next(turn for turn in reversed(turns) if turn.stories)
         said = {normalize_answer(text) for text in latest.story_answers}
         # a follow-up asks for something new: the stories' own answers again are the reader echoing the context
-        spans = [s for s in self._reader_spans(question, passages, asked=asked) if normalize_answer(s.text) not in said]
+        spans = [s for s in self._reader_spans(whole, passages, asked=asked) if normalize_answer(s.text) not in said]
         found = self._stories(question, spans)
         if len(found) >= 2:
             best = found[0]

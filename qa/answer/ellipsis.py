@@ -78,6 +78,11 @@ def complete(question: str, previous: str, weight: Callable[[str], float]) -> st
     # follows ("lose" of "how much did american lose in the quarter?")
     if top + 1 == len(tokens) - 1 and top + 1 in weights and weights[top + 1] >= RIGHT_SHARE * weights[top]:
         end += 1
+    # a name of several words replaces as many rare words: "what about tony blair?" after "what did gordon brown say
+    # about the budget?" is about Tony Blair, not "tony blair brown"
+    while end - top + 1 < len(words) and end + 1 in weights and weights[end + 1] >= RIGHT_SHARE * weights[top] \
+            and lead not in _PREPOSITIONS | _DETERMINERS:
+        end += 1
     if lead in _DETERMINERS:  # "what about the women's race?" replaces "the men's 800m", determiner and all
         found = next((i for i in range(top - 1, max(-1, top - 4), -1) if tokens[i].group().lower() in _DETERMINERS
                       and all(j in content for j in range(i + 1, top))), None)
