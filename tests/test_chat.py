@@ -21,6 +21,7 @@ from qa.answer.conversation import (
     named_words,
     overlaps_last_answer,
     owns_last_answer,
+    picked_story,
     reader_question,
     story_articles,
     thing_asked_about,
@@ -337,6 +338,37 @@ def test_an_elliptical_follow_up_to_a_story_by_story_answer_is_completed_before_
     arrests_in = replace(answer, question="who was arrested in Tokyo?")
     follow = arrests.ask("and in Astana?", history=[arrests_in])
     assert follow.understood_as.startswith("who was arrested in Astana? (")
+
+
+def test_a_story_picked_by_typing_is_followed_as_its_card_would_be(arrests):
+    answer = arrests.ask("who was arrested?")
+    second = answer.stories[1]
+    for history in ([answer], [answer.to_dict()]):  # Answers, or their JSON from the web API
+        picked = arrests.ask("the second one", history=history)
+        assert picked.found and picked.text == second.text and picked.citations == second.citations
+        assert picked.focus == second.article_ids and picked.question == "who was arrested?"
+        assert picked.understood_as == "who was arrested? (story 2 of 3)"
+    # the chat is about that story now: a follow-up reads beside its answer, in its article
+    follow = arrests.ask("where was he held?", history=[answer, picked])
+    assert follow.follow_up and follow.understood_as == f"where was he held? (who was arrested? {second.text})"
+    assert {p.article_id for p in follow.passages} <= set(second.article_ids)
+    by_name = arrests.ask("the Nick Jay one", history=[answer])
+    assert by_name.text == "Nick Jay"
+
+
+@pytest.mark.parametrize(
+    "message, index",
+    [
+        ("the second one", 1), ("Second", 1), ("story 3", 2), ("#4", 3), ("the last one", 3), ("the 2nd", 1),
+        ("i meant the first", 0), ("khodorkovsky", 1), ("the Chen Jiulin one", 3), ("the one about jacobsen", 2),
+        ("the fifth one", None),  # there are four
+        ("who was arrested?", None), ("in which cities?", None), ("thanks", None), ("more", None), ("it", None),
+        ("chen", 3), ("lee", 2), ("the man", None),  # one name's word picks its story; a word no answer has, none
+    ],
+)
+def test_which_story_a_typed_message_picks(message, index):
+    answers = ["Arash Sigarchi", "Mr Khodorkovsky", "Nicholas Lee Jacobsen", "Chen Jiulin"]
+    assert picked_story(message, answers) == index
 
 
 def test_a_story_only_guessed_at_does_not_hold_a_question_of_its_own(arrests, engine):

@@ -41,6 +41,7 @@ from qa.answer.conversation import (
     last_exchange,
     overlaps_last_answer,
     owns_last_answer,
+    picked_story,
     points_back,
     reader_question,
     repeats,
@@ -84,6 +85,26 @@ def distinct_answers(answers: list[Answer]) -> list[Answer]:
         kept.append(answer)
         cited.extend(answer.citations)
     return kept
+
+
+def _story_in(history: list, question: str, index: int) -> Story | None:
+    """The ``index``-th story of the latest story-by-story answer to ``question`` in a history of Answers or their
+    to_dict() output."""
+    for item in reversed(history):
+        if isinstance(item, Answer) and item.stories and item.question == question:
+            return item.stories[index] if index < len(item.stories) else None
+        if isinstance(item, dict) and item.get("stories") and item.get("question") == question:
+            stories = item["stories"]
+            if index >= len(stories) or not isinstance(stories[index], dict):
+                return None
+            found = stories[index]
+            try:
+                citations = [Citation(**c) for c in found.get("citations") or []]
+                return Story(str(found["text"]), float(found["confidence"]), citations,
+                             tuple(found.get("article_ids") or ()), found.get("title") or "", found.get("date"))
+            except (KeyError, TypeError, ValueError):
+                return None
+    return None
 
 
 def _with_chosen_story(history: list, turns: list[Turn], focus: tuple[str, ...]) -> list[Turn]:
@@ -246,6 +267,11 @@ class Answerer:
         reply = small_talk(question)
         if reply is not None:  # "thanks": a reply, and the chat stays on its story
             return Answer(question, reply, False, 0.0, focus=focus_ids, small_talk=True)
+        if several:
+            latest = next(turn for turn in reversed(turns) if turn.stories)
+            index = picked_story(question, latest.story_answers)
+            if index is not None:  # "the second one": as "Follow this story" on its card
+                return self._picked(history, latest, index)
         gist = asks_for_gist(question)
         if gist:
             return self._ask_gist(question, gist, turns, focus_ids, several)
@@ -426,6 +452,28 @@ class Answerer:
                               [line], understood_as=question, focus=articles)
         return Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=question, focus=articles)
 
+    def _picked(self, history: list, latest: Turn, index: int) -> Answer:
+        """The story a typed message picked of a story-by-story answer ("the second one"), as the answer to that
+        answer's question: the chat is about it from now on, as after "Follow this story" on its card, and its
+        follow-ups read beside that question and this story's answer."""
+        story = _story_in(history, latest.question, index)
+        ids = latest.stories[index]
+        read = f"{latest.question} (story {index + 1} of {len(latest.stories)})"
+        if story is not None:
+            return Answer(latest.question, story.text, True, story.confidence, list(story.citations),
+                          understood_as=read, focus=tuple(story.article_ids), follow_up=True)
+        # a history of text only (an API client): the story's answer, cited where its first article says it
+        text = latest.story_answers[index]
+        article = self.retriever.generation.article(ids[0])
+        at = article.text.find(text) if article else -1
+        citations = []
+        if at >= 0:
+            passage = Passage(article.id, article.title, text, at, at + len(text), 1.0, -1, article.url, article.date,
+                              article.author)
+            citations = [self._cite(passage, at, at + len(text))]
+        return Answer(latest.question, text, True, 1.0 if citations else 0.0, citations, understood_as=read,
+                      focus=tuple(ids), follow_up=True)
+
     def _ask_gist(self, question: str, gist: str, turns: Sequence[Turn], focus: tuple[str, ...],
                   several: tuple) -> Answer:
         """"what is the article about?": the first sentence of the story the chat is about (its lead, which says what
@@ -438,9 +486,15 @@ class Answerer:
             return Answer(question, WHICH_STORY, False, 0.0, focus=focus, small_talk=True)
         prose = prose_sentences(article.text, article.title, article.author,
                                 self.retriever.generation.sentences(article.id))
-        shown = [end for turn in turns for cited, _, end in turn.cited if cited == article.id]
-        after = max(shown) if gist == "more" and shown else 0
-        sentence = next(((start, end) for start, end in prose if start >= after), None)
+        if gist == "more":
+            # on from the last sentence told, skipping those an answer has quoted already: after "the second one"
+            # picked a story whose answer stands in its last sentence, "tell me more" starts at its lead
+            told = max((end for turn in turns if asks_for_gist(turn.question)
+                        for cited, _, end in turn.cited if cited == article.id), default=0)
+            quoted = [start for turn in turns for cited, start, _ in turn.cited if cited == article.id]
+            prose = [(start, end) for start, end in prose
+                     if start >= told and not any(start <= at < end for at in quoted)]
+        sentence = prose[0] if prose else None
         if sentence is None:
             return Answer(question, STORY_TOLD, False, 0.0, focus=focus, small_talk=True)
         said = article.text[sentence[0] : sentence[1]]

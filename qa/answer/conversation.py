@@ -139,6 +139,40 @@ def stories_in_focus(turns: Sequence[Turn], focus: Sequence[str]) -> tuple[tuple
     return latest.stories
 
 
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+             "ninth": 9, "tenth": 10, "last": -1}
+_PICK_ORDINAL = re.compile(
+    r"^\s*((i\s+)?mean(t)?\s+|no,?\s+)?(the\s+)?(?P<which>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|"
+    r"tenth|last|(?P<nth>\d{1,2})(st|nd|rd|th))(\s+(one|story|answer|card))?(\s+please)?\W*$",
+    re.IGNORECASE,
+)
+_PICK_NUMBER = re.compile(r"^\s*(story|number|no\.?|#|card)\s*(?P<n>\d{1,2})\W*$", re.IGNORECASE)
+_PICK_NAMED = re.compile(r"^\s*((i\s+)?mean(t)?\s+|no,?\s+)?(the\s+one\s+(about|with|on)\s+|the\s+)?(?P<name>.+?)"
+                         r"(\s+(one|story))?(\s+please)?\W*$", re.IGNORECASE)
+
+
+def picked_story(message: str, answers: Sequence[str]) -> int | None:
+    """Which of a story-by-story answer's stories (``answers``: theirs, best first) a typed message picks, as
+    "Follow this story" would: "the second one", "story 3", "the last one", "the Khodorkovsky one"; its index, or
+    None when the message picks none (a question of any kind picks none)."""
+    found = _PICK_ORDINAL.match(message) or _PICK_NUMBER.match(message)
+    if found:
+        groups = found.groupdict()
+        number = groups.get("n") or groups.get("nth")
+        place = int(number) if number else _ORDINALS[groups["which"].lower()]  # counted from 1; -1 is the last
+        index = len(answers) - 1 if place == -1 else place - 1
+        return index if 0 <= index < len(answers) else None
+    said = words(message)
+    if not said or len(said) > 6 or "?" in message or set(said) & QUESTION_WORDS or has_anaphora(message):
+        return None
+    named = _PICK_NAMED.match(message)
+    wanted = set(words(named.group("name"))) if named else set()
+    if not wanted:
+        return None
+    matching = [i for i, answer in enumerate(answers) if wanted <= set(words(answer))]
+    return matching[0] if len(matching) == 1 else None
+
+
 def chat_focus(turns: Sequence[Turn]) -> tuple[str, ...]:
     """The articles the chat is about: the focus the latest turn left (a declined follow-up keeps the story)."""
     for turn in reversed(turns):
