@@ -28,8 +28,8 @@ from qa.answer.conversation import (
     with_apostrophes,
     with_followed_stories,
 )
-from qa.answer.answering import PICK_A_STORY, STORY_TOLD, WHICH_STORY
-from qa.answer.article_parts import asks_for_gist
+from qa.answer.answering import NO_SOURCE_YET, PICK_A_STORY, STORY_TOLD, WHICH_STORY
+from qa.answer.article_parts import asks_for_gist, asks_for_source
 from qa.answer.focus import names_typed_in_lower_case
 from qa.errors import QAError
 from qa.types import Answer, Citation, Passage, Span, Story
@@ -141,6 +141,29 @@ def test_what_the_story_is_about_is_its_first_sentence_and_tell_me_more_goes_on_
     # what it told is no exchange to lean on: "they" are still who walked out
     follow = chat.ask("when did they do it?", history=history)
     assert follow.understood_as == "when did they do it? (who walked out in Leeds? Train drivers)"
+
+
+def test_where_an_answer_came_from_is_its_quoted_sentence(chat):
+    assert chat.ask("where did you read that?").text == NO_SOURCE_YET  # nothing answered yet
+    first = chat.ask("who walked out in Leeds?")
+    source = chat.ask("where did you read that?", history=[first])
+    (citation,) = source.citations
+    assert source.found and source.text == "Train drivers walked out in Leeds on Friday." == citation.sentence
+    assert (citation.article_id, citation.start, citation.end) == (
+        first.citations[0].article_id, first.citations[0].sentence_start, first.citations[0].sentence_end)
+    # no exchange to lean on: "they" are still who walked out
+    follow = chat.ask("when did they do it?", history=[first, source])
+    assert follow.understood_as == "when did they do it? (who walked out in Leeds? Train drivers)"
+
+
+@pytest.mark.parametrize(
+    "question, asks",
+    [("where did you read that?", True), ("Source?", True), ("how do you know", True), ("where's that from?", True),
+     ("which article says that?", True), ("where did you get it", True),
+     ("where did they read it?", False), ("what is the source of the river?", False), ("how do you know him?", False)],
+)
+def test_questions_about_where_an_answer_came_from(question, asks):
+    assert asks_for_source(question) is asks
 
 
 def test_what_a_story_by_story_answer_is_about_asks_which_story(arrests):

@@ -12,10 +12,12 @@ from qa.answer.article_parts import (
     AUTHOR_WORDS,
     asks_for_author,
     asks_for_gist,
+    asks_for_source,
     byline,
     in_byline,
     in_headline,
     prose_sentences,
+    tells_the_article,
 )
 from qa.answer.answer_types import (
     HONORIFICS, agrees, asks_for_currency, asks_yes_or_no, before_relative_clause, converted_from, converts,
@@ -60,6 +62,7 @@ from qa.types import Answer, Citation, Passage, Span, Story
 NOT_FOUND = "The articles don't say."
 WHICH_STORY = "Which story? Ask a question about it first; then \u201ctell me more\u201d goes on with it."
 PICK_A_STORY = "Pick one of the stories above (\u201cFollow this story\u201d), then ask for more of it."
+NO_SOURCE_YET = "Nothing has been answered yet: each answer quotes the sentence it came from."
 STORY_TOLD = "That is all the story says. Ask another question, or about another story."
 WHICH_ARTICLE = "Which article? Ask about its story first, or say which: \u201cwho wrote the article about ...?\u201d"
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -275,6 +278,8 @@ class Answerer:
         gist = asks_for_gist(question)
         if gist:
             return self._ask_gist(question, gist, turns, focus_ids, several)
+        if asks_for_source(question):
+            return self._source(question, turns, focus_ids)
         terms = self.rules.question_terms(question)
         # Each ranking's best passage is read even when fusion ranks it lower, if the other ranking holds it too:
         # "which airline ordered 70 new Boeing planes?" has BM25's first passage in the Ryanair story, lower by
@@ -473,6 +478,23 @@ class Answerer:
             citations = [self._cite(passage, at, at + len(text))]
         return Answer(latest.question, text, True, 1.0 if citations else 0.0, citations, understood_as=read,
                       focus=tuple(ids), follow_up=True)
+
+    def _source(self, question: str, turns: Sequence[Turn], focus: tuple[str, ...]) -> Answer:
+        """"where did you read that?": the sentence the last answer was quoted from, cited as it was (every answer
+        shows it already; this says it again in words, instead of reading "where" as a place to find)."""
+        previous = next((t for t in reversed(turns) if t.cited and not tells_the_article(t.question)), None)
+        if previous is None:
+            return Answer(question, NO_SOURCE_YET, False, 0.0, focus=focus, small_talk=True)
+        article_id, start, end = previous.cited[0]
+        article = self.retriever.generation.article(article_id)
+        if article is None:
+            return Answer(question, NO_SOURCE_YET, False, 0.0, focus=focus, small_talk=True)
+        passage = Passage(article.id, article.title, article.text[start:end], start, end, 1.0, -1, article.url,
+                          article.date, article.author)
+        citation = self._cite(passage, start, end)
+        return Answer(question, citation.sentence, True, 1.0, [replace(citation, start=citation.sentence_start,
+                                                                         end=citation.sentence_end)],
+                      understood_as=question, focus=focus, follow_up=True)
 
     def _ask_gist(self, question: str, gist: str, turns: Sequence[Turn], focus: tuple[str, ...],
                   several: tuple) -> Answer:

@@ -75,6 +75,25 @@ _MORE_QUESTION = re.compile(r"^\s*(tell\s+me\s+more(\s+about\s+(it|this|that))?|
                             re.IGNORECASE)
 
 
+# "where did you read that?", "source?": where the last answer came from
+_SOURCE_QUESTION = re.compile(
+    r"^\s*(sources?|citation|(what('s|\s+is)\s+)?(the|your)\s+source|where\s+did\s+you\s+(read|get|find|see)\s+"
+    r"(that|this|it)|where('s|\s+is|\s+was)\s+(that|this)\s+from|where\s+does\s+(that|this|it)\s+come\s+from"
+    r"|which\s+article\s+(says|said)\s+(that|so|this)|how\s+do\s+you\s+know(\s+(that|this))?)\W*$",
+    re.IGNORECASE,
+)
+
+
+def asks_for_source(question: str) -> bool:
+    return bool(_SOURCE_QUESTION.match(question))
+
+
+def tells_the_article(question: str) -> bool:
+    """Whether the message asks to be told the article itself (its gist, more of it, or where an answer came from):
+    its reply is a sentence of the story, no exchange a follow-up leans on."""
+    return asks_for_source(question) or asks_for_gist(question) is not None
+
+
 def asks_for_gist(question: str) -> str | None:
     """"lead" for a question about what the story is ("what is the article about?"), "more" for one that asks it to
     go on ("tell me more"), None for any other."""

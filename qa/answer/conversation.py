@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 
 from qa.errors import QAError
 from qa.answer.answer_types import asks_for_currency, converts
-from qa.answer.article_parts import asks_for_gist
+from qa.answer.article_parts import tells_the_article
 from qa.ingest.text import normalize_answer
 from qa.types import Answer, Span
 
@@ -362,7 +362,7 @@ def last_exchange(turns: Sequence[Turn]) -> Turn | None:
     is the cell chip?" in a chat about a football transfer: "who made it?" is the chip's maker), else the latest."""
     for i in range(len(turns) - 1, -1, -1):
         turn = turns[i]
-        if asks_for_gist(turn.question):  # "tell me more" told a sentence of the story; it asked nothing of it
+        if tells_the_article(turn.question):  # "tell me more" told a sentence of the story; it asked nothing of it
             continue
         if turn.answer or turn.stories:
             return turn
@@ -380,7 +380,7 @@ def exchange_named(question: str, turns: Sequence[Turn]) -> Turn | None:
     if previous is None or not nouns or nouns & _said_words(previous):
         return previous
     for turn in reversed(turns):
-        if (turn.answer or turn.stories) and not asks_for_gist(turn.question) and nouns & _said_words(turn):
+        if (turn.answer or turn.stories) and not tells_the_article(turn.question) and nouns & _said_words(turn):
             return turn
     return previous
 
@@ -404,7 +404,7 @@ def exchange_before(turns: Sequence[Turn], turn: Turn | None) -> Turn | None:
     index = next((i for i in range(len(turns) - 1, -1, -1) if turns[i] is turn), None)
     if index is None:
         return None
-    return next((t for t in reversed(turns[:index]) if (t.answer or t.stories) and not asks_for_gist(t.question)), None)
+    return next((t for t in reversed(turns[:index]) if (t.answer or t.stories) and not tells_the_article(t.question)), None)
 
 
 def reader_question(question: str, turns: Sequence[Turn], exchange: Turn | None = None) -> str:
