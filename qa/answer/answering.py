@@ -26,7 +26,7 @@ from qa.answer.answer_types import (
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
 from qa.answer.figures import figures
-from qa.answer.spelling import respelled, unknown_words
+from qa.answer.spelling import respell, unknown_words
 from qa.answer.focus import SETTLED_COVERAGE, StoryFocus
 from qa.answer.conversation import (
     as_turns,
@@ -57,7 +57,7 @@ from qa.answer.conversation import (
     without_chatter,
 )
 from qa.ingest.text import normalize_answer
-from qa.types import Answer, Citation, Passage, Span, Story
+from qa.types import Answer, Citation, Passage, Span, Story, answer_from_dict
 
 NOT_FOUND = "The articles don't say."
 WHICH_STORY = "Which story? Ask a question about it first; then \u201ctell me more\u201d goes on with it."
@@ -94,20 +94,18 @@ def _story_in(history: list, question: str, index: int) -> Story | None:
     """The ``index``-th story of the latest story-by-story answer to ``question`` in a history of Answers or their
     to_dict() output."""
     for item in reversed(history):
+        if isinstance(item, dict) and item.get("stories") and "text" in item and "found" in item:
+            item = answer_from_dict(item)
         if isinstance(item, Answer) and item.stories and item.question == question:
             return item.stories[index] if index < len(item.stories) else None
-        if isinstance(item, dict) and item.get("stories") and item.get("question") == question:
-            stories = item["stories"]
-            if index >= len(stories) or not isinstance(stories[index], dict):
-                return None
-            found = stories[index]
-            try:
-                citations = [Citation(**c) for c in found.get("citations") or []]
-                return Story(str(found["text"]), float(found["confidence"]), citations,
-                             tuple(found.get("article_ids") or ()), found.get("title") or "", found.get("date"))
-            except (KeyError, TypeError, ValueError):
-                return None
     return None
+
+
+def _article_passage(article, start: int, end: int) -> Passage:
+    """``article.text[start:end]`` as a passage of its article (for an answer that quotes the article directly: its
+    byline, its lead, a picked story's answer)."""
+    return Passage(article.id, article.title, article.text[start:end], start, end, 1.0, -1, article.url, article.date,
+                   article.author)
 
 
 def _with_chosen_story(history: list, turns: list[Turn], focus: tuple[str, ...]) -> list[Turn]:
@@ -325,14 +323,15 @@ class Answerer:
     def _respelled(self, question: str, passages: list[Passage]) -> str:
         """The question with its words that no article uses spelled as the articles found for it spell them
         (qa.answer.spelling); only those articles are read, and only when some word is unknown."""
-        if not passages or not unknown_words(question, self.retriever.terms, self.dictionary):
+        unknown = unknown_words(question, self.retriever.terms, self.dictionary) if passages else []
+        if not unknown:
             return question
         generation = self.retriever.generation
         # the passages, and their articles' first 100,000 characters (read as a slice: an archive's article can be
         # 50 MB)
         texts = [p.text for p in passages] + [generation.text_slice(a, 0, 100_000)
                                               for a in dict.fromkeys(p.article_id for p in passages)]
-        return respelled(question, self.retriever.terms, texts, self.dictionary)
+        return respell(question, unknown, texts, self.retriever.terms)
 
     def _focus_of_text_history(self, turns: Sequence[Turn]) -> tuple[str, ...]:
         """A history given as text only ({"question", "answer"} from an API client) names no articles: the story
@@ -451,8 +450,7 @@ class Answerer:
             found = byline(article.text, article.author) if article else None
             if found:
                 line_start, line_end, start, end = found
-                line = Passage(article_id, article.title, article.text[line_start:line_end], line_start, line_end,
-                               1.0, -1, article.url, article.date, article.author)
+                line = _article_passage(article, line_start, line_end)
                 return Answer(question, article.text[start:end], True, 1.0, [self._cite(line, start, end)], [],
                               [line], understood_as=question, focus=articles)
         return Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=question, focus=articles)
@@ -473,9 +471,7 @@ class Answerer:
         at = article.text.find(text) if article else -1
         citations = []
         if at >= 0:
-            passage = Passage(article.id, article.title, text, at, at + len(text), 1.0, -1, article.url, article.date,
-                              article.author)
-            citations = [self._cite(passage, at, at + len(text))]
+            citations = [self._cite(_article_passage(article, at, at + len(text)), at, at + len(text))]
         return Answer(latest.question, text, True, 1.0 if citations else 0.0, citations, understood_as=read,
                       focus=tuple(ids), follow_up=True)
 
@@ -489,9 +485,7 @@ class Answerer:
         article = self.retriever.generation.article(article_id)
         if article is None:
             return Answer(question, NO_SOURCE_YET, False, 0.0, focus=focus, small_talk=True)
-        passage = Passage(article.id, article.title, article.text[start:end], start, end, 1.0, -1, article.url,
-                          article.date, article.author)
-        citation = self._cite(passage, start, end)
+        citation = self._cite(_article_passage(article, start, end), start, end)
         return Answer(question, citation.sentence, True, 1.0, [replace(citation, start=citation.sentence_start,
                                                                          end=citation.sentence_end)],
                       understood_as=question, focus=focus, follow_up=True)
@@ -522,8 +516,7 @@ class Answerer:
         said = article.text[sentence[0] : sentence[1]]
         start = sentence[0] + len(said) - len(said.lstrip())
         end = sentence[0] + len(said.rstrip())
-        passage = Passage(article.id, article.title, article.text[start:end], start, end, 1.0, -1, article.url,
-                          article.date, article.author)
+        passage = _article_passage(article, start, end)
         return Answer(question, passage.text, True, 1.0, [self._cite(passage, start, end)], [], [passage],
                       understood_as=question, focus=focus, follow_up=True)
 

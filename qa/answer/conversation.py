@@ -87,7 +87,9 @@ def as_turns(history: Iterable | None) -> list[Turn]:
             turns.append(Turn(str(question), str(answer or "")))
         else:
             raise QAError(f"a history item must be an Answer, a dict or a (question, answer) pair, not {type(item).__name__}")
-    return [t for t in turns if t.question.strip()]
+    # "tell me more" or "where did you read that?" was told a sentence of the story: it asked nothing of it, so it is
+    # no exchange a follow-up leans on (where it stands, ``cited``, still says how far the story has been told)
+    return [replace(t, answer="") if tells_the_article(t.question) else t for t in turns if t.question.strip()]
 
 
 def _ids(value) -> tuple[str, ...]:
@@ -362,8 +364,6 @@ def last_exchange(turns: Sequence[Turn]) -> Turn | None:
     is the cell chip?" in a chat about a football transfer: "who made it?" is the chip's maker), else the latest."""
     for i in range(len(turns) - 1, -1, -1):
         turn = turns[i]
-        if tells_the_article(turn.question):  # "tell me more" told a sentence of the story; it asked nothing of it
-            continue
         if turn.answer or turn.stories:
             return turn
         if i > 0 and turn.focus is not None and turns[i - 1].focus is not None and turn.focus != turns[i - 1].focus:
@@ -380,7 +380,7 @@ def exchange_named(question: str, turns: Sequence[Turn]) -> Turn | None:
     if previous is None or not nouns or nouns & _said_words(previous):
         return previous
     for turn in reversed(turns):
-        if (turn.answer or turn.stories) and not tells_the_article(turn.question) and nouns & _said_words(turn):
+        if (turn.answer or turn.stories) and nouns & _said_words(turn):
             return turn
     return previous
 
@@ -404,7 +404,7 @@ def exchange_before(turns: Sequence[Turn], turn: Turn | None) -> Turn | None:
     index = next((i for i in range(len(turns) - 1, -1, -1) if turns[i] is turn), None)
     if index is None:
         return None
-    return next((t for t in reversed(turns[:index]) if (t.answer or t.stories) and not tells_the_article(t.question)), None)
+    return next((t for t in reversed(turns[:index]) if t.answer or t.stories), None)
 
 
 def reader_question(question: str, turns: Sequence[Turn], exchange: Turn | None = None) -> str:

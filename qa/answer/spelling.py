@@ -41,7 +41,11 @@ def respelled(question: str, lexicon, texts: Sequence[str], words: frozenset[str
     index's terms, with ``terms(text)`` and ``frequency(term)``) and ``words`` (a dictionary, lower case) does not
     hold replaced by the word of ``texts`` most like it, of the same first letter and at least SAME_WORD alike;
     unchanged when no word is unknown or none is like it."""
-    unknown = unknown_words(question, lexicon, words)
+    return respell(question, unknown_words(question, lexicon, words), texts, lexicon)
+
+
+def respell(question: str, unknown: Sequence[re.Match], texts: Sequence[str], lexicon) -> str:
+    """``respelled`` for the ``unknown`` words already found (``unknown_words``)."""
     if not unknown or not texts:
         return question
     seen = Counter(w.lower() for text in texts for w in _WORD.findall(text) if len(w) >= MIN_LETTERS - 1)
@@ -51,7 +55,7 @@ def respelled(question: str, lexicon, texts: Sequence[str], words: frozenset[str
         best = max(((alike, count, word) for word, count in seen.items()
                     if word[0] == typed[0] and word != typed and (alike := _alike(typed, word)) >= SAME_WORD),
                    default=None)
-        if best is None or best[0] < SAME_WORD or _unknown(best[2], lexicon):
+        if best is None or _unknown(best[2], lexicon):
             continue
         word = best[2] if match.group().islower() else best[2].capitalize()
         out.append(question[at : match.start()] + word)

@@ -22,7 +22,7 @@ from qa.embedders import make_embedder
 from qa.engine import Engine
 from qa.errors import IndexBusy, IndexNotFound, QAError
 from qa.settings import Settings
-from qa.types import Answer, Article, Citation, IndexStatus, Passage, Story, SyncReport
+from qa.types import Answer, Article, IndexStatus, Passage, SyncReport, answer_from_dict
 from qa.webapp.examples import examples_from
 from qa.webapp.uploads import MAX_UPLOAD_BYTES, save_uploads
 
@@ -291,41 +291,6 @@ def report_lines(report: SyncReport) -> list[str]:
 
 # -- the chat kept in the browser (gr.BrowserState holds JSON) ----------------------------------------------------
 MAX_SAVED_TURNS = 30  # localStorage holds a few MB; passages make a turn a few KB
-
-
-def answer_from_dict(data: dict) -> Answer:
-    """An Answer back from Answer.to_dict() (as kept in the browser); unknown keys are ignored."""
-
-    def citation(c: dict) -> Citation:
-        return Citation(**{k: c.get(k) for k in Citation.__dataclass_fields__ if k in c})
-
-    def passage(p: dict) -> Passage:
-        return Passage(**{k: p.get(k) for k in Passage.__dataclass_fields__ if k in p})
-
-    def story(s: dict) -> Story:
-        return Story(
-            text=str(s.get("text", "")), confidence=float(s.get("confidence", 0.0)),
-            citations=[citation(c) for c in s.get("citations") or []],
-            article_ids=tuple(s.get("article_ids") or ()), title=str(s.get("title") or ""), date=s.get("date"),
-        )
-
-    return Answer(
-        question=str(data.get("question", "")),
-        text=str(data["text"]),
-        found=bool(data["found"]),
-        confidence=float(data.get("confidence", 0.0)),
-        citations=[citation(c) for c in data.get("citations") or []],
-        alternatives=[answer_from_dict(a) for a in data.get("alternatives") or []],
-        passages=[passage(p) for p in data.get("passages") or []],
-        stories=[story(s) for s in data.get("stories") or []],
-        understood_as=str(data.get("understood_as") or ""),
-        focus=tuple(data.get("focus") or ()),
-        follow_up=bool(data.get("follow_up")),
-        elsewhere=int(data.get("elsewhere") or 0),
-        small_talk=bool(data.get("small_talk")),
-        unwritten=tuple(str(f) for f in data.get("unwritten") or ()),
-        yes_no=bool(data.get("yes_no")),
-    )
 
 
 def mark_followed(turns: Sequence[dict], ids: Sequence[str], title: str) -> None:
