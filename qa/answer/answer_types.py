@@ -56,14 +56,14 @@ _NAME_QUESTION = re.compile(
 )
 # Someone asked for by name: "what are the names of the two missing officials?", "what is the buyer called?"; not
 # what someone has ("the name of the man's company")
-_PEOPLE = (r"man|men|woman|women|boys?|girls?|person|people|officials?|buyers?|sellers?|players?|singers?|"
+PEOPLE_NOUNS = (r"man|men|woman|women|boys?|girls?|person|people|officials?|buyers?|sellers?|players?|singers?|"
            r"actors?|actress(es)?|directors?|ministers?|officers?|chiefs?|boss(es)?|leaders?|judges?|victims?|"
            r"spokes(man|men|woman|women|person)|suspects?|father|mother|sons?|daughters?|wife|husband|brothers?|"
            r"sisters?|founders?|owners?|winners?|managers?|coach(es)?|captains?|strikers?|authors?|writers?|"
            r"presenters?|hosts?|chairman|executives?|presidents?|candidates?|teenagers?|gamers?|viewers?|customers?|"
            r"workers?|pilots?|doctors?|lawyers?|hackers?|students?|teachers?|soldiers?|prisoners?")
 # the head of its phrase: "the man" of "the man who ...", not "official" of "the official residence"
-_SOMEONE = (rf"(the\s+|this\s+|that\s+|these\s+|those\s+|his\s+|her\s+|their\s+)?([\w-]+\s+){{0,3}}?({_PEOPLE})"
+_SOMEONE = (rf"(the\s+|this\s+|that\s+|these\s+|those\s+|his\s+|her\s+|their\s+)?([\w-]+\s+){{0,3}}?({PEOPLE_NOUNS})"
             r"(?=\W*$|\s+(who|whom|whose|that|in|at|of|from|on|for|with|behind|by|to|[a-z]+ed)\b)")
 _PERSON_NAME_QUESTION = re.compile(
     rf"^\s*what(\s*'s|\s+is|\s+was|\s+are|\s+were)\s+(the\s+names?\s+of\s+{_SOMEONE}|{_SOMEONE}\s+called\W*$|"

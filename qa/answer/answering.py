@@ -20,12 +20,14 @@ from qa.answer.article_parts import (
     tells_the_article,
 )
 from qa.answer.answer_types import (
-    HONORIFICS, agrees, asks_for_currency, asks_yes_or_no, before_relative_clause, converted_from, converts,
-    expected_type, is_denied, is_the_agent, leaves_it_unnamed, name_start, said_by, wants_a_name, within_brackets,
+    HONORIFICS, agrees, asked_organisation, asks_for_currency, asks_yes_or_no, before_relative_clause, converted_from,
+    converts, expected_type, is_denied, is_the_agent, leaves_it_unnamed, name_start, said_by, wants_a_name,
+    within_brackets,
 )
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
 from qa.answer.figures import figures
+from qa.answer.naming import asks_for_someone, describes_a_person, ends_with_a_person, name_given_next, rest_of_name
 from qa.answer.spelling import respell, unknown_words
 from qa.answer.focus import SETTLED_COVERAGE, StoryFocus
 from qa.answer.conversation import (
@@ -604,7 +606,33 @@ class Answerer:
             # (the descriptor stays in the cited sentence); the same name in other articles then groups with it.
             spans = [replace(s, text=s.text[cut:], start=s.start + cut) if (cut := name_start(s.text)) else s
                      for s in spans]
+        if asked_organisation(question):  # "Friends" of "Friends Reunited" (qa.answer.naming)
+            spans = [replace(s, text=s.text + rest, end=s.end + len(rest))
+                     if (rest := self._rest_of_name(s)) else s for s in spans]
+        if asks_for_someone(question):  # "US man" is "Andrew Fisher", named in the next sentence (qa.answer.naming)
+            spans = [self._named_next(s) or s if ends_with_a_person(s.text) else s for s in spans]
         return spans
+
+    @staticmethod
+    def _rest_of_name(span: Span) -> str:
+        after = span.passage.text[span.end - span.passage.start : span.end - span.passage.start + 200]
+        return after[: rest_of_name(span.text, after)]
+
+    def _named_next(self, span: Span) -> Span | None:
+        """The span moved to the name the next sentence gives the person it describes, with the reader's scores."""
+        article_id = span.passage.article_id
+        sentence_start, sentence_end, sentence = self._cited_sentence(article_id, span.start, span.end)
+        if not describes_a_person(span.text, sentence[: max(0, span.start - sentence_start)]):
+            return None
+        generation = self.retriever.generation
+        following = generation.text_slice(article_id, sentence_end, sentence_end + 400)
+        at = sentence_end + len(following) - len(following.lstrip())
+        bounds = name_given_next(following.lstrip(), generation.text_slice(article_id, 0, 100_000))
+        if bounds is None:
+            return None
+        start, end = at + bounds[0], at + bounds[1]
+        passage = replace(span.passage, text=following.lstrip(), start=at, end=at + len(following.lstrip()))
+        return replace(span, text=passage.text[bounds[0] : bounds[1]], start=start, end=end, passage=passage)
 
     def _crosses_sentences(self, span: Span) -> bool:
         """An answer lies within one sentence, as its quote does: "Wang Xuebing, jailed for 12 years in 2003.

@@ -1,0 +1,86 @@
+"""Names in answers: the whole name of an organisation, and the name of the person a story's opening sentence only
+describes.
+
+"which website did she find him on?" is answered "Friends" of "on Friends Reunited." when the reader's span stops
+inside the name; for a question that asks for an organisation the answer runs to the name's last capitalised word
+(of SQuAD dev's 219 such questions, 5 gold answers stop before one: "Verizon" of "Verizon Communications", "NBC
+Blue" of "NBC Blue Network"; the longer name is no worse an answer).
+
+News writes the "delayed identification" lead: "A 20-year-old US man is selling advertising space on his forehead
+...", and the next sentence names him: "Andrew Fisher, from Omaha, Nebraska, said ...". Asked "who is selling
+advertising space on his forehead?", the reader answers "US man": true, but someone asking "who" wants the name, and
+"where is he from?" then reads beside the sentence that says it. Over the BBC corpus 32 articles open with a
+described person whose next paragraph starts with a name; the checks below keep the ones where the name is that
+person's (a title or a verb of saying marks it as a person's elsewhere in the article).
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.answer.answer_types import HONORIFICS, PEOPLE_NOUNS, expected_type, names_a_person
+
+# The head of the descriptor is a noun for a person ("man", "viewer", "student"), last in the answer or before where
+# they work ("An ex-chief financial officer at Boeing")
+_PERSON_HEAD = re.compile(rf"(?:^|\s|-)({PEOPLE_NOUNS})(\s+(at|of|for|from|with)(\s+[\w'&.-]+){{1,4}})?\W*$",
+                          re.IGNORECASE)
+# Before the descriptor in its sentence: only its article and lowercase modifiers ("A 20-year-old"), so the answer
+# is the sentence's subject, the one the next sentence goes on to name
+_SUBJECT_OPENING = re.compile(r"^\s*((?i:a|an|the)\s+)?((?!(a|an|the)\s)[a-z0-9][\w-]*\s+)*$")
+# Capitalised words that open a sentence without being a name
+_NOT_NAMES = frozenset({
+    "a", "an", "the", "but", "and", "or", "so", "yet", "in", "on", "at", "for", "from", "by", "with", "after",
+    "before", "during", "since", "while", "when", "where", "if", "as", "it", "its", "he", "she", "they", "we", "i",
+    "his", "her", "their", "this", "that", "these", "those", "there", "speaking", "according", "now", "last", "next",
+    "earlier", "meanwhile", "however", "police", "officials",
+})  # fmt: skip
+_TITLE = "|".join(h.capitalize() for h in HONORIFICS)
+# A name of two to four capitalised words opening the sentence (or after "The Californian man,"), then a comma, a bracket or a lowercase word (a verb):
+# not "Sir Alan Budd's inquiry" (a possessive) nor "New York Attorney General Elliot Spitzer" (a title run on)
+_OPENING_NAME = re.compile(
+    rf"^\s*(?:[Tt]he\s+(?:[\w-]+\s+){{0,3}}(?:{PEOPLE_NOUNS}),\s+)?(?:(?:{_TITLE})\.?\s+)?(?P<name>(?:[A-Z][a-z'-]+\s+){{1,3}}[A-Z][a-z'-]+)(?=,|\s+\(|\s+[a-z])"
+)
+
+
+_WHICH_PERSON = re.compile(rf"^\s*(and\s+)?(which|what)\s+([\w-]+\s+){{0,2}}?({PEOPLE_NOUNS})\b", re.IGNORECASE)
+
+
+# The rest of a name the answer stops inside: capitalised words, one space apart ("Madrid" of "Madrid's", not "'s")
+_REST_OF_NAME = re.compile(r"^(?: [A-Z][\w&-]*)+")
+
+
+def rest_of_name(answer: str, after: str) -> int:
+    """How many characters of ``after`` (the text right after the answer) finish the name the answer stops
+    inside; 0 when it ends a name, a sentence or a phrase."""
+    if not answer or not answer.split()[-1][:1].isupper() or answer.endswith("."):
+        return 0
+    found = _REST_OF_NAME.match(after)
+    return found.end() if found else 0
+
+
+def asks_for_someone(question: str) -> bool:
+    """"who ...?" or "which man/student ...?": a question a person's name answers."""
+    return expected_type(question) == "person" or bool(_WHICH_PERSON.match(question))
+
+
+def describes_a_person(answer: str, before: str) -> bool:
+    """Whether ``answer`` is a description of someone ("US man", "A blind student") standing as the subject of its
+    sentence, ``before`` being the sentence's text before it."""
+    return ends_with_a_person(answer) and bool(_SUBJECT_OPENING.match(before))
+
+
+def ends_with_a_person(answer: str) -> bool:
+    """The answer's last word is a noun for a person: a description, not a name (the cheap check first)."""
+    return bool(_PERSON_HEAD.search(answer))
+
+
+def name_given_next(following: str, article: str) -> tuple[int, int] | None:
+    """The bounds in ``following`` (the sentence after the description) of the name it opens with, when
+    ``article`` speaks of that name as a person's ("Mr Fisher", "Fisher said"); else None."""
+    found = _OPENING_NAME.match(following)
+    if found is None:
+        return None
+    name = found.group("name")
+    if name.split()[0].lower() in _NOT_NAMES or not names_a_person(name, article):
+        return None
+    return found.start("name"), found.end("name")
