@@ -139,6 +139,7 @@ def test_spans_of_the_wrong_kind_are_refused(kind, span, ok):
         ("online auction site eBay", "eBay"),
         ("the Basque separatist group ETA", "ETA"),
         ("BBC chairman Gavyn Davies", "Gavyn Davies"),
+        ("Dragons three-quarter Hal Luscombe", "Hal Luscombe"),  # a hyphenated head
         # not a descriptor and a name: kept whole
         ("Labour MP Stephen Pound", "Labour MP Stephen Pound"),
         ("Tirunesh Dibaba of Ethiopia", "Tirunesh Dibaba of Ethiopia"),

@@ -320,6 +320,18 @@ def test_a_follow_up_before_a_story_is_picked_is_asked_of_each_of_the_stories(ar
     assert not other.follow_up and other.text == "Dover"
 
 
+def test_a_follow_up_naming_what_only_one_of_the_stories_holds_is_asked_of_that_story(arrests, engine):
+    engine._reader = PhraseReader({**PHRASES, "fraud": 6.0, "October": 6.0})
+    answer = arrests.ask("who was arrested?")
+    why = arrests.ask("why was Tsu held?", history=[answer])
+    # only the tycoon's story names Tsu: as if its card were picked, read beside its answer
+    assert why.found and why.text == "fraud" and not why.stories and why.focus == ("mogul.txt",)
+    assert why.understood_as == "why was Tsu held? (who was arrested? Yoshi Tsu)"
+    # a follow-up naming nothing of one story alone is still asked of each
+    when = arrests.ask("when were they held?", history=[answer])
+    assert set(when.focus) <= set(answer.focus) and all(p.article_id in answer.focus for p in when.passages)
+
+
 class RecordingReader(PhraseReader):
     def __init__(self, phrases):
         super().__init__(phrases)

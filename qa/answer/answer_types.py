@@ -554,7 +554,7 @@ def name_start(answer: str) -> int:
         return 0
     head = words[i - 1].group()
     bare = head.rstrip(",").strip("'\"()")
-    if not bare.isalpha() or not bare.islower() or bare in _NOT_A_HEAD or bare in _NAME_CONNECTORS:
+    if not bare.replace("-", "").isalpha() or not bare.islower() or bare in _NOT_A_HEAD or bare in _NAME_CONNECTORS:
         return 0  # "2 Fast 2 Furious", "arrested in London", "von Staupitz": not a descriptor's head
     descriptor = answer[: words[i].start()]
     if re.search(r"\b(and|or)\b|[&;(]", descriptor):

@@ -297,8 +297,11 @@ class Answerer:
             return self._ask_author(question, terms, focus_ids, passages)
         if focus_ids and self.rules.stays(question, terms, turns, focus_ids, several, passages,
                                               chosen=focus is not None):
-            if several:
+            named = self.rules.story_named(question, several, passages) if several else None
+            if several and named is None:
                 return self._ask_in_stories(question, turns, several)
+            if named is not None:  # the one story it names: as if its card were picked
+                focus_ids, turns = named, _with_chosen_story(history, turns, named)
             if self.rules.silent_on(question, terms, focus_ids):
                 passages = self.retriever.search_within(context_query(question, turns), focus_ids, self.top_k_passages)
                 answer = Answer(question, NOT_FOUND, False, 0.0, [], [], passages, understood_as=question,

@@ -91,8 +91,12 @@ class StoryFocus:
             self.open_question(terms) and not asks_what_it_is(question)
             and not (thing_asked_about(question) and not is_bare(question) and self.coverage(terms, focus) == 0))
 
+    def _named_terms(self, question: str, passages: Sequence[Passage]) -> list[str]:
+        """The index terms of what the question names, capitalised or typed in lower case."""
+        return self.retriever.terms.terms(" ".join(named_words(question) + names_typed_in_lower_case(question, passages)))
+
     def names_something_else(self, question: str, focus: tuple[str, ...], passages: Sequence[Passage] = ()) -> bool:
-        named = self.retriever.terms.terms(" ".join(named_words(question) + names_typed_in_lower_case(question, passages)))
+        named = self._named_terms(question, passages)
         if not named:
             return False
         story = self.retriever.articles_terms(focus)
@@ -112,6 +116,19 @@ class StoryFocus:
         """The question's words that say what it is about (stemmed as the lexical index stems them)."""
         asking = set(self.retriever.terms.terms(" ".join(sorted(QUESTION_WORDS))))
         return [t for t in self.retriever.terms.terms(question) if t not in asking]
+
+    def story_named(self, question: str, stories: Sequence[tuple[str, ...]],
+                    passages: Sequence[Passage]) -> tuple[str, ...] | None:
+        """Of several stories in focus, the one the question names something of that no other holds: "why is Parker
+        out?" after "who will start at centre for Wales against England?" was answered story by story (three
+        rugby stories, one of them on Sonny Parker's injury) is about that story, as if its card were picked."""
+        named = self._named_terms(question, passages)
+        picked = set()
+        for term in named:
+            holding = [story for story in stories if term in self.retriever.articles_terms(story)]
+            if len(holding) == 1:
+                picked.add(holding[0])
+        return picked.pop() if len(picked) == 1 else None
 
     def refers_back(self, question: str, turns: Sequence[Turn], focus: tuple[str, ...]) -> bool:
         """A definite description of something the chat has said and its story holds ("the threat" after a bomb
