@@ -59,6 +59,9 @@ class StaticRetriever:
     def search(self, query, k, *, leaders=False, rarest=None):
         return self.passages[:k]
 
+    def phrase_passage(self, question, passages, asking):
+        return None
+
     def search_within(self, query, article_ids, k):
         return [p for p in self.passages if p.article_id in article_ids][:k]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from qa.answer.retriever import Retriever
 from qa.engine import Engine
 from qa.errors import ConfigError
 from qa.store.lexical import BM25Index, missing_leaders, reciprocal_rank_fusion
@@ -144,7 +145,6 @@ def test_bm25s_first_passage_is_read_when_only_it_holds_the_questions_rarest_wor
 def test_the_answerer_asks_for_the_holder_of_the_questions_rarest_word(engine, articles, settings):
     from qa.answer.answering import Answerer
     from qa.answer.calibration import Calibration
-    from qa.answer.retriever import Retriever
     from tests.fakes import PhraseReader
 
     write(articles, "rare.txt", story("Appointment", "Vrbanic was named treasurer of the council."))
@@ -157,3 +157,31 @@ def test_the_answerer_asks_for_the_holder_of_the_questions_rarest_word(engine, a
     Answerer(retriever, PhraseReader({}), engine.generation().cited_sentence, calibration=Calibration()).ask(
         "who did the council name, Vrbanic?")
     assert asked[0] == {"leaders": True, "rarest": "vrbanic"}  # not "who", which asks and names nothing
+
+
+def test_a_name_the_question_gives_is_read_where_an_article_writes_it(engine, articles, settings, embedder):
+    # "Jonny" and "Evans" are common apart (a rugby player, a DJ); one article writes "Jonny Evans", once
+    for n in range(6):
+        write(articles, f"other{n}.txt", story(f"Report {n}", "Jonny Wilkinson kicked well and Jonny scored." if n < 3
+                                               else "DJ Chris Evans praised Evans on the radio."))
+    write(articles, "mac.txt", story("Mac mini gets warm welcome", "The Mac mini has been welcomed by fans. "
+                                     "It is brave, said Jonny Evans, news editor at Macworld magazine."))
+    engine.sync(articles)
+    retriever = Retriever(engine.generation(), embedder, settings)
+    asking = frozenset(retriever.terms.terms("who is what"))
+    others = retriever.search_within("jonny evans", [f"other{n}.txt" for n in range(6)], 5)
+    for question in ("who is jonny evans", "who is Jonny Evans?"):
+        found = retriever.phrase_passage(question, others, asking)
+        assert found is not None and found.article_id == "mac.txt" and "Jonny Evans" in found.text
+        assert retriever.phrase_passage(question, [*others, found], asking) is None  # read already
+    # words typed together that no passage writes as a name add nothing: "kicked well" is no one's name
+    assert retriever.phrase_passage("who kicked well?", retriever.search_within("mac", ["mac.txt"], 1), asking) is None
+    # the answerer reads it beside what the search found
+    from qa.answer.answering import Answerer
+    from qa.answer.calibration import Calibration
+    from tests.fakes import PhraseReader
+
+    retriever.search = lambda query, k, **options: others[:k]
+    answer = Answerer(retriever, PhraseReader({"news editor": 6.0}), engine.generation().cited_sentence,
+                      calibration=Calibration()).ask("who is jonny evans")
+    assert answer.text == "news editor" and answer.passages[-1].article_id == "mac.txt"

@@ -293,6 +293,9 @@ class Answerer:
             question, terms = fixed, self.rules.question_terms(fixed)
             passages = self.retriever.search(question, self.top_k_passages, leaders=True,
                                              rarest=self.retriever.rarest(terms))
+        phrase = self.retriever.phrase_passage(question, passages, self.rules.asking)
+        if phrase is not None:  # "who is jonny evans": the one article that writes his name is read too
+            passages = [*passages, phrase]
         if asks_for_author(question):
             return self._ask_author(question, terms, focus_ids, passages)
         if focus_ids and self.rules.stays(question, terms, turns, focus_ids, several, passages,

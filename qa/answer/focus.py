@@ -56,6 +56,7 @@ class StoryFocus:
 
     def __init__(self, retriever):
         self.retriever = retriever
+        self._asking: frozenset[str] | None = None
 
     def stays(self, question: str, terms: list[str], turns: Sequence[Turn], focus: tuple[str, ...],
               several: tuple, passages: list[Passage], *, chosen: bool) -> bool:
@@ -112,10 +113,16 @@ class StoryFocus:
         return bool(terms) and not (points_back(question) or definite_nouns(question) or is_bare(question)) \
             and self.coverage(terms, focus) == 0
 
+    @property
+    def asking(self) -> frozenset[str]:
+        """The stems of the words that ask rather than say what about."""
+        if self._asking is None:
+            self._asking = frozenset(self.retriever.terms.terms(" ".join(sorted(QUESTION_WORDS))))
+        return self._asking
+
     def question_terms(self, question: str) -> list[str]:
         """The question's words that say what it is about (stemmed as the lexical index stems them)."""
-        asking = set(self.retriever.terms.terms(" ".join(sorted(QUESTION_WORDS))))
-        return [t for t in self.retriever.terms.terms(question) if t not in asking]
+        return [t for t in self.retriever.terms.terms(question) if t not in self.asking]
 
     def story_named(self, question: str, stories: Sequence[tuple[str, ...]],
                     passages: Sequence[Passage]) -> tuple[str, ...] | None:
