@@ -42,7 +42,7 @@ def main() -> None:
                 for article in data["data"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
         questions = [(q, golds) for q, golds, _, _ in read]
         for kind in ("money", "measure", "quantity", "time", "person", "person name", "name", "said", "firm",
-                     "organisation", "place"):
+                     "organisation", "title", "place"):
             report(split, kind, [item for item in read if expected_type(item[0]) == kind],
                    lambda q, g, context, at, kind=kind: not agrees(kind, g, context, at), args.show)
         # an answer of a known type is cut where a relative clause runs on ("$4bn, which should lead to ...")

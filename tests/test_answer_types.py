@@ -39,6 +39,11 @@ from qa.answer.answer_types import agrees, asks_yes_or_no, before_relative_claus
         ("where does Plymouth rank among UK cities?", None),  # a position ("30th"), not a place
         ("what is the process called?", None),  # SQuAD's answers to this are often lowercase terms
         ("What is the last name of the player who recovered the ball?", None),  # the name word must end the question
+        ("which film was it", "title"),
+        ("what album did he release?", "title"),
+        ("what musical concept did Chopin exploit?", None),  # an adjective, not a musical
+        ("which book of the series?", None),
+        ("what single year did it use?", None),
     ],
 )
 def test_the_kind_of_answer_a_question_wants(question, kind):
@@ -121,6 +126,13 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("said", "Richard Nicholls", False),  # who said it, for "what did he say?"
         ("said", "Marion has steadfastly maintained her innocence", True),
         ("said", "let the Tories in", True),
+        ("title", "Tears of the Sun", True),
+        ("title", "At Last", True),
+        ("title", "iTunes", True),
+        ("title", '"Facts"', True),
+        ("title", "2002", False),  # its year
+        ("title", "2002 movie", False),
+        ("title", "last November", False),
         (None, "anything at all", True),
     ],
 )

@@ -91,6 +91,12 @@ _FIRM_QUESTION = re.compile(
     r"broadcaster|newspaper|magazine|studio|university)\b",
     re.IGNORECASE,
 )
+# A work with a title: "which film was it?" is answered "Tears of the Sun", never "2002" (its year)
+_TITLE_QUESTION = re.compile(
+    r"^\s*(which|what)\s+(\w+\s+)?(films?|movies?|books?|albums?|songs?|singles?|tracks?|show|play|operas?|"
+    r"sitcoms?|documentar(y|ies))(?=\s+(is|was|are|were|did|does|do|has|have|had|will|would|can|could)\b|\W*$)",
+    re.IGNORECASE,
+)
 # "what did he say?", "what did Labour say about ...?": what was said, never only who said it
 _SAID_QUESTION = re.compile(
     r"^\s*what\s+(did|does|do|will|would)\s+.*\b(say|tell|claim|warn|argue|admit|add)(\s+about\b.*)?\W*$",
@@ -209,7 +215,8 @@ _OPENER = re.compile(r"^\s*((and|but|so|also|then|ok|okay|well)\b[\s,]*)+", re.I
 
 def expected_type(question: str) -> str | None:
     """'money', 'measure' (a count or size, never a sum), 'quantity', 'time', 'person', 'person name', 'name'
-    ('surname', 'full name'), 'place', 'said', 'firm', 'organisation' or None (anything goes).
+    ('surname', 'full name'), 'place', 'said', 'firm', 'organisation', 'title' (of a film, a book, a show) or None
+    (anything goes).
     A chat's opener does not change what is asked: "and when?" wants a time as "when?" does."""
     question = _OPENER.sub("", question)
     if _MONEY_QUESTION.search(question):
@@ -234,6 +241,8 @@ def expected_type(question: str) -> str | None:
         return "firm"
     if _ORGANISATION_QUESTION.search(question):
         return "organisation"
+    if _TITLE_QUESTION.search(question):
+        return "title"
     return None
 
 
@@ -393,6 +402,11 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         return _is_name(answer.strip()) and _written_as_surname(answer.strip(), context)
     if question_type == "organisation":
         return not _PERSON_TITLE.match(answer.strip())
+    if question_type == "title":
+        # a title is capitalised, with a word that says no time ("Tears of the Sun", "At Last"): not "2002" (its
+        # year) nor "2002 movie"; a title that is a number ("1984") is lost (see check_answer_types.py)
+        words = [w.strip(".,;:'\"()“”‘’") for w in answer.split()]
+        return any(_name_word(w) and not _TIME_WORDS.fullmatch(w) for w in words)
     if question_type == "said":
         # "Richard Nicholls" for "what did he say?" is who said it
         return not _is_name(answer.strip())
