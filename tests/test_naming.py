@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.naming import asks_for_someone, describes_a_person, name_given_next, rest_of_name
+from qa.answer.naming import asks_for_someone, describes_a_person, name_after, name_given_next, rest_of_name
 from tests.fakes import PhraseReader
 from tests.conftest import story, write
 
@@ -103,3 +103,25 @@ def test_a_question_for_an_organisation_gets_its_whole_name(engine, articles):
     assert answer.text == "Friends Reunited"
     assert text[answer.citations[0].start : answer.citations[0].end] == "Friends Reunited"
     assert engine.ask("what did she find him on?").text == "Friends"  # not an organisation's name asked for
+
+
+@pytest.mark.parametrize("answer, after, name", [
+    ("GM chief executive", " Rick Wagoner.", "Rick Wagoner"),
+    ("Newcastle boss", " Graeme Souness is said to", "Graeme Souness"),
+    ("GM chief executive", ", Rick Wagoner, said", ""),  # an aside: the next-sentence rule's, not this one's
+    ("the carmaker", " Fiat said", ""),  # no person described
+    ("the boss", " Fiat's plans", ""),  # "Fiat's" is no one's full name
+])
+def test_the_name_right_after_a_description_of_someone(answer, after, name):
+    assert after[1 : name_after(answer, after)] == name
+
+
+def test_who_is_answered_with_the_name_right_after_the_description(engine, articles):
+    text = story("GM pays Fiat", '"We needed scale in Europe," said GM chief executive Rick Wagoner. Talks ended.')
+    write(articles, "gm.txt", text)
+    engine._reader = PhraseReader({"GM chief executive": 6.0})
+    engine.sync(articles)
+    answer = engine.ask("who said GM needed scale in Europe?")
+    assert answer.text == "Rick Wagoner" and text[answer.citations[0].start : answer.citations[0].end] == "Rick Wagoner"
+    # who he is, asked by name, is the description (2 of SQuAD train's "who" golds: "Energy Minister" Doris Leuthard)
+    assert engine.ask("who is Rick Wagoner?").text == "GM chief executive"

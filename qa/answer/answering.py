@@ -27,7 +27,9 @@ from qa.answer.answer_types import (
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
 from qa.answer.figures import figures
-from qa.answer.naming import asks_for_someone, describes_a_person, ends_with_a_person, name_given_next, rest_of_name
+from qa.answer.naming import (
+    asks_for_someone, describes_a_person, ends_with_a_person, name_after, name_given_next, rest_of_name,
+)
 from qa.answer.spelling import respell, unknown_words
 from qa.answer.focus import SETTLED_COVERAGE, StoryFocus
 from qa.answer.conversation import (
@@ -616,13 +618,24 @@ class Answerer:
             spans = [replace(s, text=s.text + rest, end=s.end + len(rest))
                      if (rest := self._rest_of_name(s)) else s for s in spans]
         if asks_for_someone(question):  # "US man" is "Andrew Fisher", named in the next sentence (qa.answer.naming)
-            spans = [self._named_next(s) or s if ends_with_a_person(s.text) else s for s in spans]
+            spans = [self._named(s, question) or s if ends_with_a_person(s.text) else s for s in spans]
         return spans
 
     @staticmethod
     def _rest_of_name(span: Span) -> str:
         after = span.passage.text[span.end - span.passage.start : span.end - span.passage.start + 200]
         return after[: rest_of_name(span.text, after)]
+
+    def _named(self, span: Span, question: str) -> Span | None:
+        """The span moved to the name of the person it describes: right after it ("GM chief executive Rick
+        Wagoner"), or opening the next sentence (_named_next); never to a name the question gives ("who is Rick
+        Wagoner?" is answered by the description)."""
+        after = span.passage.text[span.end - span.passage.start : span.end - span.passage.start + 80]
+        length = name_after(span.text, after)
+        named = replace(span, text=after[1:length], start=span.end + 1, end=span.end + length) if length \
+            else self._named_next(span)
+        asked = set(re.findall(r"\w+", question.lower()))
+        return named if named is not None and not set(re.findall(r"\w+", named.text.lower())) <= asked else None
 
     def _named_next(self, span: Span) -> Span | None:
         """The span moved to the name the next sentence gives the person it describes, with the reader's scores."""

@@ -58,6 +58,19 @@ def rest_of_name(answer: str, after: str) -> int:
     return found.end() if found else 0
 
 
+# A name right after a description of someone, with no comma: "GM chief executive" + " Rick Wagoner"
+_NAME_AFTER = re.compile(r"^ (?:[A-Z][a-z'-]+ ){1,3}[A-Z][a-z'-]+(?![\w'’-])")
+
+
+def name_after(answer: str, after: str) -> int:
+    """How many characters of ``after`` (the text right after ``answer``) are the name of the person ``answer``
+    describes ("said GM chief executive Rick Wagoner"), with the space before it; 0 when no name follows."""
+    if not ends_with_a_person(answer):
+        return 0
+    found = _NAME_AFTER.match(after)
+    return found.end() if found else 0
+
+
 def asks_for_someone(question: str) -> bool:
     """"who ...?" or "which man/student ...?": a question a person's name answers."""
     return expected_type(question) == "person" or bool(_WHICH_PERSON.match(question))
