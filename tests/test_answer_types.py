@@ -2,7 +2,10 @@
 
 import pytest
 
-from qa.answer.answer_types import agrees, asks_yes_or_no, before_relative_clause, converts, is_denied, is_the_agent, leaves_it_unnamed, expected_type, is_amount, name_start, wants_a_name, within_brackets
+from qa.answer.answer_types import (
+    agrees, asks_yes_or_no, before_relative_clause, converts, expected_type, is_amount, is_denied, is_the_agent,
+    leaves_it_unnamed, name_start, wants_a_name, whole_date, within_brackets,
+)
 
 
 @pytest.mark.parametrize(
@@ -452,3 +455,17 @@ def test_asking_the_name_of_someone_wants_a_person_name(question, kind):
 )
 def test_a_person_name_is_a_name_and_no_firm(answer, agreed):
     assert agrees("person name", answer) is agreed
+
+
+@pytest.mark.parametrize("question, answer, before, after, date", [
+    ("what date is the game", "February", "held on 6 ", " in Jacksonville", "6 February"),
+    ("when is it?", "February", "on ", " 6, 2005, in Florida", "February 6, 2005"),
+    ("when did it happen?", "February 2005", "on 6 ", " in Florida", "6 February 2005"),
+    ("what month is the game?", "February", "on 6 ", " in Florida", "February"),  # the month was asked for
+    ("when did it open?", "March", "in ", " 2005", "March"),  # no day
+    ("when did they march?", "March", "in ", " 6,000 people marched", "March"),  # a count, not a day
+    ("when did it open?", "last March", "on 6 ", " x", "last March"),  # not a bare month
+])
+def test_a_bare_month_is_read_as_the_date_it_is_part_of(question, answer, before, after, date):
+    left, right = whole_date(question, answer, before, after)
+    assert before[len(before) - left :] + answer + after[:right] == date

@@ -163,6 +163,16 @@ def test_an_answer_of_a_known_type_ends_where_a_relative_clause_begins(engine, a
     assert (articles / "a.txt").read_text()[citation.start : citation.end] == "$4bn"
 
 
+def test_a_bare_month_is_answered_as_the_date_it_is_part_of(engine, articles):
+    text = story("Super Bowl", "The game is on 6 February in Jacksonville.")
+    write(articles, "a.txt", text)
+    with_reader(engine, PhraseReader({"February": 6.0}))
+    engine.sync(articles)
+    answer = engine.ask("what date is the game?")
+    assert answer.text == "6 February" and text[answer.citations[0].start : answer.citations[0].end] == "6 February"
+    assert engine.ask("which month is the game in?").text == "February"
+
+
 def test_an_answer_lies_within_one_sentence(engine, articles):
     write(articles, "a.txt", story("Storm", "The storm hit Dover on Monday. Ferries stopped at noon."))
     with_reader(engine, PhraseReader({"Monday. Ferries": 8.0, "Dover": 4.0}))  # the reader running on

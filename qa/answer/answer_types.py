@@ -583,6 +583,26 @@ _RELATIVE_CLAUSE = re.compile(
 )
 
 
+_BARE_MONTH = re.compile(rf"^({_MONTHS})(\s+\d{{4}})?$", re.IGNORECASE)
+_DAY_BEFORE = re.compile(r"(?<![\w,])\d{1,2}(st|nd|rd|th)?\s+$")
+_DAY_AFTER = re.compile(r"^\s+\d{1,2}(st|nd|rd|th)?(?!\w|,\d)(,?\s+\d{4}(?!\w))?")
+_MONTH_OR_YEAR_QUESTION = re.compile(r"\b(month|year)s?\b", re.IGNORECASE)
+
+
+def whole_date(question: str, answer: str, before: str, after: str) -> tuple[int, int]:
+    """For a question asking when, the characters of ``before`` and ``after`` (the text around the answer) that
+    make a bare month a date: "February" of "on 6 February" -> "6 February", of "on February 6, 2005" -> "February
+    6, 2005"; (0, 0) when the answer is no bare month, or the question asks for the month or year."""
+    if not _BARE_MONTH.match(answer.strip()) or _MONTH_OR_YEAR_QUESTION.search(question):
+        return 0, 0
+    day_before, day_after = _DAY_BEFORE.search(before), _DAY_AFTER.match(after)
+    if day_before and not day_after:
+        return len(before) - day_before.start(), 0
+    if day_after and not day_before and not answer.strip()[-1].isdigit():
+        return 0, day_after.end()
+    return 0, 0
+
+
 def before_relative_clause(answer: str) -> int:
     """Where an answer of a known type ends when the reader ran on into a relative clause: "$4bn (£2.1bn) which
     should lead to 2,500 new Ryanair jobs" -> "$4bn (£2.1bn)"; its whole length when it does not. The cut shortens 22

@@ -22,7 +22,7 @@ from qa.answer.article_parts import (
 from qa.answer.answer_types import (
     HONORIFICS, agrees, asked_organisation, asks_for_currency, asks_yes_or_no, before_relative_clause, converted_from,
     converts, expected_type, is_denied, is_the_agent, leaves_it_unnamed, name_start, said_by, wants_a_name,
-    within_brackets,
+    whole_date, within_brackets,
 )
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
@@ -146,6 +146,15 @@ def _original_sum(span: Span) -> Span:
         return span
     start, end = found
     return replace(span, text=passage.text[start:end], start=passage.start + start, end=passage.start + end)
+
+
+def _whole_date(question: str, span: Span) -> Span:
+    """A bare month read as the day's date it is part of (qa.answer.answer_types.whole_date)."""
+    text, at, end = span.passage.text, span.start - span.passage.start, span.end - span.passage.start
+    left, right = whole_date(question, span.text, text[max(0, at - 8) : at], text[end : end + 12])
+    if not (left or right):
+        return span
+    return replace(span, text=text[at - left : end + right], start=span.start - left, end=span.end + right)
 
 
 def _converted(answer: Answer, other: Answer) -> bool:
@@ -597,6 +606,8 @@ class Answerer:
         if wanted in ("money", "measure", "quantity") and not asks_for_currency(question):
             # "3.35m Euros", the figure the article gives, not its "(£2.31m)" (unless asked "in pounds")
             spans = [_original_sum(s) for s in spans]
+        if wanted == "time":  # "February" of "on 6 February" is "6 February"
+            spans = [_whole_date(question, s) for s in spans]
         if wanted:  # an answer of a known type ends where a relative clause begins
             spans = [replace(s, text=s.text[:cut], end=s.start + cut) if (cut := before_relative_clause(s.text)) < len(s.text)
                      else s for s in spans]
