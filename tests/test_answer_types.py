@@ -4,7 +4,7 @@ import pytest
 
 from qa.answer.answer_types import (
     agrees, asks_yes_or_no, before_relative_clause, converts, expected_type, is_amount, is_denied, is_the_agent,
-    leaves_it_unnamed, name_start, wants_a_name, whole_date, within_brackets,
+    leaves_it_unnamed, level_or_change, name_start, wants_a_name, whole_date, whole_score, within_brackets,
 )
 
 
@@ -469,3 +469,26 @@ def test_a_person_name_is_a_name_and_no_firm(answer, agreed):
 def test_a_bare_month_is_read_as_the_date_it_is_part_of(question, answer, before, after, date):
     left, right = whole_date(question, answer, before, after)
     assert before[len(before) - left :] + answer + after[:right] == date
+
+
+@pytest.mark.parametrize("answer, before, after, score", [
+    ("6-4", "beat Greg Rusedski 4-6 7-6 (8-6) ", " at the Dubai", "4-6 7-6 (8-6) 6-4"),
+    ("4-6", "beat Greg Rusedski ", " 7-6 (8-6) 6-4 at the Dubai", "4-6 7-6 (8-6) 6-4"),
+    ("2-1", "Chelsea won ", " at home", "2-1"),  # a football score stands alone
+    ("1998-99", "in ", " 6-4", "1998-99"),  # no score
+])
+def test_a_set_score_is_read_with_the_sets_around_it(answer, before, after, score):
+    left, right = whole_score(answer, before, after)
+    assert before[len(before) - left :] + answer + after[:right] == score
+
+
+@pytest.mark.parametrize("question, answer, part", [
+    ("what did us light crude fall to on nymex?", "$2.86 to $41.32 a barrel", "$41.32 a barrel"),
+    ("how much did crude fall by?", "$2.86 to $41.32 a barrel", "$2.86"),
+    ("what did profits rise to?", "£3.8bn", "£3.8bn"),  # one figure: nothing to choose
+    ("how much is the deal worth?", "$2.86 to $41.32", "$2.86 to $41.32"),  # not a move
+    ("when did prices fall to their lowest?", "2008 to 2012", "2008 to 2012"),  # a span of time
+])
+def test_a_question_about_a_move_gets_the_level_or_the_change_it_asks_for(question, answer, part):
+    start, end = level_or_change(question, answer)
+    assert answer[start:end] == part

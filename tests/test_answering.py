@@ -173,6 +173,13 @@ def test_a_bare_month_is_answered_as_the_date_it_is_part_of(engine, articles):
     assert engine.ask("which month is the game in?").text == "February"
 
 
+def test_a_set_score_is_answered_with_all_its_sets(engine, articles):
+    write(articles, "a.txt", story("Henman wins", "Tim Henman beat Greg Rusedski 4-6 7-6 (8-6) 6-4 in Dubai."))
+    with_reader(engine, PhraseReader({"6-4": 6.0}))
+    engine.sync(articles)
+    assert engine.ask("what was the score when Henman beat Rusedski?").text == "4-6 7-6 (8-6) 6-4"
+
+
 def test_an_answer_lies_within_one_sentence(engine, articles):
     write(articles, "a.txt", story("Storm", "The storm hit Dover on Monday. Ferries stopped at noon."))
     with_reader(engine, PhraseReader({"Monday. Ferries": 8.0, "Dover": 4.0}))  # the reader running on

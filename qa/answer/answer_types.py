@@ -603,6 +603,45 @@ def whole_date(question: str, answer: str, before: str, after: str) -> tuple[int
     return 0, 0
 
 
+# A tennis score is its sets together: "6-4" of "beat Greg Rusedski 4-6 7-6 (8-6) 6-4" is the last set's
+_SCORE = r"\(?\d{1,2}-\d{1,2}\)?"
+_ONLY_SCORE = re.compile(rf"^{_SCORE}(\s+{_SCORE})*$")
+_SCORES_BEFORE = re.compile(rf"(?:(?<=\s)|^)({_SCORE}\s+)+$")
+_SCORES_AFTER = re.compile(rf"^(\s+{_SCORE})+(?![\w-])")
+
+
+def whole_score(answer: str, before: str, after: str) -> tuple[int, int]:
+    """The characters of ``before`` and ``after`` that are the rest of the run of set scores an answer of scores is
+    part of: "6-4" -> "4-6 7-6 (8-6) 6-4"; (0, 0) for any other answer. None of SQuAD's golds (1 score in dev, 6
+    in train) stands in such a run."""
+    if not _ONLY_SCORE.match(answer.strip()):
+        return 0, 0
+    left, right = _SCORES_BEFORE.search(before), _SCORES_AFTER.match(after)
+    return (len(before) - left.start() if left else 0), (right.end() if right else 0)
+
+
+# "what did crude fall to?" asks for the level, "how much did it fall by?" for the change: of "$2.86 to $41.32 a
+# barrel" (it fell $2.86 to $41.32 a barrel), the part the question asks for
+_MOVED = (r"(fall|falls|fell|fallen|drop|drops|dropped|rise|rises|rose|risen|climb|climbs|climbed|jump|jumps|jumped|"
+          r"slip|slips|slipped|sink|sinks|sank|slide|slides|slid|increase|increased|decrease|decreased|grow|grew|"
+          r"grown|cut|reduce|reduced|raise|raised|soar|soared|plunge|plunged|tumble|tumbled|edge|edged)")
+_MOVED_TO = re.compile(rf"\b{_MOVED}\s+((up|down|back)\s+)?to\b", re.IGNORECASE)
+_MOVED_BY = re.compile(rf"\b{_MOVED}\s+((up|down|back)\s+)?by\b", re.IGNORECASE)
+_CHANGE_TO_LEVEL = re.compile(r"^(?P<by>.*?\d.*?)\s+to\s+(?P<to>\S*\d.*)$")
+
+
+def level_or_change(question: str, answer: str) -> tuple[int, int]:
+    """The bounds within ``answer`` of what a question about a move asks for: "$41.32 a barrel" of "$2.86 to $41.32
+    a barrel" for "what did it fall to?", "$2.86" for "how much did it fall by?"; the whole answer otherwise.
+    None of SQuAD's golds to such questions (46 in dev, 243 in train) is a change and a level together."""
+    found = _CHANGE_TO_LEVEL.match(answer) if expected_type(question) != "time" else None  # "2008 to 2012": a span
+    if found and _MOVED_TO.search(question):
+        return found.span("to")
+    if found and _MOVED_BY.search(question):
+        return found.span("by")
+    return 0, len(answer)
+
+
 def before_relative_clause(answer: str) -> int:
     """Where an answer of a known type ends when the reader ran on into a relative clause: "$4bn (£2.1bn) which
     should lead to 2,500 new Ryanair jobs" -> "$4bn (£2.1bn)"; its whole length when it does not. The cut shortens 22

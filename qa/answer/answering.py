@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Callable, Iterable, Sequence
 
 from qa.answer.article_parts import (
@@ -21,8 +22,8 @@ from qa.answer.article_parts import (
 )
 from qa.answer.answer_types import (
     HONORIFICS, agrees, asked_organisation, asks_for_currency, asks_yes_or_no, before_relative_clause, converted_from,
-    converts, expected_type, is_denied, is_the_agent, leaves_it_unnamed, name_start, said_by, wants_a_name,
-    whole_date, within_brackets,
+    converts, expected_type, is_denied, is_the_agent, leaves_it_unnamed, level_or_change, name_start, said_by,
+    wants_a_name, whole_date, whole_score, within_brackets,
 )
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
@@ -148,10 +149,11 @@ def _original_sum(span: Span) -> Span:
     return replace(span, text=passage.text[start:end], start=passage.start + start, end=passage.start + end)
 
 
-def _whole_date(question: str, span: Span) -> Span:
-    """A bare month read as the day's date it is part of (qa.answer.answer_types.whole_date)."""
+def _widened(span: Span, widen: Callable[[str, str, str], tuple[int, int]], reach: int = 40) -> Span:
+    """The span widened by ``widen(answer, before, after)`` characters to the left and right, read within ``reach``
+    of it in its passage (qa.answer.answer_types.whole_date, whole_score)."""
     text, at, end = span.passage.text, span.start - span.passage.start, span.end - span.passage.start
-    left, right = whole_date(question, span.text, text[max(0, at - 8) : at], text[end : end + 12])
+    left, right = widen(span.text, text[max(0, at - reach) : at], text[end : end + reach])
     if not (left or right):
         return span
     return replace(span, text=text[at - left : end + right], start=span.start - left, end=span.end + right)
@@ -607,7 +609,11 @@ class Answerer:
             # "3.35m Euros", the figure the article gives, not its "(£2.31m)" (unless asked "in pounds")
             spans = [_original_sum(s) for s in spans]
         if wanted == "time":  # "February" of "on 6 February" is "6 February"
-            spans = [_whole_date(question, s) for s in spans]
+            spans = [_widened(s, partial(whole_date, question), reach=12) for s in spans]
+        spans = [_widened(s, whole_score) for s in spans]  # "6-4" of "4-6 7-6 (8-6) 6-4"
+        # "$2.86 to $41.32 a barrel" is "$41.32 a barrel" for "what did crude fall to?"
+        spans = [replace(s, text=s.text[cut[0] : cut[1]], start=s.start + cut[0], end=s.start + cut[1])
+                 if (cut := level_or_change(question, s.text)) != (0, len(s.text)) else s for s in spans]
         if wanted:  # an answer of a known type ends where a relative clause begins
             spans = [replace(s, text=s.text[:cut], end=s.start + cut) if (cut := before_relative_clause(s.text)) < len(s.text)
                      else s for s in spans]
