@@ -126,6 +126,8 @@ def test_the_kind_of_answer_a_question_wants(question, kind):
         ("firm", "eBay", True),
         ("firm", "desmoteplase", False),  # "which company makes a drug from bat spit?": the drug, not its maker
         ("firm", "Mr Fisher", False),
+        ("firm", "Yugansk was sold to a little known shell company which in turn was bought by Rosneft", False),
+        ("organisation", "a shell company which in turn was bought by Rosneft in December last year", False),
         ("said", "Richard Nicholls", False),  # who said it, for "what did he say?"
         ("said", "Marion has steadfastly maintained her innocence", True),
         ("said", "let the Tories in", True),
@@ -323,6 +325,18 @@ FINED = 'Wenger was fined £15,000 and "severely reprimanded" by the Football As
 )
 def test_a_passive_question_is_not_answered_by_who_did_it(question, span, agent):
     assert is_the_agent(question, span, FINED, FINED.index(span)) is agent
+
+
+BOUGHT = "Rossignol shares jumped on speculation that it will be bought by US surfwear firm Quiksilver, and Nike."
+
+
+@pytest.mark.parametrize("span, agent", [
+    ("Quiksilver", True),  # a description between "by" and the agent's name
+    ("Rossignol", False),
+    ("Nike", False),  # after "and": not in the "by" phrase
+])
+def test_the_agent_is_found_after_its_description(span, agent):
+    assert is_the_agent("which company was bought?", span, BOUGHT, BOUGHT.index(span)) is agent
 
 
 def test_a_passive_question_is_not_answered_by_one_its_sentence_says_was_not():

@@ -400,8 +400,11 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
         return _is_name(answer.strip()) and len(answer.split()) >= 2
     if question_type == "surname":
         return _is_name(answer.strip()) and _written_as_surname(answer.strip(), context)
+    # nor, for an organisation, a sentence: "Yugansk was sold to a little known shell company which in turn was
+    # bought by Rosneft" for "which company was bought?"
+    clause = len(answer.split()) > MAX_PERSON_WORDS and bool(_FINITE.search(answer))
     if question_type == "organisation":
-        return not _PERSON_TITLE.match(answer.strip())
+        return not _PERSON_TITLE.match(answer.strip()) and not clause
     if question_type == "title":
         # a title is capitalised, with a word that says no time ("Tears of the Sun", "At Last"): not "2002" (its
         # year) nor "2002 movie"; a title that is a number ("1984") is lost (see check_answer_types.py)
@@ -413,7 +416,7 @@ def agrees(question_type: str | None, answer: str, context: str = "", at: int | 
     if question_type == "firm":
         # a company, a bank, a newspaper has a name: "Paion", "the BBC", "eBay"; not "desmoteplase", the drug it
         # makes ("which company makes a drug from bat spit?")
-        return not _PERSON_TITLE.match(answer.strip()) and any(_name_word(w) for w in answer.split())
+        return not _PERSON_TITLE.match(answer.strip()) and any(_name_word(w) for w in answer.split()) and not clause
     return True
 
 
@@ -498,7 +501,9 @@ def is_the_agent(question: str, answer: str, context: str, at: int | None) -> bo
     participle = passive_participle(question)
     if participle is None or at is None or re.search(r"\bby\b", question, re.IGNORECASE):
         return False
-    if not re.search(r"\bby\s+((the|a|an)\s+)?$", context[max(0, at - 8) : at], re.IGNORECASE):
+    # right after "by", or after a description of the agent there ("bought by US surfwear firm Quiksilver")
+    if not re.search(r"\bby\s+((the|a|an)\s+)?((?!(and|or|but|with|for|to|of|in|on|at|after|before)\b)[\w&'’-]+\s+)"
+                     r"{0,4}$", context[max(0, at - 50) : at], re.IGNORECASE):
         return False
     start, _ = _sentence(context, at, at + len(answer))
     return re.search(rf"\b{re.escape(participle)}\b", context[start:at], re.IGNORECASE) is not None
