@@ -25,6 +25,7 @@ from qa.answer.conversation import (
     reader_question,
     story_articles,
     thing_asked_about,
+    topic_first,
     with_apostrophes,
     with_followed_stories,
 )
@@ -332,12 +333,36 @@ def test_a_follow_up_naming_what_only_one_of_the_stories_holds_is_asked_of_that_
     assert set(when.focus) <= set(answer.focus) and all(p.article_id in answer.focus for p in when.passages)
 
 
+@pytest.mark.parametrize("question, asked", [
+    ("the guy auctioning his forehead, how many bids has he had",
+     "how many bids has he had? (the guy auctioning his forehead)"),
+    ("that oasis singer who got fined - how much did he pay?", "how much did he pay? (that oasis singer who got fined)"),
+    ("back in september 2003, how many emails did the firm catch?", None),  # a time set first, no topic
+    ("the guy auctioning his forehead, how many bids so far", None),  # nothing points back to the topic
+    ("how many bids has he had?", None),
+])
+def test_a_topic_said_first_is_read_after_the_question_about_it(question, asked):
+    assert topic_first(question) == asked
+
+
+def test_the_reader_reads_a_question_whose_topic_came_first_as_a_follow_up(engine, articles):
+    write(articles, "a.txt", story("Man auctions ad space", "Mr Fisher has received 39 bids so far."))
+    reader = RecordingReader({"39": 6.0})
+    engine._reader = reader
+    engine.sync(articles)
+    answer = engine.ask("the guy auctioning his forehead, how many bids has he had")
+    assert answer.text == "39" and answer.understood_as == "how many bids has he had? (the guy auctioning his forehead)"
+    assert reader.questions[0] == answer.understood_as
+
+
 class RecordingReader(PhraseReader):
     def __init__(self, phrases):
         super().__init__(phrases)
         self.passages_read = []
+        self.questions = []
 
     def read(self, question, passages, **options):
+        self.questions.append(question)
         self.passages_read.extend(passages)
         return super().read(question, passages, **options)
 

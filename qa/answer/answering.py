@@ -56,6 +56,7 @@ from qa.answer.conversation import (
     small_talk,
     stories_in_focus,
     story_articles,
+    topic_first,
     Turn,
     with_apostrophes,
     with_followed_stories,
@@ -542,7 +543,8 @@ class Answerer:
                       understood_as=question, focus=focus, follow_up=True)
 
     def _ask_collection(self, question: str, terms: list[str], passages: list[Passage]) -> Answer:
-        spans = self._reader_spans(question, passages)
+        asked = topic_first(question)  # "the guy auctioning his forehead, how many bids has he had"
+        spans = self._reader_spans(question, passages, asked=asked)
         if self.rules.open_question(terms):
             # A question many articles could answer ("who was arrested?"): read the best passage of each of them,
             # since a short question gives the ranking little to go on.
@@ -575,7 +577,8 @@ class Answerer:
         # The chat is about the story the answer came from; when it was declined, the story of the best guess, so
         # that "in which cities?" after a declined "who was arrested for selling drugs online?" still has one.
         cited = answer.citations if answer.found else (answer.alternatives[0].citations if answer.alternatives else [])
-        return replace(answer, understood_as=question, focus=tuple(dict.fromkeys(c.article_id for c in cited)))
+        return replace(answer, understood_as=asked or question,
+                       focus=tuple(dict.fromkeys(c.article_id for c in cited)))
 
     def _described(self, question: str, stories: list[Story], passages: list[Passage]) -> Answer:
         """"who is Gordon Brown?" is one man, however many articles name him: the best description is the answer and

@@ -232,6 +232,26 @@ def without_chatter(question: str) -> str:
 _UNMARKED_CONTRACTION = re.compile(r"\b(what|who|where|when|why|how)s\b", re.IGNORECASE)
 
 
+# "the guy auctioning his forehead, how many bids has he had": a topic said first, then a question about it
+_TOPIC_FIRST = re.compile(
+    r"^\s*(?P<topic>(the|that|this|these|those|a|an)\s+[^,?:;]*?)\s*(,|\s-+\s|:)\s*"
+    r"(?P<ask>(who|whom|whose|what|which|when|where|why|how)\b[^?]*)\??\s*$",
+    re.IGNORECASE,
+)
+_POINTS_TO_IT = re.compile(r"\b(he|she|it|they|him|her|them|his|its|their)\b", re.IGNORECASE)
+
+
+def topic_first(question: str) -> str | None:
+    """A question that names its topic first and then asks about it by a pronoun, as the reader reads a follow-up:
+    "how many bids has he had? (the guy auctioning his forehead)". Read as typed, the reader's best span ("39")
+    scored 17%, under the bar; so worded, 50%. None for any other question ("back in september 2003, how many
+    ...?" sets a time, it names no topic)."""
+    found = _TOPIC_FIRST.match(question)
+    if found is None or not _POINTS_TO_IT.search(found.group("ask")):
+        return None
+    return f"{found.group('ask').strip()}? ({found.group('topic').strip()})"
+
+
 def with_apostrophes(question: str) -> str:
     """A question word's contraction typed without its apostrophe, as people type in a chat: "whats second" ->
     "what's second", so that it reads as a question word and not as a word of what is asked about."""
