@@ -340,6 +340,9 @@ def test_a_follow_up_naming_what_only_one_of_the_stories_holds_is_asked_of_that_
     ("back in september 2003, how many emails did the firm catch?", None),  # a time set first, no topic
     ("the guy auctioning his forehead, how many bids so far", None),  # nothing points back to the topic
     ("how many bids has he had?", None),
+    ("back to bruce willis - who directed the film", "who directed the film? (bruce willis)"),  # a return to it
+    ("as for biogen, how much did its shares fall", "how much did its shares fall? (biogen)"),
+    ("about how many people died?", None),
 ])
 def test_a_topic_said_first_is_read_after_the_question_about_it(question, asked):
     assert topic_first(question) == asked
@@ -353,6 +356,16 @@ def test_the_reader_reads_a_question_whose_topic_came_first_as_a_follow_up(engin
     answer = engine.ask("the guy auctioning his forehead, how many bids has he had")
     assert answer.text == "39" and answer.understood_as == "how many bids has he had? (the guy auctioning his forehead)"
     assert reader.questions[0] == answer.understood_as
+
+
+def test_a_topic_named_first_that_the_story_never_mentions_leaves_the_story(chat):
+    first = chat.ask("who walked out in Leeds?")
+    # "its" would keep the chat on the strike; the question names Dover's storm first
+    answer = chat.ask("as for the storm in Dover, which port did it close?", history=[first])
+    assert not answer.follow_up and answer.text == "Dover" and answer.focus == ("storm.txt",)
+    # a topic the story does mention keeps it
+    kept = chat.ask("back to the strike in Leeds - when did they walk out?", history=[first, answer])
+    assert kept.focus == ("strike.txt",)
 
 
 class RecordingReader(PhraseReader):

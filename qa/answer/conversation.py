@@ -232,9 +232,11 @@ def without_chatter(question: str) -> str:
 _UNMARKED_CONTRACTION = re.compile(r"\b(what|who|where|when|why|how)s\b", re.IGNORECASE)
 
 
-# "the guy auctioning his forehead, how many bids has he had": a topic said first, then a question about it
+# "the guy auctioning his forehead, how many bids has he had": a topic said first, then a question about it; also
+# a return to it ("back to bruce willis - who directed the film?")
 _TOPIC_FIRST = re.compile(
-    r"^\s*(?P<topic>(the|that|this|these|those|a|an)\s+[^,?:;]*?)\s*(,|\s-+\s|:)\s*"
+    r"^\s*(?:(?P<back>(going\s+)?back\s+to|about|as\s+for|regarding)\s+(?P<returned>[^,?:;]*?)|"
+    r"(?P<topic>(the|that|this|these|those|a|an)\s+[^,?:;]*?))\s*(,|\s-+\s|:)\s*"
     r"(?P<ask>(who|whom|whose|what|which|when|where|why|how)\b[^?]*)\??\s*$",
     re.IGNORECASE,
 )
@@ -244,12 +246,20 @@ _POINTS_TO_IT = re.compile(r"\b(he|she|it|they|him|her|them|his|its|their)\b", r
 def topic_first(question: str) -> str | None:
     """A question that names its topic first and then asks about it by a pronoun, as the reader reads a follow-up:
     "how many bids has he had? (the guy auctioning his forehead)". Read as typed, the reader's best span ("39")
-    scored 17%, under the bar; so worded, 50%. None for any other question ("back in september 2003, how many
-    ...?" sets a time, it names no topic)."""
+    scored 17%, under the bar; so worded, 50%. So is a return to a topic: "back to bruce willis - who directed the
+    film" -> "who directed the film? (bruce willis)". None for any other question ("back in september 2003, how
+    many ...?" sets a time, it names no topic)."""
+    topic = named_topic(question)
+    return f"{_TOPIC_FIRST.match(question).group('ask').strip()}? ({topic})" if topic else None
+
+
+def named_topic(question: str) -> str | None:
+    """The topic a question names first ("the guy auctioning his forehead", "bruce willis" of "back to bruce
+    willis - who directed the film"), as topic_first reads it; None when it names none first."""
     found = _TOPIC_FIRST.match(question)
-    if found is None or not _POINTS_TO_IT.search(found.group("ask")):
+    if found is None or not (found.group("back") or _POINTS_TO_IT.search(found.group("ask"))):
         return None
-    return f"{found.group('ask').strip()}? ({found.group('topic').strip()})"
+    return (found.group("topic") or found.group("returned")).strip()
 
 
 def with_apostrophes(question: str) -> str:

@@ -14,6 +14,7 @@ from qa.answer.conversation import (
     definite_nouns,
     has_anaphora,
     is_bare,
+    named_topic,
     named_words,
     opens_as_follow_up,
     points_back,
@@ -65,6 +66,11 @@ class StoryFocus:
         # An opener ("and when ...?", "in which ...?") makes a follow-up of a bare question or of one the story
         # mostly speaks of, not of "in which cities will charles kennedy stop later in the week?" in a chat about a
         # lawsuit, nor of "in which river is china's controversial dam?" in one about video games that says "China".
+        # A topic named first that the story never mentions is another story's: "as for biogen, what is its
+        # existing ms drug?" in a chat about Bruce Willis's lawsuit ("its" is Biogen's)
+        topic = named_topic(question)
+        if topic and self.names_something_else(topic, focus, passages):
+            return False
         elliptical = opens_as_follow_up(question) and (
             is_bare(question) or self.coverage(terms, focus) >= SETTLED_COVERAGE)
         if has_anaphora(question) or elliptical or self.refers_back(question, turns, focus):
