@@ -395,6 +395,10 @@ def test_a_follow_up_says_how_it_was_read():
     assert "Read as: “in which cities were the 12 suspected members arrested?”" in render.answer_html(answer)
     same = Answer("who?", "x", True, 0.9, [citation("x y.", "x")], understood_as="who?", follow_up=False)
     assert "Read as" not in render.answer_html(same)
+    # a new question read another way says so too
+    moved = Answer("the guy auctioning his forehead, how many bids has he had", "39", True, 0.5,
+                   [citation("39 bids.", "39")], understood_as="how many bids has he had? (the guy auctioning his forehead)")
+    assert "Read as: “how many bids has he had? (the guy auctioning his forehead)”" in render.answer_html(moved)
 
 
 def test_status_keeps_last_sync_and_shows_the_last_check_and_activity():

@@ -197,9 +197,10 @@ def copy_button(answer: Answer) -> str:
 
 
 def understood_html(answer: Answer) -> str:
-    """How a follow-up was read, when it differs from what was typed: the reader can check the context used."""
+    """How a question was read, when it differs from what was typed (a follow-up beside its context, a topic said
+    first moved after the question): the person can check what the reader was asked."""
     read = " ".join((answer.understood_as or "").split())
-    if not answer.follow_up or not read or read.lower() == _words_of(answer.question):
+    if not read or read.lower() == _words_of(answer.question):
         return ""
     return f'<div class="understood">Read as: “{esc(read)}”</div>'
 
