@@ -336,7 +336,8 @@ def test_a_follow_up_naming_what_only_one_of_the_stories_holds_is_asked_of_that_
 @pytest.mark.parametrize("question, asked", [
     ("the guy auctioning his forehead, how many bids has he had",
      "how many bids has he had? (the guy auctioning his forehead)"),
-    ("that oasis singer who got fined - how much did he pay?", "how much did he pay? (that oasis singer who got fined)"),
+    ("that oasis singer who got fined - how much did he pay?",
+     "how much did he pay? (that oasis singer who got fined)"),
     ("back in september 2003, how many emails did the firm catch?", None),  # a time set first, no topic
     ("the guy auctioning his forehead, how many bids so far", None),  # nothing points back to the topic
     ("how many bids has he had?", None),

@@ -64,7 +64,8 @@ def test_who_is_answered_with_the_name_of_the_person_the_lead_describes(engine, 
     answer = engine.ask("who is selling advertising space on his forehead?")
     assert answer.found and answer.text == "Andrew Fisher"
     (citation,) = answer.citations
-    assert text[citation.start : citation.end] == "Andrew Fisher" and citation.sentence.startswith("Andrew Fisher, from")
+    assert text[citation.start : citation.end] == "Andrew Fisher"
+    assert citation.sentence.startswith("Andrew Fisher, from")
     assert engine.ask("which man is selling space on his forehead?").text == "Andrew Fisher"
     # only for a question a person's name answers
     assert engine.ask("what is happening to his forehead?").text == "US man"
@@ -95,7 +96,8 @@ def test_the_rest_of_a_name_the_answer_stops_inside(answer, after, rest):
 
 
 def test_a_question_for_an_organisation_gets_its_whole_name(engine, articles):
-    text = story("MP's shock at long lost daughter", "She found a reference to Mr Pound on Friends Reunited. She wrote.")
+    text = story("MP's shock at long lost daughter",
+                 "She found a reference to Mr Pound on Friends Reunited. She wrote.")
     write(articles, "pound.txt", text)
     engine._reader = PhraseReader({"Friends": 6.0})
     engine.sync(articles)

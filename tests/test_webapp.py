@@ -397,7 +397,8 @@ def test_a_follow_up_says_how_it_was_read():
     assert "Read as" not in render.answer_html(same)
     # a new question read another way says so too
     moved = Answer("the guy auctioning his forehead, how many bids has he had", "39", True, 0.5,
-                   [citation("39 bids.", "39")], understood_as="how many bids has he had? (the guy auctioning his forehead)")
+                   [citation("39 bids.", "39")],
+                   understood_as="how many bids has he had? (the guy auctioning his forehead)")
     assert "Read as: “how many bids has he had? (the guy auctioning his forehead)”" in render.answer_html(moved)
 
 

@@ -696,7 +696,12 @@ class Answerer:
                       if any(c.article_id in story for c in a.citations) and not _converted(best, a)]
         alternatives = same_story[: self.max_alternatives]
         if best.found:
-            return Answer(best.question, best.text, True, best.confidence, best.citations, alternatives, passages)
+            # beside an answer, words only a headline holds are no other possible answer ("Man auctions" beside
+            # "Andrew Fisher"); with none given they stay the best guess
+            alternatives = [a for a in same_story
+                            if not all(c.sentence.strip() == c.title.strip() for c in a.citations)]
+            return Answer(best.question, best.text, True, best.confidence, best.citations,
+                          alternatives[: self.max_alternatives], passages)
         # Below the threshold: say so plainly, but keep the best guess and the passages for the reader to judge.
         return Answer(question, NOT_FOUND, False, best.confidence, [], [best, *alternatives], passages)
 

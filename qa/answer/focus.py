@@ -100,7 +100,8 @@ class StoryFocus:
 
     def _named_terms(self, question: str, passages: Sequence[Passage]) -> list[str]:
         """The index terms of what the question names, capitalised or typed in lower case."""
-        return self.retriever.terms.terms(" ".join(named_words(question) + names_typed_in_lower_case(question, passages)))
+        named = named_words(question) + names_typed_in_lower_case(question, passages)
+        return self.retriever.terms.terms(" ".join(named))
 
     def names_something_else(self, question: str, focus: tuple[str, ...], passages: Sequence[Passage] = ()) -> bool:
         named = self._named_terms(question, passages)

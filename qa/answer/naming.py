@@ -35,10 +35,12 @@ _NOT_NAMES = frozenset({
     "earlier", "meanwhile", "however", "police", "officials",
 })  # fmt: skip
 _TITLE = "|".join(h.capitalize() for h in HONORIFICS)
-# A name of two to four capitalised words opening the sentence (or after "The Californian man,"), then a comma, a bracket or a lowercase word (a verb):
+# A name of two to four capitalised words opening the sentence (or after "The Californian man,"), then a comma, a
+# bracket or a lowercase word (a verb):
 # not "Sir Alan Budd's inquiry" (a possessive) nor "New York Attorney General Elliot Spitzer" (a title run on)
 _OPENING_NAME = re.compile(
-    rf"^\s*(?:[Tt]he\s+(?:[\w-]+\s+){{0,3}}(?:{PEOPLE_NOUNS}),\s+)?(?:(?:{_TITLE})\.?\s+)?(?P<name>(?:[A-Z][a-z'-]+\s+){{1,3}}[A-Z][a-z'-]+)(?=,|\s+\(|\s+[a-z])"
+    rf"^\s*(?:[Tt]he\s+(?:[\w-]+\s+){{0,3}}(?:{PEOPLE_NOUNS}),\s+)?(?:(?:{_TITLE})\.?\s+)?"
+    r"(?P<name>(?:[A-Z][a-z'-]+\s+){1,3}[A-Z][a-z'-]+)(?=,|\s+\(|\s+[a-z])"
 )
 
 

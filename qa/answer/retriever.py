@@ -163,7 +163,8 @@ class Retriever:
         among the passages read. Runs of two or three words that say what the question is about (not ``asking``:
         the stems of its question words), the longest first."""
         for phrase in self._phrases(question, asking):
-            pattern = re.compile(r"(?<![\w'’-])" + r"\s+".join(map(re.escape, phrase)) + r"(?![\w'’-])", re.IGNORECASE)
+            words = r"\s+".join(map(re.escape, phrase))
+            pattern = re.compile(rf"(?<![\w'’-]){words}(?![\w'’-])", re.IGNORECASE)
             if any(pattern.search(p.text) for p in passages):
                 return None  # read already
             chunk_ids: np.ndarray | None = None
