@@ -1,5 +1,5 @@
-"""Names in answers: the whole name of an organisation, and the name of the person a story's opening sentence only
-describes.
+"""Names in answers: the whole name of an organisation, and the name of a person the reader's span only describes
+(right after the description, or in the sentence after a story's opening one).
 
 "which website did she find him on?" is answered "Friends" of "on Friends Reunited." when the reader's span stops
 inside the name; for a question that asks for an organisation the answer runs to the name's last capitalised word
@@ -11,7 +11,8 @@ News writes the "delayed identification" lead: "A 20-year-old US man is selling 
 advertising space on his forehead?", the reader answers "US man": true, but someone asking "who" wants the name, and
 "where is he from?" then reads beside the sentence that says it. Over the BBC corpus 32 articles open with a
 described person whose next paragraph starts with a name; the checks below keep the ones where the name is that
-person's (a title or a verb of saying marks it as a person's elsewhere in the article).
+person's (a title or a verb of saying marks it as a person's elsewhere in the article). A name can also follow
+its description with no comma: "said GM chief executive Rick Wagoner".
 """
 
 from __future__ import annotations
@@ -42,11 +43,8 @@ _OPENING_NAME = re.compile(
     rf"^\s*(?:[Tt]he\s+(?:[\w-]+\s+){{0,3}}(?:{PEOPLE_NOUNS}),\s+)?(?:(?:{_TITLE})\.?\s+)?"
     r"(?P<name>(?:[A-Z][a-z'-]+\s+){1,3}[A-Z][a-z'-]+)(?=,|\s+\(|\s+[a-z])"
 )
-
-
+# "which student ...?", "what 20-year-old man ...?": someone asked for as "who" would
 _WHICH_PERSON = re.compile(rf"^\s*(and\s+)?(which|what)\s+([\w-]+\s+){{0,2}}?({PEOPLE_NOUNS})\b", re.IGNORECASE)
-
-
 # The rest of a name the answer stops inside: capitalised words, one space apart ("Madrid" of "Madrid's", not "'s")
 _REST_OF_NAME = re.compile(r"^(?: [A-Z][\w&-]*)+")
 
