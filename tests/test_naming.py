@@ -18,6 +18,8 @@ FISHER = ("Andrew Fisher, from Omaha, Nebraska, said he would have a logo tattoo
     ("A 20-year-old US man", ""),
     ("blind student", "A "),
     ("ex-chief financial officer at Boeing", "An "),
+    ("senior barrister", "A "),
+    ("Japanese mogul", "The "),
 ])
 def test_a_described_person_as_the_subject_of_the_sentence(answer, before):
     assert describes_a_person(answer, before)
@@ -38,6 +40,7 @@ def test_what_is_no_description_of_the_subject(answer, before):
     ("The Californian man, Nicholas Lee Jacobsen, was arrested in October. Mr Jacobsen said nothing.",
      "Nicholas Lee Jacobsen"),
     ("Dr Brian Gibbons said he would act. Dr Gibbons was appointed on Monday.", "Brian Gibbons"),
+    ("Ian MacDonald QC quit when the government failed. Mr MacDonald told BBC News.", "Ian MacDonald"),
 ])
 def test_the_name_the_next_sentence_opens_with(following, name):
     bounds = name_given_next(following, following)
@@ -110,6 +113,7 @@ def test_a_question_for_an_organisation_gets_its_whole_name(engine, articles):
 @pytest.mark.parametrize("answer, after, name", [
     ("GM chief executive", " Rick Wagoner.", "Rick Wagoner"),
     ("Newcastle boss", " Graeme Souness is said to", "Graeme Souness"),
+    ("Ryanair chief executive", " Michael O'Leary said", "Michael O'Leary"),
     ("GM chief executive", ", Rick Wagoner, said", ""),  # an aside: the next-sentence rule's, not this one's
     ("the carmaker", " Fiat said", ""),  # no person described
     ("the boss", " Fiat's plans", ""),  # "Fiat's" is no one's full name

@@ -61,7 +61,12 @@ PEOPLE_NOUNS = (r"man|men|woman|women|boys?|girls?|person|people|officials?|buye
            r"spokes(man|men|woman|women|person)|suspects?|father|mother|sons?|daughters?|wife|husband|brothers?|"
            r"sisters?|founders?|owners?|winners?|managers?|coach(es)?|captains?|strikers?|authors?|writers?|"
            r"presenters?|hosts?|chairman|executives?|presidents?|candidates?|teenagers?|gamers?|viewers?|customers?|"
-           r"workers?|pilots?|doctors?|lawyers?|hackers?|students?|teachers?|soldiers?|prisoners?")
+           r"workers?|pilots?|doctors?|lawyers?|hackers?|students?|teachers?|soldiers?|prisoners?|"
+           r"barristers?|solicitors?|mps|mp|peers?|secretary|campaigners?|activists?|business(man|men|woman|women)|"
+           r"tycoons?|moguls?|rappers?|novelists?|journalists?|reporters?|editors?|athletes?|sprinters?|drivers?|"
+           r"defenders?|midfielders?|goalkeepers?|referees?|chairwoman|nurses?|patients?|pupils?|child|children|"
+           r"grandmother|grandfather|pensioners?|residents?|fans?|dancers?|musicians?|comedians?|producers?|"
+           r"designers?|entrepreneurs?|analysts?|investigators?|detectives?|governors?|mayors?|senators?")
 # the head of its phrase: "the man" of "the man who ...", not "official" of "the official residence"
 _SOMEONE = (rf"(the\s+|this\s+|that\s+|these\s+|those\s+|his\s+|her\s+|their\s+)?([\w-]+\s+){{0,3}}?({PEOPLE_NOUNS})"
             r"(?=\W*$|\s+(who|whom|whose|that|in|at|of|from|on|for|with|behind|by|to|[a-z]+ed)\b)")

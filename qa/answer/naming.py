@@ -36,12 +36,16 @@ _NOT_NAMES = frozenset({
     "earlier", "meanwhile", "however", "police", "officials",
 })  # fmt: skip
 _TITLE = "|".join(h.capitalize() for h in HONORIFICS)
+# A word of a name: capitalised, with lowercase letters after ("Andrew", "MacDonald", "O'Leary")
+_NAME_WORD = r"[A-Z][a-z'’-]*[A-Z]?[a-z'’-]+"
+# Letters after a name that are not part of it: "Ian MacDonald QC"
+_POST_NOMINAL = r"(?:\s+(?:QC|MP|MEP|MSP|AM|OBE|MBE|CBE|Jr|Sr)\b)?"
 # A name of two to four capitalised words opening the sentence (or after "The Californian man,"), then a comma, a
 # bracket or a lowercase word (a verb):
 # not "Sir Alan Budd's inquiry" (a possessive) nor "New York Attorney General Elliot Spitzer" (a title run on)
 _OPENING_NAME = re.compile(
     rf"^\s*(?:[Tt]he\s+(?:[\w-]+\s+){{0,3}}(?:{PEOPLE_NOUNS}),\s+)?(?:(?:{_TITLE})\.?\s+)?"
-    r"(?P<name>(?:[A-Z][a-z'-]+\s+){1,3}[A-Z][a-z'-]+)(?=,|\s+\(|\s+[a-z])"
+    rf"(?P<name>(?:{_NAME_WORD}\s+){{1,3}}{_NAME_WORD}){_POST_NOMINAL}(?=,|\s+\(|\s+[a-z])"
 )
 # "which student ...?", "what 20-year-old man ...?": someone asked for as "who" would
 _WHICH_PERSON = re.compile(rf"^\s*(and\s+)?(which|what)\s+([\w-]+\s+){{0,2}}?({PEOPLE_NOUNS})\b", re.IGNORECASE)
@@ -59,7 +63,7 @@ def rest_of_name(answer: str, after: str) -> int:
 
 
 # A name right after a description of someone, with no comma: "GM chief executive" + " Rick Wagoner"
-_NAME_AFTER = re.compile(r"^ (?:[A-Z][a-z'-]+ ){1,3}[A-Z][a-z'-]+(?![\w'’-])")
+_NAME_AFTER = re.compile(rf"^ (?:{_NAME_WORD} ){{1,3}}{_NAME_WORD}(?![\w'’-])")
 
 
 def name_after(answer: str, after: str) -> int:
