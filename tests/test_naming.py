@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.naming import asks_for_someone, describes_a_person, name_after, name_given_next, rest_of_name
+from qa.answer.naming import (
+    asks_for_someone, describes_a_person, indefinite_person, name_after, name_given_next, rest_of_name,
+)
 from tests.fakes import PhraseReader
 from tests.conftest import story, write
 
@@ -131,3 +133,26 @@ def test_who_is_answered_with_the_name_right_after_the_description(engine, artic
     assert answer.text == "Rick Wagoner" and text[answer.citations[0].start : answer.citations[0].end] == "Rick Wagoner"
     # who he is, asked by name, is the description (2 of SQuAD train's "who" golds: "Energy Minister" Doris Leuthard)
     assert engine.ask("who is Rick Wagoner?").text == "GM chief executive"
+
+
+@pytest.mark.parametrize("answer, before, indefinite", [
+    ("a viewer", "A US TV network is being sued by ", True),
+    ("viewer", "A US TV network is being sued by a ", True),
+    ("the viewer", "It was sued by ", False),  # already known to the reader
+    ("a network", "It was sued by ", False),  # no person
+])
+def test_someone_described_but_not_yet_identified(answer, before, indefinite):
+    assert indefinite_person(answer, before) is indefinite
+
+
+@pytest.mark.parametrize("opening, named", [
+    ("", True),  # the lead: its next sentence names the viewer
+    ("The show is popular. ", False),  # further in, the next sentence may name anyone
+])
+def test_someone_the_lead_leaves_unnamed_is_named_by_the_next_sentence(engine, articles, opening, named):
+    write(articles, "rats.txt", story("US show sued for rat-eating stunt",
+                                      opening + "A US TV network is being sued by a viewer who was disgusted.",
+                                      "Austin Aitken is taking action against NBC. Mr Aitken lives in Cleveland."))
+    engine._reader = PhraseReader({"a viewer": 6.0})
+    engine.sync(articles)
+    assert engine.ask("who is suing the network?").text == ("Austin Aitken" if named else "a viewer")

@@ -29,7 +29,8 @@ from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
 from qa.answer.figures import figures
 from qa.answer.naming import (
-    asks_for_someone, describes_a_person, ends_with_a_person, name_after, name_given_next, rest_of_name,
+    asks_for_someone, describes_a_person, ends_with_a_person, indefinite_person, name_after, name_given_next,
+    rest_of_name,
 )
 from qa.answer.spelling import respell, unknown_words
 from qa.answer.focus import SETTLED_COVERAGE, StoryFocus
@@ -661,9 +662,11 @@ class Answerer:
         """The span moved to the name the next sentence gives the person it describes, with the reader's scores."""
         article_id = span.passage.article_id
         sentence_start, sentence_end, sentence = self._cited_sentence(article_id, span.start, span.end)
-        if not describes_a_person(span.text, sentence[: max(0, span.start - sentence_start)]):
-            return None
+        before = sentence[: max(0, span.start - sentence_start)]
         generation = self.retriever.generation
+        if not describes_a_person(span.text, before) and not (
+                indefinite_person(span.text, before) and self._opens_the_story(span.passage, sentence_start)):
+            return None
         following = generation.text_slice(article_id, sentence_end, sentence_end + 400)
         at = sentence_end + len(following) - len(following.lstrip())
         bounds = name_given_next(following.lstrip(), generation.text_slice(article_id, 0, 100_000))
@@ -672,6 +675,11 @@ class Answerer:
         start, end = at + bounds[0], at + bounds[1]
         passage = replace(span.passage, text=following.lstrip(), start=at, end=at + len(following.lstrip()))
         return replace(span, text=passage.text[bounds[0] : bounds[1]], start=start, end=end, passage=passage)
+
+    def _opens_the_story(self, passage: Passage, sentence_start: int) -> bool:
+        """Whether the sentence starting at ``sentence_start`` is the first of its article after the headline."""
+        before = self.retriever.generation.text_slice(passage.article_id, 0, sentence_start)
+        return not re.search(r"[.!?]", before.replace(passage.title, "", 1))
 
     def _crosses_sentences(self, span: Span) -> bool:
         """An answer lies within one sentence, as its quote does: "Wang Xuebing, jailed for 12 years in 2003.

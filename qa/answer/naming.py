@@ -86,6 +86,13 @@ def describes_a_person(answer: str, before: str) -> bool:
     return ends_with_a_person(answer) and bool(_SUBJECT_OPENING.match(before))
 
 
+def indefinite_person(answer: str, before: str) -> bool:
+    """Whether ``answer`` is someone described but not yet identified ("a viewer" of "... is being sued by a viewer
+    who says ..."): a story's lead does that for the person its next sentence names, wherever the lead puts them."""
+    return ends_with_a_person(answer) and bool(
+        re.match(r"(a|an)\s", answer, re.IGNORECASE) or re.search(r"\b(a|an)\s+$", before, re.IGNORECASE))
+
+
 def ends_with_a_person(answer: str) -> bool:
     """The answer's last word is a noun for a person: a description, not a name (the cheap check first)."""
     return bool(_PERSON_HEAD.search(answer))
