@@ -28,10 +28,7 @@ from qa.answer.answer_types import (
 from qa.answer.calibration import Calibration
 from qa.answer.ellipsis import complete
 from qa.answer.figures import figures
-from qa.answer.naming import (
-    asks_for_someone, describes_a_person, ends_with_a_person, indefinite_person, name_after, name_given_next,
-    rest_of_name,
-)
+from qa.answer.naming import asks_for_someone, ends_with_a_person, named_span, with_whole_name
 from qa.answer.spelling import respell, unknown_words
 from qa.answer.focus import SETTLED_COVERAGE, StoryFocus
 from qa.answer.conversation import (
@@ -636,50 +633,11 @@ class Answerer:
             spans = [replace(s, text=s.text[cut:], start=s.start + cut) if (cut := name_start(s.text)) else s
                      for s in spans]
         if asked_organisation(question):  # "Friends" of "Friends Reunited" (qa.answer.naming)
-            spans = [replace(s, text=s.text + rest, end=s.end + len(rest))
-                     if (rest := self._rest_of_name(s)) else s for s in spans]
+            spans = [with_whole_name(s) for s in spans]
         if asks_for_someone(question):  # "US man" is "Andrew Fisher", named in the next sentence (qa.answer.naming)
-            spans = [self._named(s, question) or s if ends_with_a_person(s.text) else s for s in spans]
+            spans = [named_span(s, question, self.retriever.generation, self._cited_sentence) or s
+                     if ends_with_a_person(s.text) else s for s in spans]
         return spans
-
-    @staticmethod
-    def _rest_of_name(span: Span) -> str:
-        after = span.passage.text[span.end - span.passage.start : span.end - span.passage.start + 200]
-        return after[: rest_of_name(span.text, after)]
-
-    def _named(self, span: Span, question: str) -> Span | None:
-        """The span moved to the name of the person it describes: right after it ("GM chief executive Rick
-        Wagoner"), or opening the next sentence (_named_next); never to a name the question gives ("who is Rick
-        Wagoner?" is answered by the description)."""
-        after = span.passage.text[span.end - span.passage.start : span.end - span.passage.start + 80]
-        length = name_after(span.text, after)
-        named = replace(span, text=after[1:length], start=span.end + 1, end=span.end + length) if length \
-            else self._named_next(span)
-        asked = set(re.findall(r"\w+", question.lower()))
-        return named if named is not None and not set(re.findall(r"\w+", named.text.lower())) <= asked else None
-
-    def _named_next(self, span: Span) -> Span | None:
-        """The span moved to the name the next sentence gives the person it describes, with the reader's scores."""
-        article_id = span.passage.article_id
-        sentence_start, sentence_end, sentence = self._cited_sentence(article_id, span.start, span.end)
-        before = sentence[: max(0, span.start - sentence_start)]
-        generation = self.retriever.generation
-        if not describes_a_person(span.text, before) and not (
-                indefinite_person(span.text, before) and self._opens_the_story(span.passage, sentence_start)):
-            return None
-        following = generation.text_slice(article_id, sentence_end, sentence_end + 400)
-        at = sentence_end + len(following) - len(following.lstrip())
-        bounds = name_given_next(following.lstrip(), generation.text_slice(article_id, 0, 100_000))
-        if bounds is None:
-            return None
-        start, end = at + bounds[0], at + bounds[1]
-        passage = replace(span.passage, text=following.lstrip(), start=at, end=at + len(following.lstrip()))
-        return replace(span, text=passage.text[bounds[0] : bounds[1]], start=start, end=end, passage=passage)
-
-    def _opens_the_story(self, passage: Passage, sentence_start: int) -> bool:
-        """Whether the sentence starting at ``sentence_start`` is the first of its article after the headline."""
-        before = self.retriever.generation.text_slice(passage.article_id, 0, sentence_start)
-        return not re.search(r"[.!?]", before.replace(passage.title, "", 1))
 
     def _crosses_sentences(self, span: Span) -> bool:
         """An answer lies within one sentence, as its quote does: "Wang Xuebing, jailed for 12 years in 2003.

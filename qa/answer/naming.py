@@ -18,8 +18,11 @@ its description with no comma: "said GM chief executive Rick Wagoner".
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from typing import Callable
 
 from qa.answer.answer_types import HONORIFICS, PEOPLE_NOUNS, expected_type, names_a_person
+from qa.types import Passage, Span
 
 # The head of the descriptor is a noun for a person ("man", "viewer", "student"), last in the answer or before where
 # they work ("An ex-chief financial officer at Boeing")
@@ -108,3 +111,50 @@ def name_given_next(following: str, article: str) -> tuple[int, int] | None:
     if name.split()[0].lower() in _NOT_NAMES or not names_a_person(name, article):
         return None
     return found.start("name"), found.end("name")
+
+
+# -- on spans, in their articles --------------------------------------------------------------------------------
+def with_whole_name(span: Span) -> Span:
+    """The span run to the end of the name it stops inside, in its passage ("Friends" -> "Friends Reunited")."""
+    at = span.end - span.passage.start
+    after = span.passage.text[at : at + 200]
+    rest = rest_of_name(span.text, after)
+    return replace(span, text=span.text + after[:rest], end=span.end + rest) if rest else span
+
+
+def named_span(span: Span, question: str, generation, cited_sentence: Callable[[str, int, int], tuple[int, int, str]]
+               ) -> Span | None:
+    """The span moved to the name of the person it describes, with the reader's scores: right after it ("GM chief
+    executive Rick Wagoner") or opening the next sentence of the article (``generation``: its index generation,
+    ``cited_sentence``: its sentence bounds); never to a name the question gives ("who is Rick Wagoner?" is answered
+    by the description). None when no name is found."""
+    at = span.end - span.passage.start
+    after = span.passage.text[at : at + 80]
+    length = name_after(span.text, after)
+    named = replace(span, text=after[1:length], start=span.end + 1, end=span.end + length) if length \
+        else _named_next(span, generation, cited_sentence)
+    asked = set(re.findall(r"\w+", question.lower()))
+    return named if named is not None and not set(re.findall(r"\w+", named.text.lower())) <= asked else None
+
+
+def _named_next(span: Span, generation, cited_sentence) -> Span | None:
+    article_id = span.passage.article_id
+    sentence_start, sentence_end, sentence = cited_sentence(article_id, span.start, span.end)
+    before = sentence[: max(0, span.start - sentence_start)]
+    if not describes_a_person(span.text, before) and not (
+            indefinite_person(span.text, before) and _opens_the_story(span.passage, sentence_start, generation)):
+        return None
+    following = generation.text_slice(article_id, sentence_end, sentence_end + 400)
+    at = sentence_end + len(following) - len(following.lstrip())
+    bounds = name_given_next(following.lstrip(), generation.text_slice(article_id, 0, 100_000))
+    if bounds is None:
+        return None
+    passage = replace(span.passage, text=following.lstrip(), start=at, end=at + len(following.lstrip()))
+    return replace(span, text=passage.text[bounds[0] : bounds[1]], start=at + bounds[0], end=at + bounds[1],
+                   passage=passage)
+
+
+def _opens_the_story(passage: Passage, sentence_start: int, generation) -> bool:
+    """Whether the sentence starting at ``sentence_start`` is the first of its article after the headline."""
+    before = generation.text_slice(passage.article_id, 0, sentence_start)
+    return not re.search(r"[.!?]", before.replace(passage.title, "", 1))
