@@ -9,8 +9,7 @@ Blue" of "NBC Blue Network"; the longer name is no worse an answer).
 News writes the "delayed identification" lead: "A 20-year-old US man is selling advertising space on his forehead
 ...", and the next sentence names him: "Andrew Fisher, from Omaha, Nebraska, said ...". Asked "who is selling
 advertising space on his forehead?", the reader answers "US man": true, but someone asking "who" wants the name, and
-"where is he from?" then reads beside the sentence that says it. Over the BBC corpus 32 articles open with a
-described person whose next paragraph starts with a name; the checks below keep the ones where the name is that
+"where is he from?" then reads beside the sentence that says it. The checks below keep the names that are that
 person's (a title or a verb of saying marks it as a person's elsewhere in the article). A name can also follow
 its description with no comma: "said GM chief executive Rick Wagoner".
 """
